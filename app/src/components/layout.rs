@@ -1,0 +1,36 @@
+//! Page furniture shared by every area.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Sets the document title: "<page> – Guildhall".
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    let t = format!("{text} – Guildhall");
+    view! { <Title text=t/> }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::ctx::set_status(404);
+    view! {
+        <PageTitle text="Page not found"/>
+        <h1 class="heading-l">"Page not found"</h1>
+        <p class="body">"If you typed the web address, check it is correct."</p>
+        <p class="body">"If you pasted the web address, check you copied the entire address."</p>
+        <p class="body"><a href="/">"Go to the home page"</a></p>
+    }
+}
+
+/// Shown (with status 403, set by the server) when a signed-in person opens a page their role does not allow.
+#[component]
+pub fn Forbidden() -> impl IntoView {
+    view! {
+        <PageTitle text="You cannot use this page"/>
+        <h1 class="heading-l">"You cannot use this page"</h1>
+        <p class="body">"Your account does not give you access to this page."</p>
+        <p class="body">"If you think you should have access, ask a Guildhall administrator."</p>
+        <p class="body"><a href="/">"Go to the home page"</a></p>
+    }
+}

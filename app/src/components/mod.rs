@@ -1,0 +1,7 @@
+//! Shared pieces: form fields in the GOV.UK pattern, the error summary, tags and page furniture.
+
+pub mod forms;
+pub mod layout;
+
+pub use forms::{ErrorSummary, Field, SubmitButton};
+pub use layout::{Forbidden, NotFound, PageTitle};

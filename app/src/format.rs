@@ -1,0 +1,61 @@
+//! How dates and times are shown: members read "31 March 2027"; staff tables use 31/03/2027 14:05.
+//! Stored times are UTC; shown in Europe/London (GMT/BST).
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+
+/// The UTC offset of Europe/London at `t`: BST (+1) from 01:00 UTC on the last Sunday of March to
+/// 01:00 UTC on the last Sunday of October.
+pub fn london_offset_hours(t: DateTime<Utc>) -> i64 {
+    let y = t.year();
+    let last_sunday = |month: u32| -> Option<DateTime<Utc>> {
+        let first_next = if month == 12 {
+            NaiveDate::from_ymd_opt(y + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(y, month + 1, 1)
+        }?;
+        let mut d = first_next - Duration::days(1);
+        while d.weekday() != Weekday::Sun {
+            d -= Duration::days(1);
+        }
+        Some(Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0)?))
+    };
+    match (last_sunday(3), last_sunday(10)) {
+        (Some(start), Some(end)) if t >= start && t < end => 1,
+        _ => 0,
+    }
+}
+
+pub fn london(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    t.naive_utc() + Duration::hours(london_offset_hours(t))
+}
+
+/// "31 March 2027".
+pub fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+/// "31/03/2027 14:05" in London time.
+pub fn staff_time(t: DateTime<Utc>) -> String {
+    london(t).format("%d/%m/%Y %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summer_times_are_shown_in_british_summer_time() {
+        let t = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+        assert_eq!(staff_time(t), "01/07/2026 13:00");
+        let w = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+        assert_eq!(staff_time(w), "01/12/2026 12:00");
+    }
+
+    #[test]
+    fn dates_for_members_are_written_out() {
+        assert_eq!(
+            long_date(NaiveDate::from_ymd_opt(2027, 3, 31).unwrap()),
+            "31 March 2027"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The Guildhall web application: one router for the public pages, the member portal and the staff area.
+//! Pages render completely on the server; the browser hydrates them. Each area's server functions are
+//! thin: check the permission, parse, call one `guildhall::service` function, return a DTO.
+
+pub mod auth;
+pub mod components;
+#[cfg(feature = "ssr")]
+pub mod ctx;
+pub mod format;
+pub mod portal;
+pub mod public;
+pub mod staff;
+
+use auth::{whoami, Me, SignOut};
+use components::NotFound;
+use guildhall::domain::AppError;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes, A},
+    path,
+};
+
+/// The HTML document around the app (server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        // The server's security-header middleware chose a nonce for this response's CSP.
+        if let Some(n) = use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<CspNonce>().cloned())
+        {
+            provide_context(leptos::nonce::Nonce::from_value(n.0));
+        }
+    }
+    view! {
+        <!DOCTYPE html>
+        <html lang="en-GB">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.ico"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The CSP nonce chosen for one response.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+/// Who is signed in, fetched once per page load and shared by the layouts.
+pub type MeResource = Resource<Result<Option<Me>, AppError>>;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let me: MeResource = Resource::new(|| (), |_| whoami());
+    provide_context(me);
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/guildhall.css"/>
+        <a href="#main" class="skip-link">"Skip to main content"</a>
+        <Router>
+            <Header/>
+            <Routes fallback=|| view! { <main class="main" id="main"><div class="container"><NotFound/></div></main> }>
+                <ParentRoute path=path!("portal") view=portal::PortalLayout>
+                    <Route path=path!("") view=portal::PortalHome/>
+                </ParentRoute>
+                <ParentRoute path=path!("staff") view=staff::StaffLayout>
+                    <Route path=path!("") view=staff::StaffHome/>
+                    <Route path=path!("outbox") view=staff::outbox::OutboxList/>
+                    <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage/>
+                    <Route path=path!("audit") view=staff::audit::AuditTrail/>
+                    <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts/>
+                </ParentRoute>
+                <ParentRoute path=path!("") view=public::PublicLayout>
+                    <Route path=path!("") view=public::Home/>
+                    <Route path=path!("sign-in") view=public::SignInPage/>
+                    <Route path=path!("create-account") view=public::CreateAccountPage/>
+                    <Route path=path!("create-account/check-email") view=public::CheckEmailPage/>
+                    <Route path=path!("verify-email") view=public::VerifyEmailPage/>
+                    <Route path=path!("forgot-password") view=public::ForgotPasswordPage/>
+                    <Route path=path!("forgot-password/sent") view=public::ResetSentPage/>
+                    <Route path=path!("reset-password") view=public::ResetPasswordPage/>
+                </ParentRoute>
+            </Routes>
+            <footer class="footer">
+                <div class="container">
+                    <p class="footer__text">"Guildhall Membership Office"</p>
+                </div>
+            </footer>
+        </Router>
+    }
+}
+
+/// The site header: the service name and what the visitor can do from here.
+#[component]
+fn Header() -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    let sign_out = ServerAction::<SignOut>::new();
+    view! {
+        <header class="header">
+            <div class="container header__inner">
+                <A href="/" attr:class="header__logo">"Guildhall"</A>
+                <nav class="header__nav" aria-label="Account">
+                    <Transition fallback=|| ()>
+                        {move || me.get().map(|r| match r.ok().flatten() {
+                            Some(me) => {
+                                let home = if me.is_staff() { "/staff" } else { "/portal" };
+                                let area = if me.is_staff() { "Staff area" } else { "Your membership" };
+                                view! {
+                                    <a class="header__link" href=home>{area}</a>
+                                    <ActionForm action=sign_out attr:class="header__form">
+                                        <button type="submit" class="header__button">"Sign out"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }
+                            None => view! {
+                                <a class="header__link" href="/sign-in">"Sign in"</a>
+                                <a class="header__link" href="/create-account">"Create an account"</a>
+                            }.into_any(),
+                        })}
+                    </Transition>
+                </nav>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,157 @@
+import { expect, test, type BrowserContext, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+
+/** Password of every demo account that `guildhall seed --demo` creates. */
+export const DEMO_PASSWORD = "guildhall-demo";
+
+/** The demo sign-ins, one per role. */
+export const DEMO = {
+  admin: "admin@guildhall.test",
+  supervisor: "supervisor@guildhall.test",
+  officer: "officer@guildhall.test",
+  finance: "finance@guildhall.test",
+  member: "member@guildhall.test",
+} as const;
+
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the current page and fails listing each
+ * violation's id with the nodes it was found on.
+ */
+export async function expectNoA11yViolations(
+  page: Page,
+  options: { include?: string; exclude?: string[]; disableRules?: string[] } = {},
+): Promise<void> {
+  let builder = new AxeBuilder({ page }).withTags(WCAG_TAGS);
+  if (options.include) builder = builder.include(options.include);
+  for (const selector of options.exclude ?? []) builder = builder.exclude(selector);
+  if (options.disableRules?.length) builder = builder.disableRules(options.disableRules);
+  const results = await builder.analyze();
+  const found = results.violations.map((violation) => {
+    const nodes = violation.nodes
+      .map((node) => `    at ${node.target.join(" ")}\n      ${node.html.slice(0, 200)}`)
+      .join("\n");
+    return `${violation.id} [${violation.impact ?? "?"}] ${violation.help} (${violation.nodes.length} node(s))\n${nodes}`;
+  });
+  expect(found, `accessibility violations on ${page.url()}`).toEqual([]);
+}
+
+/**
+ * Waits until the WASM bundle has hydrated the page: the app sets
+ * `document.body.dataset.hydrated = "true"` once hydration is done. Clicks before that do nothing.
+ */
+export async function waitForHydration(page: Page, timeout = 30_000): Promise<void> {
+  await page.locator('body[data-hydrated="true"]').waitFor({ state: "attached", timeout });
+}
+
+/**
+ * Collects console errors and uncaught page errors from now on; check them with
+ * `expect(errors).toEqual([])` at the end of a test.
+ */
+export function trackConsoleErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const where = message.location().url;
+    errors.push(`console: ${message.text()}${where ? ` (${where})` : ""}`);
+  });
+  page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+  return errors;
+}
+
+/** Signs in through the form at /sign-in (the demo password unless given) and waits to leave it. */
+export async function signInAsStaff(page: Page, email: string, password = DEMO_PASSWORD): Promise<void> {
+  await page.goto("/sign-in");
+  await waitForHydration(page);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page, `signing in as ${email}`).not.toHaveURL(/\/sign-in(?:[?#]|$)/, { timeout: 15_000 });
+}
+
+/** A fresh address for each call, unique across workers and runs. */
+let emailCounter = 0;
+export function uniqueEmail(prefix = "member"): string {
+  const slug = prefix.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "user";
+  emailCounter += 1;
+  const stamp = `${Date.now().toString(36)}${process.pid.toString(36)}${emailCounter}`;
+  const random = Math.random().toString(36).slice(2, 6);
+  return `${slug}-${stamp}${random}@example.test`;
+}
+
+// The admin's signed-in state, kept per worker so that each lookup does not sign in again.
+let adminState: Awaited<ReturnType<BrowserContext["storageState"]>> | undefined;
+
+/**
+ * Opens the newest message sent to `to` in the staff outbox and returns the message page's text,
+ * so a test can pull a link out of it (see `linkIn`).
+ *
+ * Works in a separate browser context signed in as the demo admin, so the caller's page and
+ * session are untouched. Mail may be sent by a background job, so the filtered outbox is reloaded
+ * until a message shows up (or `timeout` passes). With `subject`, only message links whose text
+ * matches it count.
+ *
+ * Contract with the app: /staff/outbox has a "Recipient" search field and a "Filter" button
+ * (GET /staff/outbox?to=EMAIL); messages are listed newest first, each linked at
+ * /staff/outbox/<id>.
+ */
+export async function openLatestMessage(
+  page: Page,
+  to: string,
+  options: { subject?: string | RegExp; timeout?: number } = {},
+): Promise<string> {
+  const browser = page.context().browser();
+  if (!browser) throw new Error("openLatestMessage needs a page from a launched browser");
+  const context = await browser.newContext({ storageState: adminState });
+  try {
+    const staff = await context.newPage();
+    if (adminState) await staff.goto("/staff/outbox");
+    if (!adminState || new URL(staff.url()).pathname.startsWith("/sign-in")) {
+      await signInAsStaff(staff, DEMO.admin);
+      await staff.goto("/staff/outbox");
+    }
+    adminState = await context.storageState();
+    await waitForHydration(staff);
+
+    await staff.getByLabel("Recipient").fill(to);
+    await staff.getByRole("button", { name: "Filter" }).click();
+    await staff.waitForURL((url) => url.pathname === "/staff/outbox" && url.searchParams.get("to") === to);
+
+    let links = staff.locator('a[href^="/staff/outbox/"]');
+    if (options.subject !== undefined) links = links.filter({ hasText: options.subject });
+    const deadline = Date.now() + (options.timeout ?? 15_000);
+    while ((await links.count()) === 0) {
+      if (Date.now() > deadline) {
+        throw new Error(
+          `no message to ${to}${options.subject ? ` matching ${options.subject}` : ""} in the staff outbox`,
+        );
+      }
+      await staff.waitForTimeout(500);
+      await staff.reload();
+    }
+    await links.first().click();
+    await staff.waitForURL(/\/staff\/outbox\/[^/?#]+/);
+    return await staff.locator("body").innerText();
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * The first link in `text` (such as a message's body) whose path matches `path`, returned as path +
+ * query + fragment so that `page.goto` resolves it against the tests' baseURL.
+ */
+export function linkIn(text: string, path: string | RegExp): string {
+  for (const match of text.matchAll(/https?:\/\/[^\s"'<>]+/g)) {
+    const url = new URL(match[0].replace(/[).,;:!?]+$/, ""));
+    const matches = typeof path === "string" ? url.pathname.startsWith(path) : path.test(url.pathname);
+    if (matches) return `${url.pathname}${url.search}${url.hash}`;
+  }
+  throw new Error(`no link to ${path} in:\n${text}`);
+}
+
+/** The current test's project name ("desktop" or "phone"), for layout-specific steps. */
+export function projectName(): string {
+  return test.info().project.name;
+}

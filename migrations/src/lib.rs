@@ -1,0 +1,16 @@
+//! Schema history. Every file is a step that has been (or will be) applied somewhere: never edit one that
+//! has shipped, add a new step. Steps use the portable schema helpers only and never import the crate's
+//! entities, so they keep meaning what they meant on the day they were written.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

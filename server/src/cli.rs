@@ -1,0 +1,229 @@
+//! The command line. `guildhall` alone serves; the subcommands migrate, load data and manage staff.
+
+use crate::{config::Config, leptos_options, router, AppState};
+use clap::{Args, Parser, Subcommand};
+use guildhall::domain::{Actor, AppError, Role};
+use migrations::{Migrator, MigratorTrait};
+use std::io::Read;
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(name = "guildhall", about = "The Guildhall membership office", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Load demo data (`--demo`) or add fake members for benchmarks (`--members N`).
+    Seed(SeedArgs),
+    /// Staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct SeedArgs {
+    /// Categories, one account per staff role, the demo member and a few dozen members. Safe to repeat.
+    #[arg(long)]
+    pub demo: bool,
+    /// Add this many realistic fake members.
+    #[arg(long)]
+    pub members: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StaffCommand {
+    /// Create a staff account; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// officer, supervisor, finance or admin (repeat for several).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long, default_value = "Guildhall")]
+        given_name: String,
+        #[arg(long, default_value = "Administrator")]
+        family_name: String,
+    },
+}
+
+pub fn init_tracing(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = guildhall::db::connect(&config.database_url).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Validation(f) => {
+            anyhow::anyhow!(f
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
+        other => anyhow::anyhow!(other.to_string()),
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    init_tracing(config.json_logs);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = guildhall::db::connect(&config.database_url).await?;
+            Migrator::up(&db, None).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = connect(&config).await?;
+            if !args.demo && args.members.is_none() {
+                anyhow::bail!("say what to seed: --demo and/or --members N");
+            }
+            if args.demo {
+                let r = guildhall::service::seed::demo(&db, &config.base_url)
+                    .await
+                    .map_err(explain)?;
+                println!(
+                    "demo data: {} categories, {} accounts, {} members added",
+                    r.categories, r.accounts, r.members
+                );
+                print_demo_sign_ins(&config);
+            }
+            if let Some(n) = args.members {
+                let started = Instant::now();
+                let mut last = 0;
+                let added = guildhall::service::seed::members(&db, n, |done| {
+                    if done - last >= 50_000 || done == n {
+                        eprintln!("seeded {done}/{n} members");
+                        last = done;
+                    }
+                })
+                .await
+                .map_err(explain)?;
+                let secs = started.elapsed().as_secs_f64();
+                println!("seed_members {added} count");
+                println!("seed_seconds {secs:.2} s");
+                println!("seed_rate {:.0} members/s", added as f64 / secs.max(1e-9));
+            }
+            Ok(())
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    email,
+                    roles,
+                    given_name,
+                    family_name,
+                },
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| r.parse::<Role>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let db = connect(&config).await?;
+            let input = guildhall::service::identity::NewStaff {
+                email,
+                given_name,
+                family_name,
+                roles,
+                password: Some(password),
+            };
+            let id = guildhall::service::identity::create_staff(
+                &db,
+                &Actor::system("cli"),
+                input,
+                &config.base_url,
+            )
+            .await
+            .map_err(explain)?;
+            println!("staff account created: {id}");
+            Ok(())
+        }
+    }
+}
+
+pub fn print_demo_sign_ins(config: &Config) {
+    println!(
+        "Demo sign-ins at {} (password: {}):",
+        config.base_url,
+        guildhall::service::seed::DEMO_PASSWORD
+    );
+    for (email, _, _, role) in guildhall::service::seed::DEMO_STAFF {
+        println!("  {email:<28} {}", role.label());
+    }
+    println!("  {:<28} Member", guildhall::service::seed::DEMO_MEMBER);
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes requests in flight and lets the
+/// outbox worker finish the message it is on.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = connect(&config).await?;
+    let options = leptos_options(&config);
+    let addr = config.addr;
+    let state = AppState::new(config, db.clone(), options);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = crate::workers::spawn(&state, stop_rx);
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(%addr, "guildhall listening");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("shutting down: waiting for background work");
+    let _ = stop_tx.send(true);
+    for w in workers {
+        let _ = w.await;
+    }
+    let _ = db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,174 @@
+//! The `guildhall` server: configuration, database, the axum router (pages, server functions, health,
+//! the outbox preview), the middleware every request passes through, background workers and the CLI.
+//!
+//! `router(state)` is the whole HTTP surface: `main` serves it and the tests drive it with `oneshot`.
+
+pub mod cli;
+pub mod config;
+pub mod middleware;
+pub mod session_store;
+pub mod workers;
+
+use app::ctx::{ServerState, SignInLimiter};
+use app::{shell, App};
+use axum::extract::{FromRef, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use guildhall::domain::{Actor, Permission};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::sync::Arc;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use config::Config;
+
+/// Sessions end after 30 minutes without a request…
+pub const IDLE_TIMEOUT: time::Duration = time::Duration::minutes(30);
+/// …and 12 hours after signing in, whatever happens.
+pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
+pub const SESSION_COOKIE: &str = "gh_session";
+
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub server: ServerState,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        db: sea_orm::DatabaseConnection,
+        leptos_options: LeptosOptions,
+    ) -> Self {
+        let server = ServerState {
+            db,
+            base_url: config.base_url.clone(),
+            limiter: Arc::new(SignInLimiter::new(
+                config.signin_per_ip_per_minute,
+                config.signin_per_account,
+            )),
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        Self {
+            leptos_options,
+            server,
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// Leptos options from cargo-leptos's environment, with defaults that match `Cargo.toml`.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let env = |k: &str, d: &str| {
+        std::env::var(k)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| d.to_owned())
+    };
+    LeptosOptions::builder()
+        .output_name(env("LEPTOS_OUTPUT_NAME", "guildhall"))
+        .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.addr)
+        .build()
+}
+
+/// Every route Guildhall answers, with its middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let server_state = state.server.clone();
+    let context = move || provide_context(server_state.clone());
+    let options = state.leptos_options.clone();
+    let sessions = SessionManagerLayer::new(session_store::DbStore::new(state.server.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_path("/")
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT));
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/staff/outbox/{id}/html", get(outbox_html))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
+        .layer(axum::middleware::from_fn(middleware::rate_limit_page))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::authenticate,
+        ))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::same_origin,
+        ))
+        .layer(axum::middleware::from_fn(middleware::trace))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .with_state(state)
+}
+
+/// 200 when the database answers, 503 when it does not.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.server.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            [(header::CACHE_CONTROL, "no-store")],
+            "ok\n",
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CACHE_CONTROL, "no-store")],
+                "database unavailable\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The HTML body of an outbox message, for the preview frame on the message page: staff only, its own
+/// strict CSP (no scripts at all), framable only by our own pages.
+async fn outbox_html(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    Path(id): Path<String>,
+) -> Response {
+    if actor.require(Permission::ViewOutbox).is_err() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match guildhall::service::outbox::get(&state.server.db, id).await {
+        Ok(m) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"),
+                (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            m.body_html,
+        )
+            .into_response(),
+        Err(guildhall::domain::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}

@@ -1,0 +1,251 @@
+//! What every request passes through, outermost first: security headers (with a fresh CSP nonce), a
+//! request id and trace span, the same-origin check on state-changing requests, the session, and
+//! authentication (session → `Actor`, with the area guard for `/portal` and `/staff`).
+
+use crate::AppState;
+use app::ctx::{ClientIp, SESSION_AUTH_AT, SESSION_USER};
+use app::CspNonce;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine;
+use guildhall::domain::{Actor, Permission};
+use rand::RngCore;
+use std::net::{IpAddr, SocketAddr};
+use tower_sessions::Session;
+
+/// The request id header, set here if the client (or a proxy) did not.
+pub const REQUEST_ID: &str = "x-request-id";
+
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Gives each request an id and a tracing span, and logs its outcome.
+pub async fn trace(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let started = std::time::Instant::now();
+    let mut res = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    let status = res.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            ms = started.elapsed().as_millis() as u64,
+            "request done"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    res
+}
+
+fn nonce() -> String {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// CSP with a per-response nonce for the hydration script, no framing, no sniffing, no referrer leaks
+/// off-site. A handler that set its own header keeps it.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let n = nonce();
+    req.extensions_mut().insert(CspNonce(n.clone()));
+    let mut res = next.run(req).await;
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
+         form-action 'self'; object-src 'none'"
+    );
+    let h = res.headers_mut();
+    let mut set = |name: header::HeaderName, value: &str| {
+        if !h.contains_key(&name) {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                h.insert(name, v);
+            }
+        }
+    };
+    set(header::CONTENT_SECURITY_POLICY, &csp);
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    set(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    res
+}
+
+/// Refuses state-changing requests that a browser says come from another site (`Sec-Fetch-Site`), or
+/// whose `Origin` is not this site. Webhooks are exempt: they are authenticated by signature.
+pub async fn same_origin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || req.uri().path().starts_with("/webhooks/") {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let allowed = match fetch_site {
+        Some("same-origin") | Some("none") => true,
+        Some(_) => false,
+        None => match origin {
+            None => true,
+            Some(o) => {
+                let o = o.trim_end_matches('/');
+                o == state.config.base_url
+                    || host.is_some_and(|h| {
+                        o.strip_prefix("http://")
+                            .or_else(|| o.strip_prefix("https://"))
+                            == Some(h)
+                    })
+            }
+        },
+    };
+    if allowed {
+        next.run(req).await
+    } else {
+        tracing::warn!(?fetch_site, ?origin, path = %req.uri().path(), "cross-site request refused");
+        (StatusCode::FORBIDDEN, "Cross-site request refused\n").into_response()
+    }
+}
+
+/// The permission a page path needs, if any: the area guard. Server functions check their own.
+pub fn area_permission(path: &str) -> Option<Permission> {
+    let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+    if under("/staff/admin") {
+        Some(Permission::ManageStaff)
+    } else if under("/staff") {
+        Some(Permission::StaffArea)
+    } else if under("/portal") {
+        Some(Permission::OwnRecords)
+    } else {
+        None
+    }
+}
+
+fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy {
+        if let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+        {
+            return Some(ip);
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .or_else(|| {
+            req.extensions()
+                .get::<axum::extract::connect_info::MockConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+}
+
+/// Turns the session into an `Actor` (ending sessions past the 12-hour limit or of disabled accounts),
+/// records the client address, and guards the portal and staff areas: visitors are sent to sign in,
+/// signed-in people without the permission get the page's refusal with status 403.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let session = req.extensions().get::<Session>().cloned();
+    let mut actor = Actor::anonymous();
+    if let Some(s) = &session {
+        if let Ok(Some(uid)) = s.get::<uuid::Uuid>(SESSION_USER).await {
+            let auth_at = s
+                .get::<i64>(SESSION_AUTH_AT)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(0);
+            let expired =
+                guildhall::service::now().timestamp() - auth_at > crate::ABSOLUTE_TIMEOUT_SECS;
+            let loaded = if expired {
+                None
+            } else {
+                match guildhall::service::identity::load_actor(&state.server.db, uid).await {
+                    Ok(a) => a,
+                    Err(_) => {
+                        return (
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "Sorry, something went wrong\n",
+                        )
+                            .into_response()
+                    }
+                }
+            };
+            match loaded {
+                Some(a) => actor = a,
+                None => {
+                    let _ = s.flush().await;
+                }
+            }
+        }
+    }
+    actor.request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+    if let Some(ip) = client_ip(&req, state.config.trust_proxy) {
+        req.extensions_mut().insert(ClientIp(ip));
+    }
+    let path = req.uri().path().to_owned();
+    let mut forbidden = false;
+    if let Some(p) = area_permission(&path) {
+        if !actor.is_signed_in() {
+            let target = match req.uri().query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path.clone(),
+            };
+            return Redirect::to(&format!(
+                "/sign-in?next={}",
+                app::staff::outbox::urlencode(&target)
+            ))
+            .into_response();
+        }
+        forbidden = !actor.can(p);
+    }
+    req.extensions_mut().insert(actor);
+    let mut res = next.run(req).await;
+    if forbidden {
+        *res.status_mut() = StatusCode::FORBIDDEN;
+    }
+    res
+}
+
+/// A sign-in refused for too many attempts answers 429. A browser without JavaScript posted a plain
+/// form, so it gets a page it can read rather than the encoded error.
+pub async fn rate_limit_page(req: Request, next: Next) -> Response {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let res = next.run(req).await;
+    if res.status() != StatusCode::TOO_MANY_REQUESTS || !wants_html {
+        return res;
+    }
+    let page = r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts – Guildhall</title><link rel="stylesheet" href="/pkg/guildhall.css"></head><body><main class="main" id="main"><div class="container container--narrow"><h1 class="heading-l">Too many attempts</h1><p class="body">For your security, signing in is paused for a while after several attempts.</p><p class="body">Wait 15 minutes, then try again. If you have forgotten your password, you can <a href="/forgot-password">reset it</a>.</p><p class="body"><a href="/sign-in">Back to sign in</a></p></div></main></body></html>"#;
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, "900")],
+        Html(page),
+    )
+        .into_response()
+}

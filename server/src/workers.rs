@@ -1,0 +1,36 @@
+//! Background work inside the server process: the outbox worker and the expired-session sweeper.
+
+use crate::AppState;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+    let mut out = Vec::new();
+    {
+        let db = state.server.db.clone();
+        let wake = state.server.outbox_wake.clone();
+        let stop = stop.clone();
+        out.push(tokio::spawn(async move {
+            let transport = guildhall::mail::worker::transport_from_env();
+            let cfg = guildhall::mail::worker::WorkerConfig::default();
+            guildhall::mail::worker::run(db, transport, cfg, wake, stop).await;
+        }));
+    }
+    {
+        let store = crate::session_store::DbStore::new(state.server.db.clone());
+        let mut stop = stop;
+        out.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "could not delete expired sessions");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }));
+    }
+    out
+}

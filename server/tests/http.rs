@@ -1,0 +1,535 @@
+//! The HTTP surface, driven through the real router (`server::router`) with `oneshot`, on in-memory
+//! SQLite and (when `GUILDHALL_TEST_POSTGRES` is set) on a fresh PostgreSQL database per test.
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use guildhall::testing::{databases, TestDb};
+use http_body_util::BodyExt;
+use server::{leptos_options, router, AppState, Config};
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+
+fn config(per_ip: u32, per_account: u32) -> Config {
+    Config {
+        database_url: String::new(),
+        addr: "127.0.0.1:3000".parse().expect("addr"),
+        base_url: ORIGIN.into(),
+        secure_cookies: false,
+        trust_proxy: false,
+        signin_per_ip_per_minute: per_ip,
+        signin_per_account: per_account,
+        json_logs: false,
+    }
+}
+
+async fn app_with(t: &TestDb, per_ip: u32, per_account: u32) -> Router {
+    guildhall::service::seed::demo(&t.db, ORIGIN)
+        .await
+        .expect("demo data");
+    let cfg = config(per_ip, per_account);
+    let opts = leptos_options(&cfg);
+    router(AppState::new(cfg, t.db.clone(), opts))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
+async fn app(t: &TestDb) -> Router {
+    app_with(t, 1000, 1000).await
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Res {
+    let res = app.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    Res {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Res {
+    let mut b = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    send(app, b.body(Body::empty()).expect("request")).await
+}
+
+fn enc(s: &str) -> String {
+    app::staff::outbox::urlencode(s)
+}
+
+/// A plain HTML form post, as a browser without JavaScript sends it.
+async fn form_post(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Res {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut b = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::REFERER, format!("{ORIGIN}/sign-in"))
+        .header(header::ORIGIN, ORIGIN)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    send(app, b.body(Body::from(body)).expect("request")).await
+}
+
+fn session_cookie(r: &Res) -> Option<String> {
+    r.headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gh_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
+async fn sign_in(app: &Router, email: &str) -> String {
+    let r = form_post(
+        app,
+        "/fn/sign-in",
+        &[("email", email), ("password", "guildhall-demo")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FOUND,
+        "sign-in of {email}: {}",
+        r.body
+    );
+    session_cookie(&r).expect("session cookie")
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_while_the_database_answers() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let r = get(&app, "/healthz", None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", t.name);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_503_when_the_database_is_gone() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    t.db.clone().close().await.expect("close");
+    let r = get(&app, "/healthz", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers_and_render_on_the_server() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let r = get(&app, "/sign-in", None).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let csp = r
+            .headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("'nonce-"),
+            "{csp}"
+        );
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|s| s.split('\'').next())
+            .expect("nonce");
+        assert!(
+            r.body.contains(&format!("nonce=\"{nonce}\"")),
+            "hydration script carries the nonce"
+        );
+        assert_eq!(
+            r.headers
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .map(|v| v.to_str().ok()),
+            Some(Some("nosniff"))
+        );
+        assert!(r.headers.get(header::REFERRER_POLICY).is_some());
+        assert_eq!(r.body.matches("<h1").count(), 1, "one h1");
+        assert!(r.body.contains("Skip to main content"));
+        let label = r
+            .body
+            .find(r#"for="email""#)
+            .map(|i| &r.body[i..i + 80])
+            .unwrap_or_default();
+        assert!(label.contains("Email address"), "{label}");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_signs_in_without_javascript_and_sees_their_portal() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let before = get(&app, "/sign-in", None).await;
+        assert!(
+            session_cookie(&before).is_none(),
+            "no session for an anonymous visitor"
+        );
+        let r = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "member@guildhall.test"),
+                ("password", "guildhall-demo"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        assert_eq!(
+            r.headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/portal")
+        );
+        let raw = r
+            .headers
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+            "{raw}"
+        );
+        let cookie = session_cookie(&r).expect("cookie");
+        let portal = get(&app, "/portal", Some(&cookie)).await;
+        assert_eq!(portal.status, StatusCode::OK, "{}", t.name);
+        assert!(portal.body.contains("Hello, Sam"), "{}", portal.body);
+        assert!(portal.body.contains("Registered"));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn signing_in_rotates_the_session_id() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    // An anonymous session that holds something gets an id; signing in must not keep it.
+    let first = sign_in(&app, "member@guildhall.test").await;
+    let second = form_post(
+        &app,
+        "/fn/sign-in",
+        &[
+            ("email", "member@guildhall.test"),
+            ("password", "guildhall-demo"),
+        ],
+        Some(&first),
+    )
+    .await;
+    let rotated = session_cookie(&second).expect("new cookie");
+    assert_ne!(first, rotated);
+    let old = get(&app, "/portal", Some(&first)).await;
+    assert_eq!(
+        old.status,
+        StatusCode::SEE_OTHER,
+        "the old session id no longer signs in"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_address_get_the_same_answer() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let wrong = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "member@guildhall.test"),
+                ("password", "not-the-password"),
+            ],
+            None,
+        )
+        .await;
+        let unknown = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "nobody@guildhall.test"),
+                ("password", "not-the-password"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::FOUND);
+        assert_eq!(unknown.status, wrong.status);
+        let loc = |r: &Res| {
+            r.headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(
+            loc(&wrong).contains("__err="),
+            "error sent back to the form: {}",
+            loc(&wrong)
+        );
+        assert_eq!(loc(&wrong), loc(&unknown));
+        assert!(session_cookie(&wrong).is_none());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn visitors_are_sent_to_sign_in_from_member_and_staff_pages() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    for path in ["/portal", "/staff", "/staff/outbox", "/staff/admin/staff"] {
+        let r = get(&app, path, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        let loc = r
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(loc.starts_with("/sign-in?next="), "{loc}");
+    }
+}
+
+#[tokio::test]
+async fn staff_pages_refuse_members_and_admin_pages_refuse_officers() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let member = sign_in(&app, "member@guildhall.test").await;
+        for path in ["/staff", "/staff/outbox", "/staff/audit"] {
+            let r = get(&app, path, Some(&member)).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "member on {path}");
+            assert!(r.body.contains("You cannot use this page"));
+        }
+        let officer = sign_in(&app, "officer@guildhall.test").await;
+        assert_eq!(
+            get(&app, "/staff", Some(&officer)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get(&app, "/staff/outbox", Some(&officer)).await.status,
+            StatusCode::OK
+        );
+        let r = get(&app, "/staff/admin/staff", Some(&officer)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(
+            !r.body.contains("supervisor@guildhall.test"),
+            "no staff list leaks to an officer"
+        );
+        let admin = sign_in(&app, "admin@guildhall.test").await;
+        let r = get(&app, "/staff/admin/staff", Some(&admin)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("supervisor@guildhall.test"));
+        // Staff do not use the member portal.
+        assert_eq!(
+            get(&app, "/portal", Some(&admin)).await.status,
+            StatusCode::FORBIDDEN
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn server_functions_check_permissions_themselves() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let member = sign_in(&app, "member@guildhall.test").await;
+    for (path, body) in [
+        ("/fn/outbox-list", ""),
+        ("/fn/audit-list", ""),
+        ("/fn/staff-accounts", ""),
+        ("/fn/staff-overview", ""),
+    ] {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, &member)
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .expect("request");
+        let r = send(&app, req).await;
+        assert!(
+            r.body.contains("Forbidden"),
+            "{path}: {} {}",
+            r.status,
+            r.body
+        );
+        assert!(!r.body.contains("@guildhall.test"), "{path} leaked data");
+    }
+    let anonymous = Request::post("/fn/outbox-list")
+        .header(header::ACCEPT, "application/json")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .expect("request");
+    assert!(send(&app, anonymous).await.body.contains("Unauthenticated"));
+}
+
+#[tokio::test]
+async fn a_sign_in_flood_from_one_address_is_answered_429() {
+    for t in databases().await {
+        let app = app_with(&t, 5, 1000).await;
+        let mut statuses = vec![];
+        for i in 0..8 {
+            let email = format!("someone{i}@example.org");
+            let r = form_post(
+                &app,
+                "/fn/sign-in",
+                &[("email", &email), ("password", "wrong-password")],
+                None,
+            )
+            .await;
+            statuses.push(r.status);
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                assert!(
+                    r.body.contains("Too many attempts"),
+                    "a page a person can read"
+                );
+                assert!(r.headers.get(header::RETRY_AFTER).is_some());
+            }
+        }
+        assert_eq!(
+            statuses
+                .iter()
+                .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+                .count(),
+            3,
+            "{statuses:?}"
+        );
+        // The right password does not get past the limit either.
+        let r = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "member@guildhall.test"),
+                ("password", "guildhall-demo"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn repeated_attempts_on_one_account_are_limited_from_any_address() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app_with(&t, 1000, 3).await;
+    for _ in 0..3 {
+        let r = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "member@guildhall.test"),
+                ("password", "wrong-password"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND);
+    }
+    let r = form_post(
+        &app,
+        "/fn/sign-in",
+        &[
+            ("email", "Member@Guildhall.test"),
+            ("password", "guildhall-demo"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let body = "email=member%40guildhall.test&password=guildhall-demo";
+    let cross = Request::post("/fn/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from(body))
+        .expect("request");
+    assert_eq!(send(&app, cross).await.status, StatusCode::FORBIDDEN);
+    let foreign_origin = Request::post("/fn/sign-in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::HOST, "127.0.0.1:3000")
+        .body(Body::from(body))
+        .expect("request");
+    assert_eq!(
+        send(&app, foreign_origin).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_is_audited() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let cookie = sign_in(&app, "member@guildhall.test").await;
+    let r = form_post(&app, "/fn/sign-out", &[], Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(
+        get(&app, "/portal", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let admin = Actor::system("test");
+    let (rows, _) = guildhall::service::audit::list(&t.db, &admin, Some("user"), 0, 100)
+        .await
+        .expect("audit");
+    let actions: Vec<_> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert!(
+        actions.contains(&"signed_in") && actions.contains(&"signed_out"),
+        "{actions:?}"
+    );
+}
+
+use guildhall::domain::Actor;
+
+#[tokio::test]
+async fn the_outbox_preview_is_for_staff_only_and_cannot_run_scripts() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let listed =
+        guildhall::service::outbox::list(&t.db, Some("officer@guildhall.test"), None, 0, 10)
+            .await
+            .expect("list");
+    let id = listed.rows.first().expect("the staff invitation").id;
+    let path = format!("/staff/outbox/{id}/html");
+    let member = sign_in(&app, "member@guildhall.test").await;
+    assert_eq!(
+        get(&app, &path, Some(&member)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let officer = sign_in(&app, "officer@guildhall.test").await;
+    let r = get(&app, &path, Some(&officer)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let csp = r
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+    let page = get(&app, &format!("/staff/outbox/{id}"), Some(&officer)).await;
+    assert!(page.body.contains("Message-ID"));
+}

@@ -1,0 +1,49 @@
+//! Connecting to the database: the embedded SQLite file by default, PostgreSQL when `DATABASE_URL` says so.
+//!
+//! SQLite runs in WAL mode with `synchronous=FULL` (a committed payment survives a power cut) and foreign
+//! keys on. An in-memory SQLite database (tests) uses a single connection, since each connection to
+//! `:memory:` would otherwise see a database of its own.
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use std::time::Duration;
+
+/// The URL used when `DATABASE_URL` is unset: the file `guildhall.db` in the working directory.
+pub const DEFAULT_URL: &str = "sqlite://guildhall.db?mode=rwc";
+
+/// Opens a pool on `url` with the settings Guildhall relies on.
+#[tracing::instrument]
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        opts.max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(move |o| {
+                let o = o
+                    .foreign_keys(true)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(10));
+                if in_memory {
+                    o
+                } else {
+                    o.journal_mode(SqliteJournalMode::Wal)
+                }
+            });
+        // An in-memory database lives as long as its connection: never let the pool close it.
+        if in_memory {
+            opts.idle_timeout(Duration::from_secs(u64::from(u32::MAX)))
+                .max_lifetime(None);
+        }
+    } else {
+        opts.max_connections(16).min_connections(1);
+    }
+    Database::connect(opts).await
+}
+
+/// True when `db` is PostgreSQL (which allows several app nodes, `SKIP LOCKED`, `LISTEN/NOTIFY`).
+pub fn is_postgres(db: &DatabaseConnection) -> bool {
+    db.get_database_backend() == DbBackend::Postgres
+}

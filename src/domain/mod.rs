@@ -1,0 +1,15 @@
+//! Parsed types and pure rules. No I/O here: this module is compiled for the browser too.
+
+pub mod actor;
+pub mod address;
+pub mod email;
+pub mod error;
+pub mod membership_number;
+pub mod money;
+pub mod person;
+pub mod phone;
+pub mod role;
+
+pub use actor::{Actor, ActorKind};
+pub use error::{AppError, FieldErrors};
+pub use role::{Permission, Role};

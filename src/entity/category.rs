@@ -1,0 +1,37 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "categories")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub code: String,
+    pub name: String,
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    /// `association` or `club`: which kind of body the category belongs to.
+    pub audience: String,
+    pub annual_fee_pence: i64,
+    pub joining_fee_pence: i64,
+    pub reinstatement_fee_pence: i64,
+    /// 0 (annual only), 10 or 12 monthly instalments.
+    pub instalments: i16,
+    pub needs_declaration: bool,
+    pub grace_days: i32,
+    /// `anniversary` or `fixed`.
+    pub renewal_basis: String,
+    pub fixed_renewal_month: Option<i16>,
+    pub fixed_renewal_day: Option<i16>,
+    pub on_register: bool,
+    pub organisational: bool,
+    pub sort_order: i32,
+    pub retired_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

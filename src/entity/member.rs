@@ -1,0 +1,38 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "members")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub membership_number: i64,
+    /// `individual` or `organisation`.
+    pub kind: String,
+    pub user_id: Option<Uuid>,
+    pub title: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub preferred_name: Option<String>,
+    pub organisation_name: Option<String>,
+    pub email: String,
+    pub phone: Option<String>,
+    pub address_line1: String,
+    pub address_line2: Option<String>,
+    pub town: String,
+    pub county: Option<String>,
+    pub postcode: Option<String>,
+    pub country: String,
+    pub category_id: Uuid,
+    pub joined_on: Date,
+    pub journal_by_post: bool,
+    pub email_news: bool,
+    pub register_consent: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

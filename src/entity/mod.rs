@@ -1,0 +1,11 @@
+//! sea-orm entities: one file per table, columns and relations only. Rules live in `domain` and `service`.
+
+pub mod audit_log;
+pub mod auth_token;
+pub mod category;
+pub mod counter;
+pub mod member;
+pub mod outbox_message;
+pub mod session;
+pub mod user;
+pub mod user_role;

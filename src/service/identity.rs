@@ -1,0 +1,772 @@
+//! Accounts: registering a portal account, confirming its e-mail address, signing in, resetting a
+//! forgotten password, and staff accounts with roles.
+//!
+//! Rules kept here: passwords are hashed with argon2id and never logged; e-mailed tokens are single-use,
+//! stored only as SHA-256 hashes, and expire (24 hours to confirm an address, 1 hour to reset a password);
+//! no answer reveals whether an address has an account (registering an address that exists sends that
+//! address a notice instead, and a reset request always answers the same).
+
+use crate::domain::email::Email;
+use crate::domain::person::PersonName;
+use crate::domain::{Actor, ActorKind, AppError, FieldErrors, Role};
+use crate::entity::{auth_token, session, user, user_role};
+use crate::service::{audit, outbox, outbox::NewMessage};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::Duration;
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+pub const KIND_MEMBER: &str = "member";
+pub const KIND_STAFF: &str = "staff";
+pub const PURPOSE_VERIFY: &str = "verify_email";
+pub const PURPOSE_RESET: &str = "reset_password";
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 128;
+pub const VERIFY_HOURS: i64 = 24;
+pub const RESET_MINUTES: i64 = 60;
+
+/// What the person typed on the create-account form.
+#[derive(Clone, Debug, Default)]
+pub struct Registration {
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Checks a new password against the policy (length, not the e-mail address).
+pub fn check_password(password: &str, email: Option<&str>, field: &str, errors: &mut FieldErrors) {
+    let n = password.chars().count();
+    if n == 0 {
+        errors.add(field, "Enter a password");
+    } else if n < MIN_PASSWORD {
+        errors.add(
+            field,
+            format!("Password must be {MIN_PASSWORD} characters or more"),
+        );
+    } else if n > MAX_PASSWORD {
+        errors.add(
+            field,
+            format!("Password must be {MAX_PASSWORD} characters or fewer"),
+        );
+    } else if email.is_some_and(|e| e.eq_ignore_ascii_case(password.trim())) {
+        errors.add(field, "Password must not be your email address");
+    }
+}
+
+/// argon2id with the crate's recommended parameters, run off the async executor.
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(AppError::internal)?
+    .map_err(AppError::internal)
+}
+
+/// A hash of a random password: verified against when an account does not exist, so a wrong address
+/// takes as long to refuse as a wrong password.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    let hash = match hash {
+        Some(h) => h,
+        None => match DUMMY_HASH.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h = hash_password(random_token()).await.unwrap_or_default();
+                DUMMY_HASH.get_or_init(|| h).clone()
+            }
+        },
+    };
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// 32 random bytes, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The key an address is unique by: the whole address lower-cased.
+pub fn email_key(email: &Email) -> String {
+    email.as_str().to_lowercase()
+}
+
+async fn find_by_email<C: ConnectionTrait>(
+    db: &C,
+    email: &Email,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email_key(email)))
+        .one(db)
+        .await?)
+}
+
+async fn issue_token<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    purpose: &str,
+    valid_for: Duration,
+) -> Result<String, AppError> {
+    // A new link replaces every earlier unused one for the same purpose.
+    let now = super::now();
+    auth_token::Entity::update_many()
+        .col_expr(
+            auth_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(auth_token::Column::UserId.eq(user_id))
+        .filter(auth_token::Column::Purpose.eq(purpose))
+        .filter(auth_token::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    let token = random_token();
+    auth_token::ActiveModel {
+        id: Set(super::new_id()),
+        user_id: Set(user_id),
+        purpose: Set(purpose.to_owned()),
+        token_hash: Set(token_hash(&token)),
+        new_email: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + valid_for),
+        used_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Finds a live token (right purpose, unused, unexpired).
+async fn live_token<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    purpose: &str,
+) -> Result<auth_token::Model, AppError> {
+    let found = auth_token::Entity::find()
+        .filter(auth_token::Column::TokenHash.eq(token_hash(token.trim())))
+        .filter(auth_token::Column::Purpose.eq(purpose))
+        .one(db)
+        .await?;
+    match found {
+        Some(t) if t.used_at.is_none() && t.expires_at > super::now() => Ok(t),
+        _ => Err(AppError::Conflict(match purpose {
+            PURPOSE_RESET => "This password reset link has expired or has already been used. Ask for a new one.".into(),
+            _ => "This confirmation link has expired or has already been used. Sign in to get a new one.".into(),
+        })),
+    }
+}
+
+async fn send_verification<C: ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let token = issue_token(db, u.id, PURPOSE_VERIFY, Duration::hours(VERIFY_HOURS)).await?;
+    outbox::enqueue(
+        db,
+        NewMessage {
+            template: "verify_email",
+            to_address: &u.email,
+            to_name: Some(&u.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({
+                "given_name": u.given_name,
+                "verify_url": format!("{base_url}/verify-email?token={token}"),
+                "expires_hours": VERIFY_HOURS,
+                "base_url": base_url,
+            }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Creates a member's portal account and sends the confirmation link. When the address already has an
+/// account, nothing is created and that address is told instead; the caller cannot tell the difference.
+#[tracing::instrument(skip(db, input), fields(email = %input.email))]
+pub async fn register(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: Registration,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let mut errors = FieldErrors::new();
+    let given = errors.check("given_name", PersonName::parse(&input.given_name));
+    let family = errors.check("family_name", PersonName::parse(&input.family_name));
+    let email = errors.check("email", Email::parse(&input.email));
+    check_password(
+        &input.password,
+        email.as_ref().map(Email::as_str),
+        "password",
+        &mut errors,
+    );
+    errors.into_result()?;
+    let (Some(given), Some(family), Some(email)) = (given, family, email) else {
+        return Err(AppError::internal("registration parsed without values"));
+    };
+    let hash = hash_password(input.password).await?;
+    let txn = db.begin().await?;
+    if let Some(existing) = find_by_email(&txn, &email).await? {
+        outbox::enqueue(
+            &txn,
+            NewMessage {
+                template: "account_exists",
+                to_address: &existing.email,
+                to_name: Some(&existing.given_name),
+                user_id: Some(existing.id),
+                member_id: None,
+                context: json!({
+                    "given_name": existing.given_name,
+                    "sign_in_url": format!("{base_url}/sign-in"),
+                    "reset_url": format!("{base_url}/forgot-password"),
+                    "base_url": base_url,
+                }),
+            },
+        )
+        .await?;
+        audit::record(
+            &txn,
+            actor,
+            "user",
+            existing.id,
+            "registration_attempt_on_existing_address",
+            None,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let now = super::now();
+    let u = user::ActiveModel {
+        id: Set(super::new_id()),
+        email: Set(email.as_str().to_owned()),
+        email_key: Set(email_key(&email)),
+        password_hash: Set(hash),
+        given_name: Set(given.as_str().to_owned()),
+        family_name: Set(family.as_str().to_owned()),
+        kind: Set(KIND_MEMBER.to_owned()),
+        email_verified_at: Set(None),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let actor = Actor {
+        user_id: actor.user_id.or(Some(u.id)),
+        ..actor.clone()
+    };
+    audit::record(
+        &txn,
+        &actor,
+        "user",
+        u.id,
+        "registered",
+        None,
+        Some(public_view(&u, &[])),
+    )
+    .await?;
+    send_verification(&txn, &u, base_url).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Confirms the address the token was sent to and welcomes the person.
+#[tracing::instrument(skip_all)]
+pub async fn verify_email(
+    db: &DatabaseConnection,
+    token: &str,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let txn = db.begin().await?;
+    let t = live_token(&txn, token, PURPOSE_VERIFY).await?;
+    let u = user::Entity::find_by_id(t.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = super::now();
+    let mut tok: auth_token::ActiveModel = t.into();
+    tok.used_at = Set(Some(now));
+    tok.update(&txn).await?;
+    let before = public_view(&u, &[]);
+    let mut am: user::ActiveModel = u.clone().into();
+    am.email_verified_at = Set(Some(now));
+    am.updated_at = Set(now);
+    let u = am.update(&txn).await?;
+    let actor = Actor {
+        kind: ActorKind::Member,
+        user_id: Some(u.id),
+        label: u.email.clone(),
+        roles: vec![],
+        request_id: None,
+    };
+    audit::record(
+        &txn,
+        &actor,
+        "user",
+        u.id,
+        "email_verified",
+        Some(before),
+        Some(public_view(&u, &[])),
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        NewMessage {
+            template: "welcome",
+            to_address: &u.email,
+            to_name: Some(&u.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({"given_name": u.given_name, "sign_in_url": format!("{base_url}/sign-in"), "base_url": base_url}),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Why a sign-in was refused. Only `NotVerified` is told apart, and only after the right password.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInRefusal {
+    BadCredentials,
+    NotVerified,
+    Disabled,
+}
+
+/// Checks an e-mail address and password. On an unconfirmed address with the right password, a new
+/// confirmation link is sent.
+#[tracing::instrument(skip(db, password))]
+pub async fn authenticate(
+    db: &DatabaseConnection,
+    email: &str,
+    password: String,
+    base_url: &str,
+) -> Result<Result<user::Model, SignInRefusal>, AppError> {
+    let found = match Email::parse(email) {
+        Ok(e) => find_by_email(db, &e).await?,
+        Err(_) => None,
+    };
+    let ok = verify_password(password, found.as_ref().map(|u| u.password_hash.clone())).await;
+    let Some(u) = found.filter(|_| ok) else {
+        return Ok(Err(SignInRefusal::BadCredentials));
+    };
+    if u.disabled_at.is_some() {
+        return Ok(Err(SignInRefusal::Disabled));
+    }
+    if u.email_verified_at.is_none() {
+        let txn = db.begin().await?;
+        send_verification(&txn, &u, base_url).await?;
+        txn.commit().await?;
+        return Ok(Err(SignInRefusal::NotVerified));
+    }
+    Ok(Ok(u))
+}
+
+/// The roles a user holds.
+pub async fn roles_of<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<Vec<Role>, AppError> {
+    let rows = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(db)
+        .await?;
+    let mut roles: Vec<Role> = rows.iter().filter_map(|r| r.role.parse().ok()).collect();
+    roles.sort();
+    Ok(roles)
+}
+
+/// The actor for a signed-in account, or `None` if the account is gone or disabled.
+pub async fn load_actor<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+) -> Result<Option<Actor>, AppError> {
+    let Some(u) = user::Entity::find_by_id(user_id).one(db).await? else {
+        return Ok(None);
+    };
+    if u.disabled_at.is_some() {
+        return Ok(None);
+    }
+    let (kind, roles) = if u.kind == KIND_STAFF {
+        (ActorKind::Staff, roles_of(db, u.id).await?)
+    } else {
+        (ActorKind::Member, vec![])
+    };
+    Ok(Some(Actor {
+        kind,
+        user_id: Some(u.id),
+        label: u.email,
+        roles,
+        request_id: None,
+    }))
+}
+
+/// Sends a password reset link if the address has an account. Always answers the same.
+#[tracing::instrument(skip(db))]
+pub async fn request_password_reset(
+    db: &DatabaseConnection,
+    email: &str,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
+    let txn = db.begin().await?;
+    if let Some(u) = find_by_email(&txn, &email)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    {
+        let token =
+            issue_token(&txn, u.id, PURPOSE_RESET, Duration::minutes(RESET_MINUTES)).await?;
+        outbox::enqueue(
+            &txn,
+            NewMessage {
+                template: "password_reset",
+                to_address: &u.email,
+                to_name: Some(&u.given_name),
+                user_id: Some(u.id),
+                member_id: None,
+                context: json!({
+                    "given_name": u.given_name,
+                    "reset_url": format!("{base_url}/reset-password?token={token}"),
+                    "expires_minutes": RESET_MINUTES,
+                    "base_url": base_url,
+                }),
+            },
+        )
+        .await?;
+        let actor = Actor::anonymous();
+        audit::record(
+            &txn,
+            &actor,
+            "user",
+            u.id,
+            "password_reset_requested",
+            None,
+            None,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether a reset link can still be used (to show the form, or say it has expired).
+pub async fn check_reset_token(db: &DatabaseConnection, token: &str) -> Result<(), AppError> {
+    live_token(db, token, PURPOSE_RESET).await.map(|_| ())
+}
+
+/// Sets a new password with a reset token, uses the token up, signs the account out everywhere and
+/// sends a security notice. Returns the account's id.
+#[tracing::instrument(skip_all)]
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    token: &str,
+    password: String,
+    base_url: &str,
+) -> Result<Uuid, AppError> {
+    let mut errors = FieldErrors::new();
+    check_password(&password, None, "password", &mut errors);
+    errors.into_result()?;
+    let t = live_token(db, token, PURPOSE_RESET).await?;
+    let hash = hash_password(password).await?;
+    let txn = db.begin().await?;
+    // Re-check inside the transaction, so two uses of one link cannot both succeed.
+    let t = live_token(&txn, token, PURPOSE_RESET).await.and_then(|x| {
+        if x.id == t.id {
+            Ok(x)
+        } else {
+            Err(AppError::NotFound)
+        }
+    })?;
+    let now = super::now();
+    let claimed = auth_token::Entity::update_many()
+        .col_expr(
+            auth_token::Column::UsedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(auth_token::Column::Id.eq(t.id))
+        .filter(auth_token::Column::UsedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "This password reset link has already been used. Ask for a new one.".into(),
+        ));
+    }
+    let u = user::Entity::find_by_id(t.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut am: user::ActiveModel = u.clone().into();
+    am.password_hash = Set(hash);
+    if u.email_verified_at.is_none() {
+        am.email_verified_at = Set(Some(now));
+    }
+    am.updated_at = Set(now);
+    let u = am.update(&txn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(u.id))
+        .exec(&txn)
+        .await?;
+    let actor = Actor {
+        kind: ActorKind::Member,
+        user_id: Some(u.id),
+        label: u.email.clone(),
+        roles: vec![],
+        request_id: None,
+    };
+    audit::record(
+        &txn,
+        &actor,
+        "user",
+        u.id,
+        "password_reset",
+        None,
+        Some(json!({"password": "changed"})),
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        NewMessage {
+            template: "password_changed",
+            to_address: &u.email,
+            to_name: Some(&u.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({"given_name": u.given_name, "reset_url": format!("{base_url}/forgot-password"), "base_url": base_url}),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(u.id)
+}
+
+/// A staff account to create.
+#[derive(Clone, Debug)]
+pub struct NewStaff {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub roles: Vec<Role>,
+    /// `None`: the person chooses their own through a link in the invitation (valid 7 days).
+    pub password: Option<String>,
+}
+
+pub const INVITE_DAYS: i64 = 7;
+
+/// Creates a staff account with its roles (already confirmed: an admin vouches for the address).
+#[tracing::instrument(skip(db, input), fields(email = %input.email))]
+pub async fn create_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: NewStaff,
+    base_url: &str,
+) -> Result<Uuid, AppError> {
+    if actor.kind != ActorKind::System {
+        actor.require(crate::domain::Permission::ManageStaff)?;
+    }
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(&input.email));
+    let given = errors.check("given_name", PersonName::parse(&input.given_name));
+    let family = errors.check("family_name", PersonName::parse(&input.family_name));
+    if input.roles.is_empty() {
+        errors.add("roles", "Choose at least one role");
+    }
+    if let Some(p) = &input.password {
+        check_password(
+            p,
+            email.as_ref().map(Email::as_str),
+            "password",
+            &mut errors,
+        );
+    }
+    errors.into_result()?;
+    let (Some(email), Some(given), Some(family)) = (email, given, family) else {
+        return Err(AppError::internal("staff parsed without values"));
+    };
+    let invite = input.password.is_none();
+    let hash = hash_password(input.password.unwrap_or_else(random_token)).await?;
+    let txn = db.begin().await?;
+    if find_by_email(&txn, &email).await?.is_some() {
+        return Err(AppError::field(
+            "email",
+            "An account with this email address already exists",
+        ));
+    }
+    let now = super::now();
+    let u = user::ActiveModel {
+        id: Set(super::new_id()),
+        email: Set(email.as_str().to_owned()),
+        email_key: Set(email_key(&email)),
+        password_hash: Set(hash),
+        given_name: Set(given.as_str().to_owned()),
+        family_name: Set(family.as_str().to_owned()),
+        kind: Set(KIND_STAFF.to_owned()),
+        email_verified_at: Set(Some(now)),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let mut roles = input.roles.clone();
+    roles.sort();
+    roles.dedup();
+    for r in &roles {
+        user_role::ActiveModel {
+            user_id: Set(u.id),
+            role: Set(r.as_str().to_owned()),
+            granted_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        "user",
+        u.id,
+        "staff_created",
+        None,
+        Some(public_view(&u, &roles)),
+    )
+    .await?;
+    let set_password_url = if invite {
+        let token = issue_token(&txn, u.id, PURPOSE_RESET, Duration::days(INVITE_DAYS)).await?;
+        Some(format!("{base_url}/reset-password?token={token}"))
+    } else {
+        None
+    };
+    outbox::enqueue(
+        &txn,
+        NewMessage {
+            template: "staff_invite",
+            to_address: &u.email,
+            to_name: Some(&u.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({
+                "given_name": u.given_name,
+                "sign_in_url": format!("{base_url}/sign-in"),
+                "roles": roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+                "set_password_url": set_password_url,
+                "expires_days": INVITE_DAYS,
+                "base_url": base_url,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(u.id)
+}
+
+/// An admin adds a member of staff, who is e-mailed a link to choose their password.
+pub async fn invite_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    given_name: String,
+    family_name: String,
+    email: String,
+    roles: Vec<Role>,
+    base_url: &str,
+) -> Result<Uuid, AppError> {
+    actor.require(crate::domain::Permission::ManageStaff)?;
+    create_staff(
+        db,
+        actor,
+        NewStaff {
+            email,
+            given_name,
+            family_name,
+            roles,
+            password: None,
+        },
+        base_url,
+    )
+    .await
+}
+
+/// A staff account as listed for admins.
+#[derive(Clone, Debug)]
+pub struct StaffAccount {
+    pub user: user::Model,
+    pub roles: Vec<Role>,
+}
+
+pub async fn list_staff(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Vec<StaffAccount>, AppError> {
+    actor.require(crate::domain::Permission::ManageStaff)?;
+    let users = user::Entity::find()
+        .filter(user::Column::Kind.eq(KIND_STAFF))
+        .order_by_asc(user::Column::FamilyName)
+        .order_by_asc(user::Column::GivenName)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        let roles = roles_of(db, u.id).await?;
+        out.push(StaffAccount { user: u, roles });
+    }
+    Ok(out)
+}
+
+/// The audit view of an account: everything but the password hash.
+pub fn public_view(u: &user::Model, roles: &[Role]) -> serde_json::Value {
+    json!({
+        "email": u.email,
+        "given_name": u.given_name,
+        "family_name": u.family_name,
+        "kind": u.kind,
+        "email_verified": u.email_verified_at.is_some(),
+        "disabled": u.disabled_at.is_some(),
+        "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+/// Records a sign-in or sign-out in the audit trail.
+pub async fn record_session_event(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    action: &str,
+) -> Result<(), AppError> {
+    if let Some(id) = actor.user_id {
+        audit::record(db, actor, "user", id, action, None, None).await?;
+    }
+    Ok(())
+}
+
+/// An account by id.
+pub async fn get_user<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find_by_id(id).one(db).await?)
+}

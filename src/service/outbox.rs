@@ -1,0 +1,101 @@
+//! The e-mail outbox: messages are rendered and written here in the same transaction as the event that
+//! caused them, and delivered later by `mail::worker`. Nothing else sends e-mail.
+
+use crate::domain::AppError;
+use crate::entity::outbox_message;
+use crate::mail::templates;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+/// The domain part of every Message-ID we generate.
+pub const MESSAGE_ID_DOMAIN: &str = "guildhall.local";
+
+pub struct NewMessage<'a> {
+    pub template: &'a str,
+    pub to_address: &'a str,
+    pub to_name: Option<&'a str>,
+    pub user_id: Option<Uuid>,
+    pub member_id: Option<Uuid>,
+    /// Variables for the template. `office_name` and `base_url` are added by the renderer.
+    pub context: serde_json::Value,
+}
+
+/// Renders `msg` and writes it to the outbox, due now. Returns its id.
+pub async fn enqueue<C: ConnectionTrait>(db: &C, msg: NewMessage<'_>) -> Result<Uuid, AppError> {
+    let rendered = templates::render(msg.template, &msg.context).map_err(AppError::internal)?;
+    let id = super::new_id();
+    let now = super::now();
+    let row = outbox_message::ActiveModel {
+        id: Set(id),
+        message_id: Set(format!("<{}@{}>", id.simple(), MESSAGE_ID_DOMAIN)),
+        template: Set(msg.template.to_owned()),
+        to_address: Set(msg.to_address.trim().to_lowercase()),
+        to_name: Set(msg.to_name.map(str::to_owned)),
+        subject: Set(rendered.subject),
+        body_text: Set(rendered.text),
+        body_html: Set(rendered.html),
+        user_id: Set(msg.user_id),
+        member_id: Set(msg.member_id),
+        status: Set(STATUS_PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        claimed_at: Set(None),
+        claimed_by: Set(None),
+        last_error: Set(None),
+        sent_at: Set(None),
+        created_at: Set(now),
+    };
+    outbox_message::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(id)
+}
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_SENDING: &str = "sending";
+pub const STATUS_SENT: &str = "sent";
+pub const STATUS_FAILED: &str = "failed";
+pub const STATUS_LOGGED: &str = "logged";
+
+/// One row of the staff outbox list.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub rows: Vec<outbox_message::Model>,
+    pub total: u64,
+}
+
+/// Messages newest first, optionally only those to one address (case-insensitive) or in one status.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    to: Option<&str>,
+    status: Option<&str>,
+    page: u64,
+    per_page: u64,
+) -> Result<Listed, AppError> {
+    let mut q = outbox_message::Entity::find();
+    if let Some(to) = to.map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(outbox_message::Column::ToAddress.eq(to.to_lowercase()));
+    }
+    if let Some(status) = status.filter(|s| !s.is_empty()) {
+        q = q.filter(outbox_message::Column::Status.eq(status));
+    }
+    let total = q.clone().count(db).await?;
+    let rows = q
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .order_by_desc(outbox_message::Column::Id)
+        .offset(page * per_page)
+        .limit(per_page)
+        .all(db)
+        .await?;
+    Ok(Listed { rows, total })
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<outbox_message::Model, AppError> {
+    outbox_message::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}

@@ -1,0 +1,610 @@
+//! Demo and volume data.
+//!
+//! `demo` is idempotent: categories are matched by code, accounts and demo members by e-mail address, so a
+//! second run adds nothing. `members` adds realistic fake members in large multi-row inserts for
+//! benchmarks; names, towns and postcodes come from small built-in UK lists and a seeded generator, so a
+//! run is repeatable.
+
+use crate::domain::{Actor, AppError, Role};
+use crate::entity::{category, member, user};
+use crate::service::{audit, counters, identity};
+use chrono::{Datelike, NaiveDate};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+pub const DEMO_PASSWORD: &str = "guildhall-demo";
+
+/// (email, given, family, role) of the demo staff accounts.
+pub const DEMO_STAFF: [(&str, &str, &str, Role); 4] = [
+    ("admin@guildhall.test", "Priya", "Shah", Role::Admin),
+    (
+        "supervisor@guildhall.test",
+        "Tom",
+        "Okafor",
+        Role::Supervisor,
+    ),
+    ("officer@guildhall.test", "Megan", "Hughes", Role::Officer),
+    (
+        "finance@guildhall.test",
+        "David",
+        "Lindqvist",
+        Role::Finance,
+    ),
+];
+pub const DEMO_MEMBER: &str = "member@guildhall.test";
+
+struct Cat {
+    code: &'static str,
+    name: &'static str,
+    audience: &'static str,
+    annual: i64,
+    joining: i64,
+    reinstatement: i64,
+    instalments: i16,
+    declaration: bool,
+    register: bool,
+    organisational: bool,
+    description: &'static str,
+}
+
+const CATEGORIES: &[Cat] = &[
+    Cat { code: "STU", name: "Student", audience: "association", annual: 9_500, joining: 0, reinstatement: 2_500, instalments: 0, declaration: true, register: false, organisational: false,
+        description: "On a counselling course of at least 1 year full-time or 2 years part-time with a supervised placement of at least 100 client hours. May stay a student for at most 2 extra years; moves to Individual on uploading the graduation certificate, with no extra fee that year." },
+    Cat { code: "IND", name: "Individual", audience: "association", annual: 19_800, joining: 2_500, reinstatement: 5_000, instalments: 12, declaration: true, register: false, organisational: false,
+        description: "Graduated from a qualifying course with at least 100 placement hours and agrees to the ethical framework. Must join the register within 24 months or cannot renew." },
+    Cat { code: "REG", name: "Registered", audience: "association", annual: 21_600, joining: 2_500, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "An Individual member in practice who passed the certificate of proficiency or an accredited course. Appears on the public register." },
+    Cat { code: "ACC", name: "Accredited", audience: "association", annual: 24_600, joining: 0, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "Registered for at least 3 years, with at least 450 tutor-contact training hours and 450 supervised practice hours over 3 to 6 years (150 after qualifying), and supervision of at least 1.5 hours a month." },
+    Cat { code: "SAC", name: "Senior Accredited", audience: "association", annual: 26_400, joining: 0, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "Accredited members with substantial experience who supervise and train others." },
+    Cat { code: "RET", name: "Retired", audience: "association", annual: 7_500, joining: 0, reinstatement: 2_500, instalments: 0, declaration: false, register: false, organisational: false,
+        description: "No longer practising. A subsidised fee that keeps members in touch with the profession." },
+    Cat { code: "ORG-LV", name: "Organisational (local voluntary)", audience: "association", annual: 18_000, joining: 0, reinstatement: 5_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "Local voluntary organisations providing counselling, represented by one or more named people." },
+    Cat { code: "ORG-NV", name: "Organisational (national voluntary)", audience: "association", annual: 42_000, joining: 0, reinstatement: 10_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "National voluntary organisations providing counselling services." },
+    Cat { code: "ORG-C", name: "Organisational (commercial)", audience: "association", annual: 78_000, joining: 0, reinstatement: 15_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "Commercial providers of counselling and employee assistance." },
+    Cat { code: "CLUB", name: "Member", audience: "club", annual: 180_000, joining: 75_000, reinstatement: 75_000, instalments: 12, declaration: false, register: false, organisational: false,
+        description: "Full membership of the club: a joining fee plus an annual subscription, or monthly payments. The membership committee decides applications." },
+    Cat { code: "U27", name: "Under 27", audience: "club", annual: 72_000, joining: 15_000, reinstatement: 15_000, instalments: 12, declaration: false, register: false, organisational: false,
+        description: "For members under 27 on joining, with proof of age." },
+    Cat { code: "CORP", name: "Corporate", audience: "club", annual: 600_000, joining: 150_000, reinstatement: 150_000, instalments: 0, declaration: false, register: false, organisational: true,
+        description: "Membership held by a company for named nominees." },
+];
+
+const GIVEN: &[&str] = &[
+    "Oliver", "Amelia", "George", "Isla", "Arthur", "Ava", "Noah", "Mia", "Muhammad", "Ivy", "Leo",
+    "Lily", "Harry", "Florence", "Oscar", "Freya", "Archie", "Grace", "Henry", "Sophia",
+    "Theodore", "Evie", "Freddie", "Willow", "Jack", "Aisha", "Charlie", "Siobhan", "Rhys",
+    "Niamh", "Priya", "Kwame", "Chloe", "Tomasz", "Zoë", "Eilidh", "Ravi", "Hannah", "Callum",
+    "Fatima", "Owen", "Bethan", "Declan", "Anjali", "Joseph", "Ellie", "Samuel", "Rosie",
+];
+const FAMILY: &[&str] = &[
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Patel",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Thomas",
+    "Clarke",
+    "Jackson",
+    "Wood",
+    "Harris",
+    "Edwards",
+    "Turner",
+    "Martin",
+    "Cooper",
+    "Hill",
+    "Ward",
+    "Hughes",
+    "Moore",
+    "Clark",
+    "King",
+    "Harrison",
+    "Lewis",
+    "Baker",
+    "Lee",
+    "Allen",
+    "Morris",
+    "Khan",
+    "Scott",
+    "Watson",
+    "Davis",
+    "Parker",
+    "James",
+    "Bennett",
+    "Young",
+    "Phillips",
+    "Richardson",
+    "Mitchell",
+    "Bailey",
+    "Carter",
+    "Cook",
+    "Singh",
+    "Shaw",
+    "Bell",
+    "Collins",
+    "Morgan",
+    "Kelly",
+    "Begum",
+    "Miller",
+    "Cox",
+    "Hussain",
+    "Marshall",
+    "Simpson",
+    "Price",
+    "Anderson",
+    "Adams",
+    "Wilkinson",
+    "Ali",
+    "Ahmed",
+    "Foster",
+    "Ellis",
+    "Murphy",
+    "Chapman",
+    "Mason",
+    "Gray",
+    "Richards",
+    "Webb",
+    "Griffiths",
+    "Hunt",
+    "Palmer",
+    "Campbell",
+    "Holmes",
+    "Mills",
+    "Rogers",
+    "Barnes",
+    "Knight",
+    "Matthews",
+    "Barker",
+    "Powell",
+    "Stevens",
+    "Kaur",
+    "Fisher",
+    "Butler",
+    "Dixon",
+    "Russell",
+    "Harvey",
+    "Pearson",
+    "Graham",
+    "O'Brien",
+    "Nowak",
+    "Okafor",
+    "Nguyen",
+    "MacLeod",
+    "Fernández",
+    "Kowalski",
+    "Achterberg",
+    "Mensah",
+];
+/// (town, county, outward codes) — real places and outward codes; inward parts are generated.
+const TOWNS: &[(&str, &str, &[&str])] = &[
+    (
+        "London",
+        "Greater London",
+        &[
+            "N1", "N7", "E8", "SE15", "SW11", "W12", "NW5", "EC1V", "WC1N",
+        ],
+    ),
+    (
+        "Manchester",
+        "Greater Manchester",
+        &["M1", "M14", "M20", "M21"],
+    ),
+    ("Birmingham", "West Midlands", &["B13", "B15", "B29", "B17"]),
+    ("Leeds", "West Yorkshire", &["LS6", "LS8", "LS17"]),
+    ("Bristol", "", &["BS6", "BS7", "BS3"]),
+    ("Sheffield", "South Yorkshire", &["S10", "S11", "S7"]),
+    ("Nottingham", "Nottinghamshire", &["NG5", "NG7", "NG2"]),
+    ("Brighton", "East Sussex", &["BN1", "BN2", "BN3"]),
+    ("York", "North Yorkshire", &["YO1", "YO10", "YO31"]),
+    ("Norwich", "Norfolk", &["NR2", "NR3"]),
+    ("Exeter", "Devon", &["EX1", "EX4"]),
+    ("Cardiff", "", &["CF10", "CF11", "CF24"]),
+    ("Edinburgh", "", &["EH3", "EH9", "EH10"]),
+    ("Glasgow", "", &["G12", "G41", "G3"]),
+    ("Belfast", "", &["BT7", "BT9"]),
+    ("Cambridge", "Cambridgeshire", &["CB1", "CB4"]),
+    ("Oxford", "Oxfordshire", &["OX1", "OX4"]),
+    ("Newcastle upon Tyne", "Tyne and Wear", &["NE2", "NE6"]),
+    ("Bath", "Somerset", &["BA1", "BA2"]),
+    ("Canterbury", "Kent", &["CT1", "CT2"]),
+];
+const STREETS: &[&str] = &[
+    "High Street",
+    "Station Road",
+    "Church Lane",
+    "Victoria Road",
+    "Park Avenue",
+    "Mill Lane",
+    "Queen's Road",
+    "The Crescent",
+    "Kingsway",
+    "Albert Street",
+    "Manor Road",
+    "Green Lane",
+    "Grove Park",
+    "Chapel Street",
+    "Orchard Close",
+    "Meadow Way",
+    "North Street",
+    "St John's Road",
+    "Windsor Terrace",
+    "Castle Hill",
+];
+const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
+
+/// A realistic fake member, before numbering.
+pub struct FakeMember {
+    pub given: &'static str,
+    pub family: &'static str,
+    pub email: String,
+    pub phone: String,
+    pub line1: String,
+    pub town: &'static str,
+    pub county: &'static str,
+    pub postcode: String,
+    pub joined_on: NaiveDate,
+    pub journal_by_post: bool,
+    pub email_news: bool,
+    pub register_consent: bool,
+}
+
+/// Generates the `i`-th fake member of a run. `salt` keeps addresses unique across runs.
+pub fn fake_member(rng: &mut StdRng, i: u64, salt: &str, today: NaiveDate) -> FakeMember {
+    let given = GIVEN[rng.gen_range(0..GIVEN.len())];
+    let family = FAMILY[rng.gen_range(0..FAMILY.len())];
+    let (town, county, outwards) = TOWNS[rng.gen_range(0..TOWNS.len())];
+    let outward = outwards[rng.gen_range(0..outwards.len())];
+    let l1 = INWARD_LETTERS[rng.gen_range(0..INWARD_LETTERS.len())] as char;
+    let l2 = INWARD_LETTERS[rng.gen_range(0..INWARD_LETTERS.len())] as char;
+    let postcode = format!("{outward} {}{l1}{l2}", rng.gen_range(1..10));
+    let local: String = family
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_lowercase();
+    let days_ago = rng.gen_range(0..(365 * 25));
+    FakeMember {
+        given,
+        family,
+        email: format!(
+            "{}.{local}.{salt}{i}@example.org",
+            given.to_lowercase().replace('ë', "e")
+        ),
+        phone: format!("07700 9{:05}", rng.gen_range(0..100_000)),
+        line1: format!(
+            "{} {}",
+            rng.gen_range(1..240),
+            STREETS[rng.gen_range(0..STREETS.len())]
+        ),
+        town,
+        county,
+        postcode,
+        joined_on: today - chrono::Duration::days(days_ago),
+        journal_by_post: rng.gen_bool(0.6),
+        email_news: rng.gen_bool(0.7),
+        register_consent: rng.gen_bool(0.85),
+    }
+}
+
+fn member_row(
+    f: FakeMember,
+    number: i64,
+    category_id: uuid::Uuid,
+    user_id: Option<uuid::Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> member::ActiveModel {
+    member::ActiveModel {
+        id: Set(super::new_id()),
+        membership_number: Set(number),
+        kind: Set("individual".into()),
+        user_id: Set(user_id),
+        title: Set(None),
+        given_name: Set(f.given.into()),
+        family_name: Set(f.family.into()),
+        preferred_name: Set(None),
+        organisation_name: Set(None),
+        email: Set(f.email),
+        phone: Set(Some(f.phone)),
+        address_line1: Set(f.line1),
+        address_line2: Set(None),
+        town: Set(f.town.into()),
+        county: Set(Some(f.county.to_owned()).filter(|c| !c.is_empty())),
+        postcode: Set(Some(f.postcode)),
+        country: Set("GB".into()),
+        category_id: Set(category_id),
+        joined_on: Set(f.joined_on),
+        journal_by_post: Set(f.journal_by_post),
+        email_news: Set(f.email_news),
+        register_consent: Set(f.register_consent),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Inserts the demo categories that are missing. Returns how many were added.
+pub async fn categories<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<usize, AppError> {
+    let now = super::now();
+    let mut added = 0;
+    for (i, c) in CATEGORIES.iter().enumerate() {
+        if category::Entity::find()
+            .filter(category::Column::Code.eq(c.code))
+            .one(db)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let row = category::ActiveModel {
+            id: Set(super::new_id()),
+            code: Set(c.code.into()),
+            name: Set(c.name.into()),
+            description: Set(c.description.into()),
+            audience: Set(c.audience.into()),
+            annual_fee_pence: Set(c.annual),
+            joining_fee_pence: Set(c.joining),
+            reinstatement_fee_pence: Set(c.reinstatement),
+            instalments: Set(c.instalments),
+            needs_declaration: Set(c.declaration),
+            grace_days: Set(30),
+            renewal_basis: Set("anniversary".into()),
+            fixed_renewal_month: Set(None),
+            fixed_renewal_day: Set(None),
+            on_register: Set(c.register),
+            organisational: Set(c.organisational),
+            sort_order: Set(i32::try_from(i).unwrap_or(0) * 10),
+            retired_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        audit::record(
+            db,
+            actor,
+            "category",
+            row.id,
+            "created",
+            None,
+            Some(json!({"code": c.code, "name": c.name, "annual_fee_pence": c.annual})),
+        )
+        .await?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// What `demo` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub categories: usize,
+    pub accounts: usize,
+    pub members: usize,
+}
+
+/// Loads the demo data: categories, one staff account per role, the demo member (with a portal account
+/// linked to a member record) and a few dozen realistic members. Safe to run again.
+#[tracing::instrument(skip(db))]
+pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport, AppError> {
+    let actor = Actor::system("seed");
+    let mut report = DemoReport::default();
+    let txn = db.begin().await?;
+    report.categories = categories(&txn, &actor).await?;
+    txn.commit().await?;
+
+    for (email, given, family, role) in DEMO_STAFF {
+        if user_exists(db, email).await? {
+            continue;
+        }
+        identity::create_staff(
+            db,
+            &actor,
+            identity::NewStaff {
+                email: email.into(),
+                given_name: given.into(),
+                family_name: family.into(),
+                roles: vec![role],
+                password: Some(DEMO_PASSWORD.into()),
+            },
+            base_url,
+        )
+        .await?;
+        report.accounts += 1;
+    }
+
+    let txn = db.begin().await?;
+    let ind = category::Entity::find()
+        .filter(category::Column::Code.eq("REG"))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cats = category::Entity::find()
+        .filter(category::Column::Audience.eq("association"))
+        .all(&txn)
+        .await?;
+    let today = super::now().date_naive();
+    if !user_exists(&txn, DEMO_MEMBER).await? {
+        let now = super::now();
+        let hash = identity::hash_password(DEMO_PASSWORD.into()).await?;
+        let u = user::ActiveModel {
+            id: Set(super::new_id()),
+            email: Set(DEMO_MEMBER.into()),
+            email_key: Set(DEMO_MEMBER.into()),
+            password_hash: Set(hash),
+            given_name: Set("Sam".into()),
+            family_name: Set("Taylor".into()),
+            kind: Set(identity::KIND_MEMBER.into()),
+            email_verified_at: Set(Some(now)),
+            disabled_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
+        let f = FakeMember {
+            given: "Sam",
+            family: "Taylor",
+            email: DEMO_MEMBER.into(),
+            phone: "07700 900982".into(),
+            line1: "14 Windsor Terrace".into(),
+            town: "York",
+            county: "North Yorkshire",
+            postcode: "YO1 7HH".into(),
+            joined_on: NaiveDate::from_ymd_opt(today.year() - 4, 3, 1).unwrap_or(today),
+            journal_by_post: true,
+            email_news: true,
+            register_consent: true,
+        };
+        let m = member_row(f, number, ind.id, Some(u.id), now)
+            .insert(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            &actor,
+            "member",
+            m.id,
+            "created",
+            None,
+            Some(json!({"membership_number": number, "email": DEMO_MEMBER})),
+        )
+        .await?;
+        report.accounts += 1;
+        report.members += 1;
+    }
+    // A few dozen realistic members, the same every time (fixed seed), added only once.
+    let mut rng = StdRng::seed_from_u64(2026);
+    let now = super::now();
+    for i in 0..36u64 {
+        let f = fake_member(&mut rng, i, "demo", today);
+        if member::Entity::find()
+            .filter(member::Column::Email.eq(f.email.clone()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let cat = cats[usize::try_from(i).unwrap_or(0) % cats.len().max(1)].id;
+        let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
+        member_row(f, number, cat, None, now).insert(&txn).await?;
+        report.members += 1;
+    }
+    if report.members > 0 {
+        audit::record(
+            &txn,
+            &actor,
+            "seed",
+            "demo",
+            "members_added",
+            None,
+            Some(json!({"count": report.members})),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+async fn user_exists<C: ConnectionTrait>(db: &C, email: &str) -> Result<bool, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email.to_lowercase()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Adds `n` realistic fake members in chunks (one transaction per chunk), numbered from the membership
+/// number counter. Needs the categories (run `categories` or `demo` first). Returns how many were added.
+#[tracing::instrument(skip(db, progress))]
+pub async fn members(
+    db: &DatabaseConnection,
+    n: u64,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, AppError> {
+    const CHUNK: u64 = 1_000;
+    let actor = Actor::system("seed");
+    {
+        let txn = db.begin().await?;
+        categories(&txn, &actor).await?;
+        txn.commit().await?;
+    }
+    let cats: Vec<uuid::Uuid> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|c| !c.organisational)
+        .map(|c| c.id)
+        .collect();
+    if cats.is_empty() {
+        return Err(AppError::internal("no categories to seed members into"));
+    }
+    let salt = format!(
+        "s{}x",
+        uuid::Uuid::now_v7()
+            .simple()
+            .to_string()
+            .get(8..14)
+            .unwrap_or("0")
+    );
+    let mut rng = StdRng::seed_from_u64(n);
+    let today = super::now().date_naive();
+    let now = super::now();
+    let mut done = 0;
+    while done < n {
+        let take = CHUNK.min(n - done);
+        let txn = db.begin().await?;
+        let first = counters::take(
+            &txn,
+            counters::MEMBERSHIP_NUMBER,
+            i64::try_from(take).map_err(AppError::internal)?,
+        )
+        .await?;
+        let rows: Vec<member::ActiveModel> = (0..take)
+            .map(|k| {
+                let f = fake_member(&mut rng, done + k, &salt, today);
+                let cat = cats[rng.gen_range(0..cats.len())];
+                member_row(f, first + i64::try_from(k).unwrap_or(0), cat, None, now)
+            })
+            .collect();
+        member::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        done += take;
+        progress(done);
+    }
+    let txn = db.begin().await?;
+    audit::record(
+        &txn,
+        &actor,
+        "seed",
+        "members",
+        "members_added",
+        None,
+        Some(json!({"count": n})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(done)
+}

@@ -1,0 +1,103 @@
+//! Test support: a fresh, migrated database per test.
+//!
+//! `databases()` always gives an in-memory SQLite database and, when `GUILDHALL_TEST_POSTGRES` points at a
+//! PostgreSQL server, also a brand-new PostgreSQL database created for this test alone, so tests run in
+//! parallel without sharing state. Call `TestDb::finish` at the end to drop the PostgreSQL database.
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub db: DatabaseConnection,
+    drop: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Closes the connection and drops the per-test PostgreSQL database.
+    pub async fn finish(self) {
+        let _ = self.db.close().await;
+        if let Some((admin_url, name)) = self.drop {
+            if let Ok(admin) = crate::db::connect(&admin_url).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await;
+                let _ = admin.close().await;
+            }
+        }
+    }
+}
+
+/// True when the PostgreSQL suite must run (CI sets this so a missing server fails instead of skipping).
+pub fn postgres_url() -> Option<String> {
+    std::env::var("GUILDHALL_TEST_POSTGRES")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// A migrated in-memory SQLite database.
+pub async fn sqlite() -> TestDb {
+    let url = "sqlite::memory:".to_owned();
+    let db = crate::db::connect(&url)
+        .await
+        .expect("open in-memory sqlite");
+    Migrator::up(&db, None).await.expect("migrate sqlite");
+    TestDb {
+        name: "sqlite",
+        url,
+        db,
+        drop: None,
+    }
+}
+
+/// A migrated, brand-new PostgreSQL database, if `GUILDHALL_TEST_POSTGRES` is set.
+pub async fn postgres() -> Option<TestDb> {
+    let admin_url = postgres_url()?;
+    let name = format!("gh_test_{}", uuid::Uuid::now_v7().simple());
+    let admin = crate::db::connect(&admin_url)
+        .await
+        .expect("connect to GUILDHALL_TEST_POSTGRES");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    let _ = admin.close().await;
+    let url = replace_database(&admin_url, &name);
+    let db = crate::db::connect(&url)
+        .await
+        .expect("connect to test database");
+    Migrator::up(&db, None).await.expect("migrate postgres");
+    Some(TestDb {
+        name: "postgres",
+        url,
+        db,
+        drop: Some((admin_url, name)),
+    })
+}
+
+/// Every database the test should run on.
+pub async fn databases() -> Vec<TestDb> {
+    let mut out = vec![sqlite().await];
+    if let Some(pg) = postgres().await {
+        out.push(pg);
+    }
+    out
+}
+
+/// `postgres://u@h:5432/x?opts` with the database name replaced.
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}

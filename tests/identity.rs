@@ -1,0 +1,353 @@
+//! Accounts end to end at the service level, on every test database.
+#![cfg(feature = "testing")]
+
+use guildhall::domain::{Actor, AppError, Role};
+use guildhall::entity::{audit_log, outbox_message, user};
+use guildhall::service::identity::{self, Registration, SignInRefusal};
+use guildhall::service::{counters, outbox, seed};
+use guildhall::testing::databases;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+const BASE: &str = "http://127.0.0.1:3000";
+
+fn registration(email: &str) -> Registration {
+    Registration {
+        given_name: "Ada".into(),
+        family_name: "Lovelace".into(),
+        email: email.into(),
+        password: "correct horse battery".into(),
+    }
+}
+
+async fn last_mail(db: &sea_orm::DatabaseConnection, to: &str) -> outbox_message::Model {
+    outbox_message::Entity::find()
+        .filter(outbox_message::Column::ToAddress.eq(to))
+        .order_by_desc(outbox_message::Column::CreatedAt)
+        .order_by_desc(outbox_message::Column::Id)
+        .one(db)
+        .await
+        .expect("query")
+        .expect("a message")
+}
+
+fn link_token(body: &str, path: &str) -> String {
+    let start = body.find(path).expect("link in message") + path.len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+#[tokio::test]
+async fn a_person_registers_confirms_their_address_and_signs_in() {
+    for t in databases().await {
+        let db = &t.db;
+        identity::register(
+            db,
+            &Actor::anonymous(),
+            registration("ada@example.org"),
+            BASE,
+        )
+        .await
+        .expect("register");
+        let refused =
+            identity::authenticate(db, "ada@example.org", "correct horse battery".into(), BASE)
+                .await
+                .expect("auth");
+        assert_eq!(
+            refused.err(),
+            Some(SignInRefusal::NotVerified),
+            "{}",
+            t.name
+        );
+        let mail = last_mail(db, "ada@example.org").await;
+        assert_eq!(mail.template, "verify_email");
+        let token = link_token(&mail.body_text, "/verify-email?token=");
+        identity::verify_email(db, &token, BASE)
+            .await
+            .expect("verify");
+        assert!(
+            identity::verify_email(db, &token, BASE).await.is_err(),
+            "a link works once"
+        );
+        let u = identity::authenticate(
+            db,
+            "ADA@example.org".trim(),
+            "correct horse battery".into(),
+            BASE,
+        )
+        .await
+        .expect("auth");
+        assert!(u.is_ok(), "signs in with the address in another case");
+        assert_eq!(last_mail(db, "ada@example.org").await.template, "welcome");
+        let audits = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("user"))
+            .count(db)
+            .await
+            .expect("count");
+        assert!(audits >= 2, "registration and confirmation are audited");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn registering_an_address_that_has_an_account_tells_that_address_and_creates_nothing() {
+    for t in databases().await {
+        let db = &t.db;
+        identity::register(
+            db,
+            &Actor::anonymous(),
+            registration("bo@example.org"),
+            BASE,
+        )
+        .await
+        .expect("first");
+        identity::register(
+            db,
+            &Actor::anonymous(),
+            registration("Bo@EXAMPLE.org"),
+            BASE,
+        )
+        .await
+        .expect("answers the same");
+        assert_eq!(user::Entity::find().count(db).await.expect("count"), 1);
+        assert_eq!(
+            last_mail(db, "bo@example.org").await.template,
+            "account_exists"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_registration_details_are_named_field_by_field_and_nothing_is_saved() {
+    for t in databases().await {
+        let db = &t.db;
+        let bad = Registration {
+            given_name: " ".into(),
+            family_name: "Lovelace".into(),
+            email: "not-an-address".into(),
+            password: "short".into(),
+        };
+        let err = identity::register(db, &Actor::anonymous(), bad, BASE)
+            .await
+            .expect_err("refused");
+        let AppError::Validation(fields) = err else {
+            panic!("validation error expected")
+        };
+        assert!(fields.get("given_name").is_some());
+        assert!(fields.get("email").is_some());
+        assert!(fields
+            .get("password")
+            .is_some_and(|m| m.contains("10 characters")));
+        assert!(fields.get("family_name").is_none());
+        assert_eq!(user::Entity::find().count(db).await.expect("count"), 0);
+        assert_eq!(
+            outbox_message::Entity::find()
+                .count(db)
+                .await
+                .expect("count"),
+            0
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_addresses_are_refused_alike() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, BASE).await.expect("demo");
+        let wrong =
+            identity::authenticate(db, "member@guildhall.test", "nope-nope-nope".into(), BASE)
+                .await
+                .expect("auth");
+        let unknown =
+            identity::authenticate(db, "ghost@guildhall.test", "nope-nope-nope".into(), BASE)
+                .await
+                .expect("auth");
+        assert_eq!(wrong.err(), Some(SignInRefusal::BadCredentials));
+        assert_eq!(unknown.err(), Some(SignInRefusal::BadCredentials));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_link_works_once_and_ends_other_sessions() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, BASE).await.expect("demo");
+        identity::request_password_reset(db, "member@guildhall.test", BASE)
+            .await
+            .expect("request");
+        identity::request_password_reset(db, "nobody@guildhall.test", BASE)
+            .await
+            .expect("same answer for no account");
+        let mail = last_mail(db, "member@guildhall.test").await;
+        assert_eq!(mail.template, "password_reset");
+        let token = link_token(&mail.body_text, "/reset-password?token=");
+        identity::check_reset_token(db, &token)
+            .await
+            .expect("usable");
+        identity::reset_password(db, &token, "a brand new passphrase".into(), BASE)
+            .await
+            .expect("reset");
+        assert!(
+            identity::reset_password(db, &token, "another new passphrase".into(), BASE)
+                .await
+                .is_err(),
+            "single use"
+        );
+        let ok = identity::authenticate(
+            db,
+            "member@guildhall.test",
+            "a brand new passphrase".into(),
+            BASE,
+        )
+        .await
+        .expect("auth");
+        assert!(ok.is_ok());
+        let old =
+            identity::authenticate(db, "member@guildhall.test", "guildhall-demo".into(), BASE)
+                .await
+                .expect("auth");
+        assert!(old.is_err());
+        assert_eq!(
+            last_mail(db, "member@guildhall.test").await.template,
+            "password_changed"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_newer_reset_link_replaces_the_older_one() {
+    let t = guildhall::testing::sqlite().await;
+    let db = &t.db;
+    seed::demo(db, BASE).await.expect("demo");
+    identity::request_password_reset(db, "member@guildhall.test", BASE)
+        .await
+        .expect("first");
+    let first = link_token(
+        &last_mail(db, "member@guildhall.test").await.body_text,
+        "/reset-password?token=",
+    );
+    identity::request_password_reset(db, "member@guildhall.test", BASE)
+        .await
+        .expect("second");
+    assert!(identity::check_reset_token(db, &first).await.is_err());
+}
+
+#[tokio::test]
+async fn only_admins_create_staff_and_each_role_is_recorded() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, BASE).await.expect("demo");
+        let officer = identity::load_actor(db, admin_id(db, "officer@guildhall.test").await)
+            .await
+            .expect("load")
+            .expect("actor");
+        let admin = identity::load_actor(db, admin_id(db, "admin@guildhall.test").await)
+            .await
+            .expect("load")
+            .expect("actor");
+        assert_eq!(officer.roles, vec![Role::Officer]);
+        let input = |email: &str| identity::NewStaff {
+            email: email.into(),
+            given_name: "Kit".into(),
+            family_name: "Marlowe".into(),
+            roles: vec![Role::Supervisor, Role::Finance],
+            password: None,
+        };
+        assert_eq!(
+            identity::create_staff(db, &officer, input("kit@guildhall.test"), BASE)
+                .await
+                .err(),
+            Some(AppError::Forbidden)
+        );
+        let id = identity::create_staff(db, &admin, input("kit@guildhall.test"), BASE)
+            .await
+            .expect("created");
+        assert_eq!(
+            identity::roles_of(db, id).await.expect("roles"),
+            vec![Role::Supervisor, Role::Finance]
+        );
+        let invite = last_mail(db, "kit@guildhall.test").await;
+        assert_eq!(invite.template, "staff_invite");
+        assert!(
+            invite.body_text.contains("/reset-password?token="),
+            "the invitation lets them choose a password"
+        );
+        let dup = identity::create_staff(db, &admin, input("KIT@guildhall.test"), BASE)
+            .await
+            .expect_err("duplicate");
+        assert!(dup.fields().is_some_and(|f| f.get("email").is_some()));
+        t.finish().await;
+    }
+}
+
+async fn admin_id(db: &sea_orm::DatabaseConnection, email: &str) -> uuid::Uuid {
+    user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email))
+        .one(db)
+        .await
+        .expect("q")
+        .expect("user")
+        .id
+}
+
+#[tokio::test]
+async fn demo_data_loads_once_however_often_it_is_run() {
+    for t in databases().await {
+        let db = &t.db;
+        let first = seed::demo(db, BASE).await.expect("demo");
+        assert_eq!(first.accounts, 5);
+        assert!(first.categories >= 10 && first.members >= 30, "{first:?}");
+        let second = seed::demo(db, BASE).await.expect("again");
+        assert_eq!(second, seed::DemoReport::default());
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn membership_numbers_are_sequential_and_never_reused() {
+    for t in databases().await {
+        let db = &t.db;
+        let a = counters::take(db, counters::MEMBERSHIP_NUMBER, 1)
+            .await
+            .expect("a");
+        let b = counters::take(db, counters::MEMBERSHIP_NUMBER, 10)
+            .await
+            .expect("b");
+        let c = counters::take(db, counters::MEMBERSHIP_NUMBER, 1)
+            .await
+            .expect("c");
+        assert_eq!((a, b, c), (1, 2, 12));
+        let added = seed::members(db, 2_500, |_| {}).await.expect("seed");
+        assert_eq!(added, 2_500);
+        assert_eq!(
+            counters::take(db, counters::MEMBERSHIP_NUMBER, 1)
+                .await
+                .expect("next"),
+            2_513
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_lists_messages_newest_first_and_filters_by_recipient() {
+    let t = guildhall::testing::sqlite().await;
+    let db = &t.db;
+    seed::demo(db, BASE).await.expect("demo");
+    let all = outbox::list(db, None, None, 0, 100).await.expect("list");
+    assert_eq!(all.total, 4, "one invitation per demo staff account");
+    let one = outbox::list(db, Some(" Officer@guildhall.test "), None, 0, 100)
+        .await
+        .expect("filtered");
+    assert_eq!(one.total, 1);
+    assert!(all
+        .rows
+        .windows(2)
+        .all(|w| w[0].created_at >= w[1].created_at));
+}
