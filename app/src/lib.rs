@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
-    path,
+    path, SsrMode,
 };
 
 /// The HTML document around the app (server only).
@@ -54,6 +54,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub struct CspNonce(pub String);
 
 /// Who is signed in, fetched once per page load and shared by the layouts.
+///
+/// Every route renders in `SsrMode::Async`: the server waits for the page's data and sends complete HTML,
+/// so pages read and work before the WASM arrives, and without JavaScript at all.
 pub type MeResource = Resource<Result<Option<Me>, AppError>>;
 
 #[component]
@@ -77,25 +80,25 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <Routes fallback=|| view! { <main class="main" id="main"><div class="container"><NotFound/></div></main> }>
-                <ParentRoute path=path!("portal") view=portal::PortalLayout>
-                    <Route path=path!("") view=portal::PortalHome/>
+                <ParentRoute path=path!("portal") view=portal::PortalLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=portal::PortalHome ssr=SsrMode::Async/>
                 </ParentRoute>
-                <ParentRoute path=path!("staff") view=staff::StaffLayout>
-                    <Route path=path!("") view=staff::StaffHome/>
-                    <Route path=path!("outbox") view=staff::outbox::OutboxList/>
-                    <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage/>
-                    <Route path=path!("audit") view=staff::audit::AuditTrail/>
-                    <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts/>
+                <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
+                    <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
+                    <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
+                    <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts ssr=SsrMode::Async/>
                 </ParentRoute>
-                <ParentRoute path=path!("") view=public::PublicLayout>
-                    <Route path=path!("") view=public::Home/>
-                    <Route path=path!("sign-in") view=public::SignInPage/>
-                    <Route path=path!("create-account") view=public::CreateAccountPage/>
-                    <Route path=path!("create-account/check-email") view=public::CheckEmailPage/>
-                    <Route path=path!("verify-email") view=public::VerifyEmailPage/>
-                    <Route path=path!("forgot-password") view=public::ForgotPasswordPage/>
-                    <Route path=path!("forgot-password/sent") view=public::ResetSentPage/>
-                    <Route path=path!("reset-password") view=public::ResetPasswordPage/>
+                <ParentRoute path=path!("") view=public::PublicLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=public::Home ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view=public::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("create-account") view=public::CreateAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("create-account/check-email") view=public::CheckEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view=public::VerifyEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view=public::ForgotPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password/sent") view=public::ResetSentPage ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
             <footer class="footer">

@@ -191,7 +191,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = config.addr;
     let state = AppState::new(config, db.clone(), options);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = crate::workers::spawn(&state, stop_rx);
+    let workers = crate::workers::spawn(&state, stop_rx)?;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, "guildhall listening");

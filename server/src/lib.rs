@@ -108,7 +108,7 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        .layer(axum::middleware::from_fn(middleware::rate_limit_page))
+        .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authenticate,

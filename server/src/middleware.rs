@@ -229,15 +229,34 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     res
 }
 
-/// A sign-in refused for too many attempts answers 429. A browser without JavaScript posted a plain
+/// Server functions answer errors with 500 whatever they were; this gives each its real status (422 for
+/// field errors, 403, 404, 409, 429…), so clients, logs and monitoring can tell a typo from a fault.
+/// A sign-in refused for too many attempts answers 429; a browser without JavaScript posted a plain
 /// form, so it gets a page it can read rather than the encoded error.
-pub async fn rate_limit_page(req: Request, next: Next) -> Response {
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/fn/") {
+        return next.run(req).await;
+    }
     let wants_html = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     let res = next.run(req).await;
+    let res = if res.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        let (mut parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        if let Ok(e) = serde_json::from_slice::<guildhall::domain::AppError>(&bytes) {
+            if let Ok(status) = StatusCode::from_u16(e.status()) {
+                parts.status = status;
+            }
+        }
+        Response::from_parts(parts, axum::body::Body::from(bytes))
+    } else {
+        res
+    };
     if res.status() != StatusCode::TOO_MANY_REQUESTS || !wants_html {
         return res;
     }

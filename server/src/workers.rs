@@ -5,14 +5,16 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+/// Starts the workers. Fails (so the server does not start) when the mail settings are unusable.
+pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut out = Vec::new();
+    let transport = guildhall::mail::worker::try_transport_from_env()
+        .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?;
     {
         let db = state.server.db.clone();
         let wake = state.server.outbox_wake.clone();
         let stop = stop.clone();
         out.push(tokio::spawn(async move {
-            let transport = guildhall::mail::worker::transport_from_env();
             let cfg = guildhall::mail::worker::WorkerConfig::default();
             guildhall::mail::worker::run(db, transport, cfg, wake, stop).await;
         }));
@@ -32,5 +34,5 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()
             }
         }));
     }
-    out
+    Ok(out)
 }

@@ -533,3 +533,59 @@ async fn the_outbox_preview_is_for_staff_only_and_cannot_run_scripts() {
     let page = get(&app, &format!("/staff/outbox/{id}"), Some(&officer)).await;
     assert!(page.body.contains("Message-ID"));
 }
+
+async fn age_sessions(db: &sea_orm::DatabaseConnection, auth_age_secs: i64, expires_in_secs: i64) {
+    use guildhall::entity::session;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    for s in session::Entity::find().all(db).await.expect("sessions") {
+        let mut data: serde_json::Value = serde_json::from_str(&s.data).expect("json");
+        data["auth_at"] = serde_json::json!(chrono::Utc::now().timestamp() - auth_age_secs);
+        let mut am: session::ActiveModel = s.into();
+        am.data = Set(data.to_string());
+        am.expires_at = Set(chrono::Utc::now() + chrono::Duration::seconds(expires_in_secs));
+        am.update(db).await.expect("update");
+    }
+}
+
+#[tokio::test]
+async fn a_session_ends_twelve_hours_after_signing_in_however_active() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let cookie = sign_in(&app, "member@guildhall.test").await;
+    age_sessions(&t.db, 11 * 3600, 1500).await;
+    assert_eq!(
+        get(&app, "/portal", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "eleven hours in: still signed in"
+    );
+    age_sessions(&t.db, 12 * 3600 + 60, 1500).await;
+    assert_eq!(
+        get(&app, "/portal", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let cookie = sign_in(&app, "member@guildhall.test").await;
+    // Each request pushes the expiry 30 minutes on…
+    let r = get(&app, "/portal", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let s = guildhall::entity::session::Entity::find()
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("session");
+    let left = (s.expires_at - chrono::Utc::now()).num_minutes();
+    assert!((28..=30).contains(&left), "{left} minutes left");
+    // …and a session idle past it is gone.
+    age_sessions(&t.db, 60, -1).await;
+    assert_eq!(
+        get(&app, "/portal", Some(&cookie)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+use sea_orm::EntityTrait;

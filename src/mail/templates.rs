@@ -72,6 +72,8 @@ pub enum RenderError {
 }
 
 /// Renders template `name` with `context` (a JSON object; `null` counts as empty).
+// The context is skipped: it carries one-time links.
+#[tracing::instrument(level = "debug", skip(context))]
 pub fn render(name: &str, context: &serde_json::Value) -> Result<Rendered, RenderError> {
     let env = environment().map_err(|e| RenderError::Setup(e.clone()))?;
     if !TEMPLATES.contains(&name) {

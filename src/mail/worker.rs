@@ -173,15 +173,17 @@ impl SmtpConfig {
         let Some(host) = var("GUILDHALL_SMTP_HOST") else {
             return Ok(None);
         };
-        let port = match var("GUILDHALL_SMTP_PORT") {
-            Some(p) => p.parse::<u16>().map_err(|_| MailConfigError::Port(p))?,
-            None => 587,
-        };
         let local = matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1" | "[::1]");
         let tls = match var("GUILDHALL_SMTP_TLS") {
             Some(t) => t.parse()?,
             None if local => TlsMode::None,
             None => TlsMode::StartTls,
+        };
+        let port = match var("GUILDHALL_SMTP_PORT") {
+            Some(p) => p.parse::<u16>().map_err(|_| MailConfigError::Port(p))?,
+            // Submission with implicit TLS has its own port; everything else submits on 587.
+            None if tls == TlsMode::Tls => 465,
+            None => 587,
         };
         Ok(Some(Self {
             host,
@@ -283,6 +285,7 @@ impl SmtpTransport {
 
 #[async_trait]
 impl Transport for SmtpTransport {
+    #[tracing::instrument(skip_all, fields(outbox_id = %msg.id, message_id = %msg.message_id))]
     async fn send(&self, msg: &outbox_message::Model) -> Result<(), SendError> {
         let email = self.message(msg)?;
         match self.inner.send(email).await {
@@ -355,6 +358,7 @@ impl Transport for MisconfiguredTransport {
 
 /// The transport the environment asks for: SMTP when `GUILDHALL_SMTP_HOST` is set, else [`LogTransport`].
 /// An unusable setting is an error (the server should refuse to start).
+#[tracing::instrument]
 pub fn try_transport_from_env() -> Result<Arc<dyn Transport>, MailConfigError> {
     match SmtpConfig::from_vars(|name| std::env::var(name).ok())? {
         Some(cfg) => {
@@ -383,6 +387,7 @@ pub fn transport_from_env() -> Arc<dyn Transport> {
 // The worker
 // ---------------------------------------------------------------------------------------------------------
 
+/// How one worker paces itself. `Default` gives the production values and a fresh `worker_id`.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
     /// Attempts (including the first) before a message is marked `failed`.
@@ -584,7 +589,8 @@ async fn try_claim<C: ConnectionTrait>(
     })))
 }
 
-/// Records the result of one attempt on a message this worker claimed.
+/// Records the result of one attempt on a message this worker claimed. `last_error` keeps the most recent
+/// failure even after a later success, as a record of what the delivery went through.
 async fn finish(
     db: &DatabaseConnection,
     cfg: &WorkerConfig,
@@ -769,6 +775,16 @@ mod tests {
             .flatten()
             .unwrap_or_else(|| panic!("expected a config"));
         assert_eq!((local.tls, local.port), (TlsMode::None, 1025));
+
+        let implicit = SmtpConfig::from_vars(vars(&[
+            ("GUILDHALL_SMTP_HOST", "smtp.example.org"),
+            ("GUILDHALL_SMTP_TLS", "tls"),
+        ]));
+        let implicit = implicit
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("expected a config"));
+        assert_eq!((implicit.tls, implicit.port), (TlsMode::Tls, 465));
     }
 
     #[test]

@@ -70,22 +70,6 @@ pub fn kind_str(kind: ActorKind) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn diff_keeps_only_the_fields_that_changed() {
-        let (b, a) = diff(
-            &json!({"town": "Leeds", "name": "Ann"}),
-            &json!({"town": "York", "name": "Ann"}),
-        );
-        assert_eq!(b, json!({"town": "Leeds"}));
-        assert_eq!(a, json!({"town": "York"}));
-    }
-}
-
 /// Audit entries newest first, optionally of one kind of record, with the total count.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
@@ -124,4 +108,20 @@ pub async fn for_entity<C: ConnectionTrait>(
         .order_by_desc(audit_log::Column::At)
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_keeps_only_the_fields_that_changed() {
+        let (b, a) = diff(
+            &json!({"town": "Leeds", "name": "Ann"}),
+            &json!({"town": "York", "name": "Ann"}),
+        );
+        assert_eq!(b, json!({"town": "Leeds"}));
+        assert_eq!(a, json!({"town": "York"}));
+    }
 }

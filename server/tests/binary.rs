@@ -1,0 +1,224 @@
+//! The `guildhall` binary as an operator uses it: the CLI subcommands, and serving with no configuration
+//! on SQLite and with `DATABASE_URL=postgres://…`, answering `/healthz`, and stopping cleanly on SIGTERM.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_guildhall"));
+    c.env_remove("DATABASE_URL").env("RUST_LOG", "warn");
+    c
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "guildhall-{name}-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn run(cmd: &mut Command, stdin: &str) -> (bool, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn the_cli_migrates_seeds_and_creates_the_first_admin() {
+    let dir = temp_dir("cli");
+    let mut c = bin();
+    c.current_dir(&dir);
+    let (ok, out) = run(c.arg("migrate"), "");
+    assert!(ok, "{out}");
+    assert!(
+        dir.join("guildhall.db").exists(),
+        "the default database is ./guildhall.db"
+    );
+
+    let (ok, out) = run(
+        bin().current_dir(&dir).args([
+            "staff",
+            "create",
+            "--email",
+            "first@office.test",
+            "--role",
+            "admin",
+        ]),
+        "a sound first password\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(
+        bin().current_dir(&dir).args([
+            "staff",
+            "create",
+            "--email",
+            "first@office.test",
+            "--role",
+            "admin",
+        ]),
+        "a sound first password\n",
+    );
+    assert!(
+        !ok && out.contains("already exists"),
+        "duplicate refused with a reason: {out}"
+    );
+    let (ok, out) = run(
+        bin().current_dir(&dir).args([
+            "staff",
+            "create",
+            "--email",
+            "second@office.test",
+            "--role",
+            "owner",
+        ]),
+        "a sound first password\n",
+    );
+    assert!(!ok && out.contains("Choose a role"), "{out}");
+    let (ok, out) = run(
+        bin().current_dir(&dir).args([
+            "staff",
+            "create",
+            "--email",
+            "third@office.test",
+            "--role",
+            "officer",
+        ]),
+        "short\n",
+    );
+    assert!(!ok && out.contains("password"), "{out}");
+
+    let (ok, first) = run(bin().current_dir(&dir).args(["seed", "--demo"]), "");
+    assert!(ok, "{first}");
+    assert!(
+        first.contains("admin@guildhall.test") && first.contains("guildhall-demo"),
+        "prints the demo sign-ins: {first}"
+    );
+    let (ok, second) = run(bin().current_dir(&dir).args(["seed", "--demo"]), "");
+    assert!(
+        ok && second.contains("0 categories, 0 accounts, 0 members added"),
+        "{second}"
+    );
+
+    let (ok, out) = run(
+        bin().current_dir(&dir).args(["seed", "--members", "2000"]),
+        "",
+    );
+    assert!(ok, "{out}");
+    assert!(out.lines().any(|l| l == "seed_members 2000 count"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("seed_rate ") && l.ends_with(" members/s")),
+        "{out}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn serve_until_healthy_then_stop(mut cmd: Command) {
+    let port = free_port();
+    let mut child = cmd
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut answer = None;
+    while Instant::now() < deadline {
+        if let Some(a) = http_get(port, "/healthz") {
+            answer = Some(a);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let answer = answer.unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "healthz: {answer}");
+    let home = http_get(port, "/").unwrap_or_default();
+    assert!(
+        home.starts_with("HTTP/1.1 200") && home.contains("<h1"),
+        "home page renders"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            assert!(s.success(), "graceful shutdown exits 0, got {s}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn guildhall_serves_on_sqlite_with_no_configuration_and_stops_on_sigterm() {
+    let dir = temp_dir("serve");
+    let mut c = bin();
+    c.current_dir(&dir);
+    serve_until_healthy_then_stop(c);
+    assert!(dir.join("guildhall.db").exists());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn guildhall_serves_on_postgresql() {
+    let Some(pg) = guildhall::testing::postgres().await else {
+        return; // GUILDHALL_TEST_POSTGRES unset: SQLite only (CI sets it, and .ci/test requires it there)
+    };
+    let url = pg.url.clone();
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut c = bin();
+        c.env("DATABASE_URL", url).current_dir(std::env::temp_dir());
+        serve_until_healthy_then_stop(c);
+    });
+    handle.await.expect("serve on postgres");
+    pg.finish().await;
+}
