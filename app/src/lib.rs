@@ -115,9 +115,18 @@ pub fn App() -> impl IntoView {
 fn Header() -> impl IntoView {
     let me = expect_context::<MeResource>();
     let sign_out = ServerAction::<SignOut>::new();
+    let location = leptos_router::hooks::use_location();
+    // The staff area uses the full width for its tables; the header lines up with it there.
+    let inner = move || {
+        if location.pathname.get().starts_with("/staff") {
+            "container container--wide header__inner"
+        } else {
+            "container header__inner"
+        }
+    };
     view! {
         <header class="header">
-            <div class="container header__inner">
+            <div class=inner>
                 <A href="/" attr:class="header__logo">"Guildhall"</A>
                 <nav class="header__nav" aria-label="Account">
                     <Transition fallback=|| ()>

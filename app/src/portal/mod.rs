@@ -13,7 +13,7 @@ pub fn PortalLayout() -> impl IntoView {
     let me = expect_context::<MeResource>();
     view! {
         <main class="main" id="main" tabindex="-1">
-            <div class="container container--narrow">
+            <div class="container"><div class="measure">
                 <Suspense fallback=|| ()>
                     {move || me.get().map(|r| match r.ok().flatten() {
                         Some(me) if !me.is_staff() => view! { <Outlet/> }.into_any(),
@@ -21,7 +21,7 @@ pub fn PortalLayout() -> impl IntoView {
                         None => view! { <Redirect path="/sign-in?next=/portal"/> }.into_any(),
                     })}
                 </Suspense>
-            </div>
+            </div></div>
         </main>
     }
 }

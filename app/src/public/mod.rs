@@ -11,9 +11,9 @@ use leptos_router::hooks::use_query_map;
 pub fn PublicLayout() -> impl IntoView {
     view! {
         <main class="main" id="main" tabindex="-1">
-            <div class="container container--narrow">
+            <div class="container"><div class="measure">
                 <Outlet/>
-            </div>
+            </div></div>
         </main>
     }
 }

@@ -3,7 +3,7 @@
 use super::error_view;
 use crate::components::forms::last_error;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
-use guildhall::domain::{AppError, Permission, Role};
+use guildhall::domain::{AppError, Role};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ pub struct StaffRow {
 
 #[server(prefix = "/fn", endpoint = "staff-accounts")]
 pub async fn staff_accounts() -> Result<Vec<StaffRow>, AppError> {
-    let actor = crate::ctx::require(Permission::ManageStaff)?;
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageStaff)?;
     let st = crate::ctx::state()?;
     let list = guildhall::service::identity::list_staff(&st.db, &actor).await?;
     Ok(list
@@ -47,7 +47,7 @@ pub async fn invite_staff(
     role_finance: Option<String>,
     role_admin: Option<String>,
 ) -> Result<(), AppError> {
-    let actor = crate::ctx::require(Permission::ManageStaff)?;
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageStaff)?;
     let st = crate::ctx::state()?;
     let roles: Vec<Role> = [
         (role_officer, Role::Officer),

@@ -2,7 +2,7 @@
 
 use super::error_view;
 use crate::components::PageTitle;
-use guildhall::domain::{AppError, Permission};
+use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ pub struct AuditPage {
 
 #[server(prefix = "/fn", endpoint = "audit-list")]
 pub async fn audit_list(entity: Option<String>, page: Option<u64>) -> Result<AuditPage, AppError> {
-    let actor = crate::ctx::require(Permission::ViewAudit)?;
+    let actor = crate::ctx::require(guildhall::domain::Permission::ViewAudit)?;
     let st = crate::ctx::state()?;
     let page = page.unwrap_or(0);
     let (rows, total) =

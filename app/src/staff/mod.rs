@@ -24,7 +24,7 @@ pub fn StaffLayout() -> impl IntoView {
                     view! {
                         <div class="staff">
                             <nav class="staff-nav" aria-label="Staff area">
-                                <div class="container">
+                                <div class="container container--wide">
                                     <ul class="staff-nav__list">
                                         <li><A href="/staff" exact=true attr:class="staff-nav__link">"Overview"</A></li>
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>

@@ -3,7 +3,7 @@
 
 use super::error_view;
 use crate::components::PageTitle;
-use guildhall::domain::{AppError, Permission};
+use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -34,7 +34,7 @@ pub async fn outbox_list(
     status: Option<String>,
     page: Option<u64>,
 ) -> Result<OutboxPage, AppError> {
-    crate::ctx::require(Permission::ViewOutbox)?;
+    crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
     let st = crate::ctx::state()?;
     let page = page.unwrap_or(0);
     let listed =
@@ -77,7 +77,7 @@ pub struct OutboxDetail {
 
 #[server(prefix = "/fn", endpoint = "outbox-message")]
 pub async fn outbox_message(id: String) -> Result<OutboxDetail, AppError> {
-    crate::ctx::require(Permission::ViewOutbox)?;
+    crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
     let st = crate::ctx::state()?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let m = guildhall::service::outbox::get(&st.db, id).await?;

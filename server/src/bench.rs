@@ -1,0 +1,137 @@
+//! `guildhall bench <what>`: each benchmark seeds its own data into a fresh database (a new SQLite file,
+//! or a new PostgreSQL database on the server `DATABASE_URL` names), runs, prints one figure a line as
+//! `name value unit`, drops what it created, and exits non-zero if an invariant it checks fails.
+
+use guildhall::domain::{Actor, ActorKind, Role};
+use guildhall::entity::member;
+use migrations::{Migrator, MigratorTrait};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, ColumnTrait};
+use std::time::{Duration, Instant};
+
+/// A database made for one benchmark run, removed afterwards.
+pub struct BenchDb {
+    pub db: DatabaseConnection,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl BenchDb {
+    pub async fn fresh(database_url: &str) -> anyhow::Result<Self> {
+        if database_url.starts_with("postgres") {
+            let name = format!("guildhall_bench_{}", uuid::Uuid::now_v7().simple());
+            let admin = guildhall::db::connect(database_url).await?;
+            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+            let _ = admin.close().await;
+            let url = guildhall::db::replace_database(database_url, &name);
+            let db = guildhall::db::connect(&url).await?;
+            Migrator::up(&db, None).await?;
+            Ok(Self { db, cleanup: Cleanup::Postgres { admin_url: database_url.to_owned(), name } })
+        } else {
+            let path = std::env::temp_dir().join(format!("guildhall-bench-{}.db", uuid::Uuid::now_v7().simple()));
+            let db = guildhall::db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
+            Migrator::up(&db, None).await?;
+            Ok(Self { db, cleanup: Cleanup::File(path) })
+        }
+    }
+
+    pub async fn drop_it(self) {
+        let _ = self.db.close().await;
+        match self.cleanup {
+            Cleanup::File(p) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+                }
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                if let Ok(admin) = guildhall::db::connect(&admin_url).await {
+                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = admin.close().await;
+                }
+            }
+        }
+    }
+}
+
+/// The p-th percentile (0–100) of sorted durations, in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+fn staff_actor() -> Actor {
+    Actor { kind: ActorKind::Staff, user_id: None, label: "bench".into(), roles: vec![Role::Officer], request_id: None }
+}
+
+/// Seeds `members` members, then times `queries` searches of the kinds officers type: part of a
+/// surname, a first name and part of a surname, a postcode, the start of an e-mail address, a number.
+pub async fn search(database_url: &str, members: u64, queries: usize) -> anyhow::Result<()> {
+    let bench = BenchDb::fresh(database_url).await?;
+    let db = &bench.db;
+    let started = Instant::now();
+    let mut last = 0;
+    guildhall::service::seed::members(db, members, |done| {
+        if done - last >= 100_000 || done == members {
+            eprintln!("seeded {done}/{members} members");
+            last = done;
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seed_secs = started.elapsed().as_secs_f64();
+    // Fresh statistics, as a database in service has.
+    db.execute_unprepared("ANALYZE").await?;
+
+    // Realistic queries, drawn from members that exist.
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut typed = Vec::with_capacity(queries);
+    let max = i64::try_from(members).unwrap_or(i64::MAX).max(1);
+    while typed.len() < queries {
+        let n = rng.gen_range(1..=max);
+        let Some(m) = member::Entity::find().filter(member::Column::MembershipNumber.eq(n)).one(db).await? else { continue };
+        let cut = |s: &str, k: usize| s.chars().take(k).collect::<String>();
+        let q = match rng.gen_range(0..100) {
+            0..=39 => cut(&m.family_name, rng.gen_range(3..=6)),
+            40..=59 => format!("{} {}", m.given_name, cut(&m.family_name, rng.gen_range(2..=4))),
+            60..=74 => m.postcode.clone().unwrap_or_default(),
+            75..=84 => cut(&m.email, rng.gen_range(4..=10)),
+            _ => format!("GH{:07}", m.membership_number),
+        };
+        typed.push(q);
+    }
+    let actor = staff_actor();
+    for q in typed.iter().take(50) {
+        guildhall::service::members::search::search(db, &actor, q).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let mut times = Vec::with_capacity(typed.len());
+    let mut empty = 0usize;
+    for q in &typed {
+        let t = Instant::now();
+        let hits = guildhall::service::members::search::search(db, &actor, q).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(t.elapsed());
+        if hits.is_empty() {
+            empty += 1;
+        }
+    }
+    times.sort();
+    let count = sea_orm::PaginatorTrait::count(member::Entity::find(), db).await?;
+    println!("members {count} count");
+    println!("seed_seconds {seed_secs:.1} s");
+    println!("search_queries {} count", times.len());
+    println!("search_p50 {:.2} ms", percentile_ms(&times, 50.0));
+    println!("search_p95 {:.2} ms", percentile_ms(&times, 95.0));
+    println!("search_p99 {:.2} ms", percentile_ms(&times, 99.0));
+    bench.drop_it().await;
+    // Every query was made from a member that exists, so each must find at least one.
+    if empty > 0 {
+        anyhow::bail!("invariant broken: {empty} searches for existing members found nothing");
+    }
+    Ok(())
+}
