@@ -7,8 +7,18 @@ use sea_orm_migration::{prelude::*, schema::*};
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-fn fk(name: &str, from_table: &'static str, from_col: &'static str, to_table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create().name(name).from(from_table, from_col).to(to_table, "id").on_delete(ForeignKeyAction::Restrict).to_owned()
+fn fk(
+    name: &str,
+    from_table: &'static str,
+    from_col: &'static str,
+    to_table: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(name)
+        .from(from_table, from_col)
+        .to(to_table, "id")
+        .on_delete(ForeignKeyAction::Restrict)
+        .to_owned()
 }
 
 fn index(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -37,13 +47,29 @@ impl MigrationTrait for Migration {
                 .col(string("how_paid"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(string("created_by"))
-                .foreign_key(&mut fk("fk_periods_member", "periods", "member_id", "members"))
-                .foreign_key(&mut fk("fk_periods_category", "periods", "category_id", "categories"))
+                .foreign_key(&mut fk(
+                    "fk_periods_member",
+                    "periods",
+                    "member_id",
+                    "members",
+                ))
+                .foreign_key(&mut fk(
+                    "fk_periods_category",
+                    "periods",
+                    "category_id",
+                    "categories",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_periods_member", "periods", &["member_id", "start_on"])).await?;
-        m.create_index(index("ix_periods_end", "periods", &["end_on"])).await?;
+        m.create_index(index(
+            "ix_periods_member",
+            "periods",
+            &["member_id", "start_on"],
+        ))
+        .await?;
+        m.create_index(index("ix_periods_end", "periods", &["end_on"]))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -57,11 +83,21 @@ impl MigrationTrait for Migration {
                 .col(text_null("detail"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(string("created_by"))
-                .foreign_key(&mut fk("fk_membership_events_member", "membership_events", "member_id", "members"))
+                .foreign_key(&mut fk(
+                    "fk_membership_events_member",
+                    "membership_events",
+                    "member_id",
+                    "members",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_membership_events_member", "membership_events", &["member_id", "on_date"])).await?;
+        m.create_index(index(
+            "ix_membership_events_member",
+            "membership_events",
+            &["member_id", "on_date"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -72,11 +108,21 @@ impl MigrationTrait for Migration {
                 .col(uuid_null("author_id"))
                 .col(string("author_label"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(&mut fk("fk_member_notes_member", "member_notes", "member_id", "members"))
+                .foreign_key(&mut fk(
+                    "fk_member_notes_member",
+                    "member_notes",
+                    "member_id",
+                    "members",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_member_notes_member", "member_notes", &["member_id", "created_at"])).await?;
+        m.create_index(index(
+            "ix_member_notes_member",
+            "member_notes",
+            &["member_id", "created_at"],
+        ))
+        .await?;
 
         m.create_table(
             Table::create()
@@ -86,37 +132,117 @@ impl MigrationTrait for Migration {
                 .col(string_null("job_title"))
                 .col(timestamp_with_time_zone("created_at"))
                 .primary_key(Index::create().col("member_id").col("user_id"))
-                .foreign_key(&mut fk("fk_member_reps_member", "member_representatives", "member_id", "members"))
-                .foreign_key(&mut fk("fk_member_reps_user", "member_representatives", "user_id", "users"))
+                .foreign_key(&mut fk(
+                    "fk_member_reps_member",
+                    "member_representatives",
+                    "member_id",
+                    "members",
+                ))
+                .foreign_key(&mut fk(
+                    "fk_member_reps_user",
+                    "member_representatives",
+                    "user_id",
+                    "users",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("ix_member_reps_user", "member_representatives", &["user_id"])).await?;
+        m.create_index(index(
+            "ix_member_reps_user",
+            "member_representatives",
+            &["user_id"],
+        ))
+        .await?;
 
         // Normalised search keys, maintained by the service on every write: lower-case, accents folded,
         // postcode without spaces. Prefix searches become index range scans on both databases.
-        for col in ["search_family", "search_given", "search_email", "search_postcode", "search_town"] {
-            m.alter_table(Table::alter().table("members").add_column(string(col).default("")).to_owned()).await?;
-        }
-        m.alter_table(Table::alter().table("members").add_column(timestamp_with_time_zone_null("pseudonymised_at")).to_owned())
+        for col in [
+            "search_family",
+            "search_given",
+            "search_email",
+            "search_postcode",
+            "search_town",
+        ] {
+            m.alter_table(
+                Table::alter()
+                    .table("members")
+                    .add_column(string(col).default(""))
+                    .to_owned(),
+            )
             .await?;
-        m.alter_table(Table::alter().table("members").add_column(boolean("stop_all_mail").default(false)).to_owned()).await?;
-        m.create_index(index("ix_members_search_family", "members", &["search_family", "search_given"])).await?;
-        m.create_index(index("ix_members_search_given", "members", &["search_given"])).await?;
-        m.create_index(index("ix_members_search_email", "members", &["search_email"])).await?;
-        m.create_index(index("ix_members_search_postcode", "members", &["search_postcode"])).await?;
-        m.create_index(index("ix_members_search_town", "members", &["search_town"])).await?;
+        }
+        m.alter_table(
+            Table::alter()
+                .table("members")
+                .add_column(timestamp_with_time_zone_null("pseudonymised_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(
+            Table::alter()
+                .table("members")
+                .add_column(boolean("stop_all_mail").default(false))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "ix_members_search_family",
+            "members",
+            &["search_family", "search_given"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_members_search_given",
+            "members",
+            &["search_given"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_members_search_email",
+            "members",
+            &["search_email"],
+        ))
+        .await?;
+        m.create_index(index(
+            "ix_members_search_postcode",
+            "members",
+            &["search_postcode"],
+        ))
+        .await?;
+        m.create_index(index("ix_members_search_town", "members", &["search_town"]))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for i in ["ix_members_search_family", "ix_members_search_given", "ix_members_search_email", "ix_members_search_postcode", "ix_members_search_town"] {
-            m.drop_index(Index::drop().name(i).table("members").to_owned()).await?;
+        for i in [
+            "ix_members_search_family",
+            "ix_members_search_given",
+            "ix_members_search_email",
+            "ix_members_search_postcode",
+            "ix_members_search_town",
+        ] {
+            m.drop_index(Index::drop().name(i).table("members").to_owned())
+                .await?;
         }
-        for col in ["search_family", "search_given", "search_email", "search_postcode", "search_town", "pseudonymised_at", "stop_all_mail"] {
-            m.alter_table(Table::alter().table("members").drop_column(col).to_owned()).await?;
+        for col in [
+            "search_family",
+            "search_given",
+            "search_email",
+            "search_postcode",
+            "search_town",
+            "pseudonymised_at",
+            "stop_all_mail",
+        ] {
+            m.alter_table(Table::alter().table("members").drop_column(col).to_owned())
+                .await?;
         }
-        for t in ["member_representatives", "member_notes", "membership_events", "periods"] {
+        for t in [
+            "member_representatives",
+            "member_notes",
+            "membership_events",
+            "periods",
+        ] {
             m.drop_table(Table::drop().table(t).to_owned()).await?;
         }
         Ok(())

@@ -6,7 +6,7 @@ use guildhall::domain::{Actor, ActorKind, Role};
 use guildhall::entity::member;
 use migrations::{Migrator, MigratorTrait};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, ColumnTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::time::{Duration, Instant};
 
 /// A database made for one benchmark run, removed afterwards.
@@ -25,17 +25,32 @@ impl BenchDb {
         if database_url.starts_with("postgres") {
             let name = format!("guildhall_bench_{}", uuid::Uuid::now_v7().simple());
             let admin = guildhall::db::connect(database_url).await?;
-            admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await?;
             let _ = admin.close().await;
             let url = guildhall::db::replace_database(database_url, &name);
             let db = guildhall::db::connect(&url).await?;
             Migrator::up(&db, None).await?;
-            Ok(Self { db, cleanup: Cleanup::Postgres { admin_url: database_url.to_owned(), name } })
+            Ok(Self {
+                db,
+                cleanup: Cleanup::Postgres {
+                    admin_url: database_url.to_owned(),
+                    name,
+                },
+            })
         } else {
-            let path = std::env::temp_dir().join(format!("guildhall-bench-{}.db", uuid::Uuid::now_v7().simple()));
-            let db = guildhall::db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
+            let path = std::env::temp_dir().join(format!(
+                "guildhall-bench-{}.db",
+                uuid::Uuid::now_v7().simple()
+            ));
+            let db =
+                guildhall::db::connect(&format!("sqlite://{}?mode=rwc", path.display())).await?;
             Migrator::up(&db, None).await?;
-            Ok(Self { db, cleanup: Cleanup::File(path) })
+            Ok(Self {
+                db,
+                cleanup: Cleanup::File(path),
+            })
         }
     }
 
@@ -49,7 +64,11 @@ impl BenchDb {
             }
             Cleanup::Postgres { admin_url, name } => {
                 if let Ok(admin) = guildhall::db::connect(&admin_url).await {
-                    let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
                     let _ = admin.close().await;
                 }
             }
@@ -67,7 +86,13 @@ pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
 }
 
 fn staff_actor() -> Actor {
-    Actor { kind: ActorKind::Staff, user_id: None, label: "bench".into(), roles: vec![Role::Officer], request_id: None }
+    Actor {
+        kind: ActorKind::Staff,
+        user_id: None,
+        label: "bench".into(),
+        roles: vec![Role::Officer],
+        request_id: None,
+    }
 }
 
 /// Seeds `members` members, then times `queries` searches of the kinds officers type: part of a
@@ -95,11 +120,21 @@ pub async fn search(database_url: &str, members: u64, queries: usize) -> anyhow:
     let max = i64::try_from(members).unwrap_or(i64::MAX).max(1);
     while typed.len() < queries {
         let n = rng.gen_range(1..=max);
-        let Some(m) = member::Entity::find().filter(member::Column::MembershipNumber.eq(n)).one(db).await? else { continue };
+        let Some(m) = member::Entity::find()
+            .filter(member::Column::MembershipNumber.eq(n))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
         let cut = |s: &str, k: usize| s.chars().take(k).collect::<String>();
         let q = match rng.gen_range(0..100) {
             0..=39 => cut(&m.family_name, rng.gen_range(3..=6)),
-            40..=59 => format!("{} {}", m.given_name, cut(&m.family_name, rng.gen_range(2..=4))),
+            40..=59 => format!(
+                "{} {}",
+                m.given_name,
+                cut(&m.family_name, rng.gen_range(2..=4))
+            ),
             60..=74 => m.postcode.clone().unwrap_or_default(),
             75..=84 => cut(&m.email, rng.gen_range(4..=10)),
             _ => format!("GH{:07}", m.membership_number),
@@ -108,16 +143,20 @@ pub async fn search(database_url: &str, members: u64, queries: usize) -> anyhow:
     }
     let actor = staff_actor();
     for q in typed.iter().take(50) {
-        guildhall::service::members::search::search(db, &actor, q).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        guildhall::service::members::search::search(db, &actor, q)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let mut times = Vec::with_capacity(typed.len());
-    let mut empty = 0usize;
+    let mut empty: Vec<&str> = Vec::new();
     for q in &typed {
         let t = Instant::now();
-        let hits = guildhall::service::members::search::search(db, &actor, q).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let hits = guildhall::service::members::search::search(db, &actor, q)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed());
         if hits.is_empty() {
-            empty += 1;
+            empty.push(q);
         }
     }
     times.sort();
@@ -130,8 +169,13 @@ pub async fn search(database_url: &str, members: u64, queries: usize) -> anyhow:
     println!("search_p99 {:.2} ms", percentile_ms(&times, 99.0));
     bench.drop_it().await;
     // Every query was made from a member that exists, so each must find at least one.
-    if empty > 0 {
-        anyhow::bail!("invariant broken: {empty} searches for existing members found nothing");
+    if !empty.is_empty() {
+        let shown: Vec<_> = empty.iter().take(10).map(|q| format!("{q:?}")).collect();
+        anyhow::bail!(
+            "invariant broken: {} searches for existing members found nothing, e.g. {}",
+            empty.len(),
+            shown.join(", ")
+        );
     }
     Ok(())
 }

@@ -22,6 +22,11 @@ pub enum Command {
     Migrate,
     /// Load demo data (`--demo`) or add fake members for benchmarks (`--members N`).
     Seed(SeedArgs),
+    /// Benchmarks: each seeds a fresh database and prints `name value unit` lines.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
@@ -37,6 +42,17 @@ pub struct SeedArgs {
     /// Add this many realistic fake members.
     #[arg(long)]
     pub members: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Staff search at volume: prints members, search_p95 and search_p99.
+    Search {
+        #[arg(long, default_value_t = 500_000)]
+        members: u64,
+        #[arg(long, default_value_t = 2_000)]
+        queries: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,6 +148,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench {
+            what: BenchCommand::Search { members, queries },
+        } => crate::bench::search(&config.database_url, members, queries).await,
         Command::Staff {
             command:
                 StaffCommand::Create {

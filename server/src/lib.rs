@@ -3,6 +3,7 @@
 //!
 //! `router(state)` is the whole HTTP surface: `main` serves it and the tests drive it with `oneshot`.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod middleware;

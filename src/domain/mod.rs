@@ -10,6 +10,7 @@ pub mod money;
 pub mod person;
 pub mod phone;
 pub mod role;
+pub mod search;
 
 pub use actor::{Actor, ActorKind};
 pub use error::{AppError, FieldErrors};

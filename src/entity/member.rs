@@ -30,6 +30,16 @@ pub struct Model {
     pub register_consent: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Normalised search keys (see `domain::search`), kept in step with the fields above.
+    pub search_family: String,
+    pub search_given: String,
+    pub search_email: String,
+    pub search_postcode: String,
+    pub search_town: String,
+    /// Set when personal fields were erased (pseudonymised) at the member's request.
+    pub pseudonymised_at: Option<DateTimeUtc>,
+    /// No post or e-mail at all (deceased, or at the member's request).
+    pub stop_all_mail: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod counters;
 pub mod identity;
+pub mod members;
 pub mod outbox;
 pub mod people;
 pub mod seed;

@@ -314,6 +314,13 @@ fn member_row(
     user_id: Option<uuid::Uuid>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> member::ActiveModel {
+    let keys = crate::service::members::SearchKeys::of(
+        f.given,
+        f.family,
+        &f.email,
+        Some(&f.postcode),
+        f.town,
+    );
     member::ActiveModel {
         id: Set(super::new_id()),
         membership_number: Set(number),
@@ -339,6 +346,13 @@ fn member_row(
         register_consent: Set(f.register_consent),
         created_at: Set(now),
         updated_at: Set(now),
+        search_family: Set(keys.family),
+        search_given: Set(keys.given),
+        search_email: Set(keys.email),
+        search_postcode: Set(keys.postcode),
+        search_town: Set(keys.town),
+        pseudonymised_at: Set(None),
+        stop_all_mail: Set(false),
     }
 }
 

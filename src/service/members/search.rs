@@ -8,7 +8,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::search::{fold, postcode_key, prefix_upper_bound};
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::member;
-use sea_orm::sea_query::{Condition, Expr};
+use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// How many matches a search returns at most.
@@ -20,8 +20,9 @@ pub enum Query {
     Number(i64),
     Email(String),
     Postcode(String),
-    /// One word: a family or given name starting with it. Two or more: given name prefix + family name
-    /// prefix (the first and last words), in either order.
+    /// One word: a family or given name, or an e-mail address, starting with it (staff often type the
+    /// start of an address without its `@`). Two or more: given name prefix + family name prefix (the
+    /// first and last words), in either order.
     Name(Vec<String>),
     Empty,
 }
@@ -44,11 +45,18 @@ pub fn parse(raw: &str) -> Query {
             }
         }
         let key = postcode_key(t);
-        if key.len() >= 2 && key.len() <= 7 && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+        if key.len() >= 2
+            && key.len() <= 7
+            && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        {
             return Query::Postcode(key);
         }
     }
-    let words: Vec<String> = fold(t).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect();
+    let words: Vec<String> = fold(t)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
     if words.is_empty() {
         Query::Empty
     } else {
@@ -66,7 +74,11 @@ fn prefix(col: member::Column, p: &str) -> Condition {
 
 /// Members matching `raw`, best first (by family then given name), at most `MAX_RESULTS`.
 #[tracing::instrument(skip(db, actor))]
-pub async fn search<C: ConnectionTrait>(db: &C, actor: &Actor, raw: &str) -> Result<Vec<member::Model>, AppError> {
+pub async fn search<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    raw: &str,
+) -> Result<Vec<member::Model>, AppError> {
     actor.require(Permission::ViewMembers)?;
     let cond = match parse(raw) {
         Query::Empty => return Ok(vec![]),
@@ -78,19 +90,31 @@ pub async fn search<C: ConnectionTrait>(db: &C, actor: &Actor, raw: &str) -> Res
                 Condition::any()
                     .add(prefix(member::Column::SearchFamily, &words[0]))
                     .add(prefix(member::Column::SearchGiven, &words[0]))
+                    .add(prefix(
+                        member::Column::SearchEmail,
+                        &raw.trim().to_lowercase(),
+                    ))
             } else {
                 let first = &words[0];
                 let last = &words[words.len() - 1];
                 Condition::any()
-                    .add(Condition::all().add(prefix(member::Column::SearchGiven, first)).add(prefix(member::Column::SearchFamily, last)))
-                    .add(Condition::all().add(prefix(member::Column::SearchFamily, first)).add(prefix(member::Column::SearchGiven, last)))
+                    .add(
+                        Condition::all()
+                            .add(prefix(member::Column::SearchGiven, first))
+                            .add(prefix(member::Column::SearchFamily, last)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(prefix(member::Column::SearchFamily, first))
+                            .add(prefix(member::Column::SearchGiven, last)),
+                    )
                     .add(prefix(member::Column::SearchFamily, &words.join(" ")))
             }
         }
     };
     let rows = member::Entity::find()
         .filter(cond)
-        .filter(Expr::col(member::Column::PseudonymisedAt).is_null())
+        .filter(member::Column::PseudonymisedAt.is_null())
         .order_by_asc(member::Column::SearchFamily)
         .order_by_asc(member::Column::SearchGiven)
         .order_by_asc(member::Column::MembershipNumber)
@@ -110,9 +134,15 @@ mod tests {
         assert_eq!(parse("12345"), Query::Number(12345));
         assert_eq!(parse("sw1a 1aa"), Query::Postcode("SW1A1AA".into()));
         assert_eq!(parse("YO1"), Query::Postcode("YO1".into()));
-        assert_eq!(parse("Ann.Smith@Example.org"), Query::Email("ann.smith@example.org".into()));
+        assert_eq!(
+            parse("Ann.Smith@Example.org"),
+            Query::Email("ann.smith@example.org".into())
+        );
         assert_eq!(parse("smi"), Query::Name(vec!["smi".into()]));
-        assert_eq!(parse("Zoë O'Brien"), Query::Name(vec!["zoe".into(), "obrien".into()]));
+        assert_eq!(
+            parse("Zoë O'Brien"),
+            Query::Name(vec!["zoe".into(), "obrien".into()])
+        );
         assert_eq!(parse("   "), Query::Empty);
     }
 }
