@@ -22,10 +22,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         opts.max_connections(if in_memory { 1 } else { 8 })
             .min_connections(1)
             .map_sqlx_sqlite_opts(move |o| {
+                // A 64 MB page cache (the default is 2 MB): member search and bulk loads touch
+                // several indexes over hundreds of thousands of rows.
                 let o = o
                     .foreign_keys(true)
                     .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("cache_size", "-65536")
+                    .pragma("temp_store", "memory");
                 if in_memory {
                     o
                 } else {

@@ -1,6 +1,7 @@
 //! The foundation: accounts, roles, sessions, one-time tokens, the audit trail, the e-mail outbox,
 //! membership categories, members and the counters behind human sequence numbers.
 
+use crate::util::{fk, index};
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -12,29 +13,6 @@ fn tz(col: &'static str) -> ColumnDef {
 
 fn tz_null(col: &'static str) -> ColumnDef {
     timestamp_with_time_zone_null(col)
-}
-
-fn fk(
-    name: &str,
-    from_table: &'static str,
-    from_col: &'static str,
-    to_table: &'static str,
-) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(name)
-        .from(from_table, from_col)
-        .to(to_table, "id")
-        .on_delete(ForeignKeyAction::Restrict)
-        .to_owned()
-}
-
-fn index(name: &str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(*c);
-    }
-    i.to_owned()
 }
 
 #[async_trait::async_trait]

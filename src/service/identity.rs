@@ -189,24 +189,68 @@ async fn send_verification<C: ConnectionTrait>(
     base_url: &str,
 ) -> Result<(), AppError> {
     let token = issue_token(db, u.id, PURPOSE_VERIFY, Duration::hours(VERIFY_HOURS)).await?;
+    mail_user(
+        db,
+        &u,
+        "verify_email",
+        json!({
+            "given_name": u.given_name,
+            "verify_url": format!("{base_url}/verify-email?token={token}"),
+            "expires_hours": VERIFY_HOURS,
+            "base_url": base_url,
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes a message to one account's address (and links it to the account for its timeline).
+async fn mail_user<C: ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+    template: &str,
+    context: serde_json::Value,
+) -> Result<Uuid, AppError> {
     outbox::enqueue(
         db,
         NewMessage {
-            template: "verify_email",
+            template,
             to_address: &u.email,
             to_name: Some(&u.given_name),
             user_id: Some(u.id),
             member_id: None,
-            context: json!({
-                "given_name": u.given_name,
-                "verify_url": format!("{base_url}/verify-email?token={token}"),
-                "expires_hours": VERIFY_HOURS,
-                "base_url": base_url,
-            }),
+            context,
         },
     )
-    .await?;
-    Ok(())
+    .await
+}
+
+/// Inserts an account row. `verified_at` is when its address was confirmed, if it has been.
+pub async fn insert_user<C: ConnectionTrait>(
+    db: &C,
+    email: &Email,
+    given: &PersonName,
+    family: &PersonName,
+    kind: &str,
+    password_hash: String,
+    verified_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<user::Model, AppError> {
+    let now = super::now();
+    Ok(user::ActiveModel {
+        id: Set(super::new_id()),
+        email: Set(email.as_str().to_owned()),
+        email_key: Set(email_key(email)),
+        password_hash: Set(password_hash),
+        given_name: Set(given.as_str().to_owned()),
+        family_name: Set(family.as_str().to_owned()),
+        kind: Set(kind.to_owned()),
+        email_verified_at: Set(verified_at),
+        disabled_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
 }
 
 /// Creates a member's portal account and sends the confirmation link. When the address already has an
@@ -235,21 +279,16 @@ pub async fn register(
     let hash = hash_password(input.password).await?;
     let txn = db.begin().await?;
     if let Some(existing) = find_by_email(&txn, &email).await? {
-        outbox::enqueue(
+        mail_user(
             &txn,
-            NewMessage {
-                template: "account_exists",
-                to_address: &existing.email,
-                to_name: Some(&existing.given_name),
-                user_id: Some(existing.id),
-                member_id: None,
-                context: json!({
-                    "given_name": existing.given_name,
-                    "sign_in_url": format!("{base_url}/sign-in"),
-                    "reset_url": format!("{base_url}/forgot-password"),
-                    "base_url": base_url,
-                }),
-            },
+            &existing,
+            "account_exists",
+            json!({
+                "given_name": existing.given_name,
+                "sign_in_url": format!("{base_url}/sign-in"),
+                "reset_url": format!("{base_url}/forgot-password"),
+                "base_url": base_url,
+            }),
         )
         .await?;
         audit::record(
@@ -265,22 +304,8 @@ pub async fn register(
         txn.commit().await?;
         return Ok(());
     }
-    let now = super::now();
-    let u = user::ActiveModel {
-        id: Set(super::new_id()),
-        email: Set(email.as_str().to_owned()),
-        email_key: Set(email_key(&email)),
-        password_hash: Set(hash),
-        given_name: Set(given.as_str().to_owned()),
-        family_name: Set(family.as_str().to_owned()),
-        kind: Set(KIND_MEMBER.to_owned()),
-        email_verified_at: Set(None),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+
+    let u = insert_user(&txn, &email, &given, &family, KIND_MEMBER, hash, None).await?;
     let actor = Actor {
         user_id: actor.user_id.or(Some(u.id)),
         ..actor.clone()
@@ -339,17 +364,7 @@ pub async fn verify_email(
         Some(public_view(&u, &[])),
     )
     .await?;
-    outbox::enqueue(
-        &txn,
-        NewMessage {
-            template: "welcome",
-            to_address: &u.email,
-            to_name: Some(&u.given_name),
-            user_id: Some(u.id),
-            member_id: None,
-            context: json!({"given_name": u.given_name, "sign_in_url": format!("{base_url}/sign-in"), "base_url": base_url}),
-        },
-    )
+    mail_user(&txn, &u, "welcome", json!({"given_name": u.given_name, "sign_in_url": format!("{base_url}/sign-in"), "base_url": base_url}))
     .await?;
     txn.commit().await?;
     Ok(())
@@ -443,21 +458,16 @@ pub async fn request_password_reset(
     {
         let token =
             issue_token(&txn, u.id, PURPOSE_RESET, Duration::minutes(RESET_MINUTES)).await?;
-        outbox::enqueue(
+        mail_user(
             &txn,
-            NewMessage {
-                template: "password_reset",
-                to_address: &u.email,
-                to_name: Some(&u.given_name),
-                user_id: Some(u.id),
-                member_id: None,
-                context: json!({
-                    "given_name": u.given_name,
-                    "reset_url": format!("{base_url}/reset-password?token={token}"),
-                    "expires_minutes": RESET_MINUTES,
-                    "base_url": base_url,
-                }),
-            },
+            &u,
+            "password_reset",
+            json!({
+                "given_name": u.given_name,
+                "reset_url": format!("{base_url}/reset-password?token={token}"),
+                "expires_minutes": RESET_MINUTES,
+                "base_url": base_url,
+            }),
         )
         .await?;
         let actor = Actor::anonymous();
@@ -551,17 +561,7 @@ pub async fn reset_password(
         Some(json!({"password": "changed"})),
     )
     .await?;
-    outbox::enqueue(
-        &txn,
-        NewMessage {
-            template: "password_changed",
-            to_address: &u.email,
-            to_name: Some(&u.given_name),
-            user_id: Some(u.id),
-            member_id: None,
-            context: json!({"given_name": u.given_name, "reset_url": format!("{base_url}/forgot-password"), "base_url": base_url}),
-        },
-    )
+    mail_user(&txn, &u, "password_changed", json!({"given_name": u.given_name, "reset_url": format!("{base_url}/forgot-password"), "base_url": base_url}))
     .await?;
     txn.commit().await?;
     Ok(u.id)
@@ -620,21 +620,7 @@ pub async fn create_staff(
         ));
     }
     let now = super::now();
-    let u = user::ActiveModel {
-        id: Set(super::new_id()),
-        email: Set(email.as_str().to_owned()),
-        email_key: Set(email_key(&email)),
-        password_hash: Set(hash),
-        given_name: Set(given.as_str().to_owned()),
-        family_name: Set(family.as_str().to_owned()),
-        kind: Set(KIND_STAFF.to_owned()),
-        email_verified_at: Set(Some(now)),
-        disabled_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let u = insert_user(&txn, &email, &given, &family, KIND_STAFF, hash, Some(now)).await?;
     let mut roles = input.roles.clone();
     roles.sort();
     roles.dedup();
@@ -663,23 +649,18 @@ pub async fn create_staff(
     } else {
         None
     };
-    outbox::enqueue(
+    mail_user(
         &txn,
-        NewMessage {
-            template: "staff_invite",
-            to_address: &u.email,
-            to_name: Some(&u.given_name),
-            user_id: Some(u.id),
-            member_id: None,
-            context: json!({
-                "given_name": u.given_name,
-                "sign_in_url": format!("{base_url}/sign-in"),
-                "roles": roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
-                "set_password_url": set_password_url,
-                "expires_days": INVITE_DAYS,
-                "base_url": base_url,
-            }),
-        },
+        &u,
+        "staff_invite",
+        json!({
+            "given_name": u.given_name,
+            "sign_in_url": format!("{base_url}/sign-in"),
+            "roles": roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+            "set_password_url": set_password_url,
+            "expires_days": INVITE_DAYS,
+            "base_url": base_url,
+        }),
     )
     .await?;
     txn.commit().await?;

@@ -5,6 +5,8 @@
 //! benchmarks; names, towns and postcodes come from small built-in UK lists and a seeded generator, so a
 //! run is repeatable.
 
+use crate::domain::email::Email;
+use crate::domain::person::PersonName;
 use crate::domain::{Actor, AppError, Role};
 use crate::entity::{category, member, user};
 use crate::service::{audit, counters, identity};
@@ -460,20 +462,18 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
     if !user_exists(&txn, DEMO_MEMBER).await? {
         let now = super::now();
         let hash = identity::hash_password(DEMO_PASSWORD.into()).await?;
-        let u = user::ActiveModel {
-            id: Set(super::new_id()),
-            email: Set(DEMO_MEMBER.into()),
-            email_key: Set(DEMO_MEMBER.into()),
-            password_hash: Set(hash),
-            given_name: Set("Sam".into()),
-            family_name: Set("Taylor".into()),
-            kind: Set(identity::KIND_MEMBER.into()),
-            email_verified_at: Set(Some(now)),
-            disabled_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
+        let email = Email::parse(DEMO_MEMBER).map_err(AppError::internal)?;
+        let given = PersonName::parse("Sam").map_err(AppError::internal)?;
+        let family = PersonName::parse("Taylor").map_err(AppError::internal)?;
+        let u = identity::insert_user(
+            &txn,
+            &email,
+            &given,
+            &family,
+            identity::KIND_MEMBER,
+            hash,
+            Some(now),
+        )
         .await?;
         let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
         let f = FakeMember {

@@ -34,3 +34,20 @@ pub fn Forbidden() -> impl IntoView {
         <p class="body"><a href="/">"Go to the home page"</a></p>
     }
 }
+
+/// "Previous page" / "Next page" links for a list; `href(n)` is the address of page `n` (from 0).
+#[component]
+pub fn Pagination(
+    page: u64,
+    has_next: bool,
+    href: impl Fn(u64) -> String + 'static,
+) -> impl IntoView {
+    let prev = (page > 0).then(|| href(page - 1));
+    let next = has_next.then(|| href(page + 1));
+    view! {
+        <nav class="pagination" aria-label="Pages">
+            {prev.map(|h| view! { <a class="pagination__link" href=h>"Previous page"</a> })}
+            {next.map(|h| view! { <a class="pagination__link" href=h>"Next page"</a> })}
+        </nav>
+    }
+}

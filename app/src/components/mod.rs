@@ -4,4 +4,4 @@ pub mod forms;
 pub mod layout;
 
 pub use forms::{ErrorSummary, Field, SubmitButton};
-pub use layout::{Forbidden, NotFound, PageTitle};
+pub use layout::{Forbidden, NotFound, PageTitle, Pagination};

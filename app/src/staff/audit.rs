@@ -1,7 +1,7 @@
 //! The audit trail, newest first: who did what to which record, with the values before and after.
 
 use super::error_view;
-use crate::components::PageTitle;
+use crate::components::{PageTitle, Pagination};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -111,10 +111,7 @@ pub fn AuditTrail() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <nav class="pagination" aria-label="Pages">
-                            {(page > 0).then(|| view! { <a class="pagination__link" href=link(page - 1)>"Previous page"</a> })}
-                            {has_next.then(|| view! { <a class="pagination__link" href=link(page + 1)>"Next page"</a> })}
-                        </nav>
+                        <Pagination page has_next href=link/>
                     }.into_any()
                 }
                 Err(e) => error_view(e),

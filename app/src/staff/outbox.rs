@@ -2,7 +2,7 @@
 //! recipient sees it.
 
 use super::error_view;
-use crate::components::PageTitle;
+use crate::components::{PageTitle, Pagination};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -175,10 +175,7 @@ pub fn OutboxList() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <nav class="pagination" aria-label="Pages">
-                            {(page > 0).then(|| view! { <a class="pagination__link" href=link(page - 1)>"Previous page"</a> })}
-                            {has_next.then(|| view! { <a class="pagination__link" href=link(page + 1)>"Next page"</a> })}
-                        </nav>
+                        <Pagination page has_next href=link/>
                     }.into_any()
                 }
                 Err(e) => error_view(e),

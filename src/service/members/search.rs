@@ -72,56 +72,87 @@ fn prefix(col: member::Column, p: &str) -> Condition {
     c
 }
 
-/// Members matching `raw`, best first (by family then given name), at most `MAX_RESULTS`.
+/// Up to `MAX_RESULTS` members matching `cond`, in the order of `order` (the columns of the index the
+/// condition ranges over, so the database reads the index in order and stops early: no sort).
+async fn ranged<C: ConnectionTrait>(
+    db: &C,
+    cond: Condition,
+    order: &[member::Column],
+) -> Result<Vec<member::Model>, AppError> {
+    let mut q = member::Entity::find().filter(cond);
+    for c in order {
+        q = q.order_by_asc(*c);
+    }
+    Ok(q.order_by_asc(member::Column::MembershipNumber)
+        .limit(MAX_RESULTS)
+        .all(db)
+        .await?)
+}
+
+/// Members matching `raw`, at most `MAX_RESULTS`. Names: family-name matches first (by family then
+/// given name), then given-name matches, then e-mail matches; postcodes in postcode order; e-mail
+/// addresses in address order. Erased (pseudonymised) members have blank search keys and never match.
 #[tracing::instrument(skip(db, actor))]
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     raw: &str,
 ) -> Result<Vec<member::Model>, AppError> {
+    use member::Column::{SearchEmail, SearchFamily, SearchGiven, SearchPostcode};
     actor.require(Permission::ViewMembers)?;
-    let cond = match parse(raw) {
-        Query::Empty => return Ok(vec![]),
-        Query::Number(n) => Condition::all().add(member::Column::MembershipNumber.eq(n)),
-        Query::Email(e) => prefix(member::Column::SearchEmail, &e),
-        Query::Postcode(p) => prefix(member::Column::SearchPostcode, &p),
-        Query::Name(words) => {
-            if words.len() == 1 {
-                Condition::any()
-                    .add(prefix(member::Column::SearchFamily, &words[0]))
-                    .add(prefix(member::Column::SearchGiven, &words[0]))
-                    .add(prefix(
-                        member::Column::SearchEmail,
-                        &raw.trim().to_lowercase(),
-                    ))
-            } else {
-                let first = &words[0];
-                let last = &words[words.len() - 1];
-                Condition::any()
-                    .add(
-                        Condition::all()
-                            .add(prefix(member::Column::SearchGiven, first))
-                            .add(prefix(member::Column::SearchFamily, last)),
-                    )
-                    .add(
-                        Condition::all()
-                            .add(prefix(member::Column::SearchFamily, first))
-                            .add(prefix(member::Column::SearchGiven, last)),
-                    )
-                    .add(prefix(member::Column::SearchFamily, &words.join(" ")))
+    let mut out: Vec<member::Model> = Vec::new();
+    let mut add = |rows: Vec<member::Model>| {
+        for r in rows {
+            if out.len() < MAX_RESULTS as usize && !out.iter().any(|o| o.id == r.id) {
+                out.push(r);
             }
         }
     };
-    let rows = member::Entity::find()
-        .filter(cond)
-        .filter(member::Column::PseudonymisedAt.is_null())
-        .order_by_asc(member::Column::SearchFamily)
-        .order_by_asc(member::Column::SearchGiven)
-        .order_by_asc(member::Column::MembershipNumber)
-        .limit(MAX_RESULTS)
-        .all(db)
-        .await?;
-    Ok(rows)
+    match parse(raw) {
+        Query::Empty => {}
+        Query::Number(n) => add(ranged(
+            db,
+            Condition::all().add(member::Column::MembershipNumber.eq(n)),
+            &[],
+        )
+        .await?),
+        Query::Email(e) => add(ranged(db, prefix(SearchEmail, &e), &[SearchEmail]).await?),
+        Query::Postcode(p) => add(ranged(db, prefix(SearchPostcode, &p), &[SearchPostcode]).await?),
+        Query::Name(words) if words.len() == 1 => {
+            add(ranged(
+                db,
+                prefix(SearchFamily, &words[0]),
+                &[SearchFamily, SearchGiven],
+            )
+            .await?);
+            add(ranged(db, prefix(SearchGiven, &words[0]), &[SearchGiven]).await?);
+            add(ranged(
+                db,
+                prefix(SearchEmail, &raw.trim().to_lowercase()),
+                &[SearchEmail],
+            )
+            .await?);
+        }
+        Query::Name(words) => {
+            let first = &words[0];
+            let last = &words[words.len() - 1];
+            let given_family = Condition::all()
+                .add(prefix(SearchFamily, last))
+                .add(prefix(SearchGiven, first));
+            add(ranged(db, given_family, &[SearchFamily, SearchGiven]).await?);
+            let family_given = Condition::all()
+                .add(prefix(SearchFamily, first))
+                .add(prefix(SearchGiven, last));
+            add(ranged(db, family_given, &[SearchFamily, SearchGiven]).await?);
+            add(ranged(
+                db,
+                prefix(SearchFamily, &words.join(" ")),
+                &[SearchFamily, SearchGiven],
+            )
+            .await?);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
