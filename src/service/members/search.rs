@@ -83,10 +83,8 @@ async fn ranged<C: ConnectionTrait>(
     for c in order {
         q = q.order_by_asc(*c);
     }
-    Ok(q.order_by_asc(member::Column::MembershipNumber)
-        .limit(MAX_RESULTS)
-        .all(db)
-        .await?)
+    // No tie-break column beyond the index's own: one would make the database sort every match.
+    Ok(q.limit(MAX_RESULTS).all(db).await?)
 }
 
 /// Members matching `raw`, at most `MAX_RESULTS`. Names: family-name matches first (by family then
