@@ -191,7 +191,7 @@ async fn send_verification<C: ConnectionTrait>(
     let token = issue_token(db, u.id, PURPOSE_VERIFY, Duration::hours(VERIFY_HOURS)).await?;
     mail_user(
         db,
-        &u,
+        u,
         "verify_email",
         json!({
             "given_name": u.given_name,
