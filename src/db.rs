@@ -5,7 +5,7 @@
 //! `:memory:` would otherwise see a database of its own.
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 use std::time::Duration;
 
 /// The URL used when `DATABASE_URL` is unset: the file `guildhall.db` in the working directory.
@@ -66,5 +66,26 @@ pub fn replace_database(url: &str, name: &str) -> String {
     match query {
         Some(q) => format!("{base}/{name}?{q}"),
         None => format!("{base}/{name}"),
+    }
+}
+
+/// Creates the PostgreSQL database `name` on the server `admin_url` names and returns its URL.
+pub async fn create_database(admin_url: &str, name: &str) -> Result<String, DbErr> {
+    let admin = connect(admin_url).await?;
+    let created = admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await;
+    let _ = admin.close().await;
+    created?;
+    Ok(replace_database(admin_url, name))
+}
+
+/// Drops the PostgreSQL database `name` (ending its connections); errors are ignored.
+pub async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(admin) = connect(admin_url).await {
+        let _ = admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+        let _ = admin.close().await;
     }
 }

@@ -5,7 +5,7 @@
 //! parallel without sharing state. Call `TestDb::finish` at the end to drop the PostgreSQL database.
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 
 pub struct TestDb {
     pub name: &'static str,
@@ -19,12 +19,7 @@ impl TestDb {
     pub async fn finish(self) {
         let _ = self.db.close().await;
         if let Some((admin_url, name)) = self.drop {
-            if let Ok(admin) = crate::db::connect(&admin_url).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await;
-                let _ = admin.close().await;
-            }
+            crate::db::drop_database(&admin_url, &name).await;
         }
     }
 }
@@ -55,15 +50,9 @@ pub async fn sqlite() -> TestDb {
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = postgres_url()?;
     let name = format!("gh_test_{}", uuid::Uuid::now_v7().simple());
-    let admin = crate::db::connect(&admin_url)
+    let url = crate::db::create_database(&admin_url, &name)
         .await
-        .expect("connect to GUILDHALL_TEST_POSTGRES");
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .expect("create test database");
-    let _ = admin.close().await;
-    let url = replace_database(&admin_url, &name);
+        .expect("create test database on GUILDHALL_TEST_POSTGRES");
     let db = crate::db::connect(&url)
         .await
         .expect("connect to test database");

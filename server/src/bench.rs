@@ -24,12 +24,7 @@ impl BenchDb {
     pub async fn fresh(database_url: &str) -> anyhow::Result<Self> {
         if database_url.starts_with("postgres") {
             let name = format!("guildhall_bench_{}", uuid::Uuid::now_v7().simple());
-            let admin = guildhall::db::connect(database_url).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await?;
-            let _ = admin.close().await;
-            let url = guildhall::db::replace_database(database_url, &name);
+            let url = guildhall::db::create_database(database_url, &name).await?;
             let db = guildhall::db::connect(&url).await?;
             Migrator::up(&db, None).await?;
             Ok(Self {
@@ -63,14 +58,7 @@ impl BenchDb {
                 }
             }
             Cleanup::Postgres { admin_url, name } => {
-                if let Ok(admin) = guildhall::db::connect(&admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                        ))
-                        .await;
-                    let _ = admin.close().await;
-                }
+                guildhall::db::drop_database(&admin_url, &name).await
             }
         }
     }

@@ -215,7 +215,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             };
             return Redirect::to(&format!(
                 "/sign-in?next={}",
-                app::staff::outbox::urlencode(&target)
+                app::format::urlencode(&target)
             ))
             .into_response();
         }

@@ -6,15 +6,12 @@
 
 use guildhall::entity::session;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use sha2_free::hash_id;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
-mod sha2_free {
-    /// The table key for a session id.
-    pub fn hash_id(id: &tower_sessions::session::Id) -> String {
-        guildhall::service::identity::token_hash(&id.to_string())
-    }
+/// The table key for a session id.
+fn hash_id(id: &Id) -> String {
+    guildhall::service::identity::token_hash(&id.to_string())
 }
 
 #[derive(Clone, Debug)]

@@ -67,7 +67,7 @@ async fn get(app: &Router, path: &str, cookie: Option<&str>) -> Res {
 }
 
 fn enc(s: &str) -> String {
-    app::staff::outbox::urlencode(s)
+    app::format::urlencode(s)
 }
 
 /// A plain HTML form post, as a browser without JavaScript sends it.

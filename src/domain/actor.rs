@@ -50,6 +50,17 @@ impl Actor {
         }
     }
 
+    /// A member acting on their own account.
+    pub fn member(user_id: Uuid, email: &str) -> Self {
+        Self {
+            kind: ActorKind::Member,
+            user_id: Some(user_id),
+            label: email.to_owned(),
+            roles: vec![],
+            request_id: None,
+        }
+    }
+
     pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
         self.request_id = request_id;
         self

@@ -347,13 +347,7 @@ pub async fn verify_email(
     am.email_verified_at = Set(Some(now));
     am.updated_at = Set(now);
     let u = am.update(&txn).await?;
-    let actor = Actor {
-        kind: ActorKind::Member,
-        user_id: Some(u.id),
-        label: u.email.clone(),
-        roles: vec![],
-        request_id: None,
-    };
+    let actor = Actor::member(u.id, &u.email);
     audit::record(
         &txn,
         &actor,
@@ -544,13 +538,7 @@ pub async fn reset_password(
         .filter(session::Column::UserId.eq(u.id))
         .exec(&txn)
         .await?;
-    let actor = Actor {
-        kind: ActorKind::Member,
-        user_id: Some(u.id),
-        label: u.email.clone(),
-        roles: vec![],
-        request_id: None,
-    };
+    let actor = Actor::member(u.id, &u.email);
     audit::record(
         &txn,
         &actor,

@@ -91,7 +91,7 @@ pub fn AuditTrail() -> impl IntoView {
                     let has_next = (page + 1) * PER_PAGE < p.total;
                     let link = move |n: u64| {
                         let e = q.read().get("entity").unwrap_or_default();
-                        format!("/staff/audit?page={n}&entity={}", super::outbox::urlencode(&e))
+                        format!("/staff/audit?page={n}&entity={}", crate::format::urlencode(&e))
                     };
                     view! {
                         <p class="body" role="status">{format!("{} entries", p.total)}</p>

@@ -154,8 +154,8 @@ pub fn OutboxList() -> impl IntoView {
                     let link = move |n: u64| {
                         let q = q.read();
                         let mut s = format!("/staff/outbox?page={n}");
-                        if let Some(to) = q.get("to") { s.push_str(&format!("&to={}", urlencode(&to))); }
-                        if let Some(st) = q.get("status") { s.push_str(&format!("&status={}", urlencode(&st))); }
+                        if let Some(to) = q.get("to") { s.push_str(&format!("&to={}", crate::format::urlencode(&to))); }
+                        if let Some(st) = q.get("status") { s.push_str(&format!("&status={}", crate::format::urlencode(&st))); }
                         s
                     };
                     view! {
@@ -182,20 +182,6 @@ pub fn OutboxList() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// Percent-encodes a query value.
-pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[component]
