@@ -89,3 +89,59 @@ pub async fn drop_database(admin_url: &str, name: &str) {
         let _ = admin.close().await;
     }
 }
+
+/// A secondary index dropped for a bulk load: its name and the statement that creates it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DroppedIndex {
+    pub name: String,
+    pub create_sql: String,
+}
+
+/// Drops the secondary indexes of `table` (not the primary key or indexes behind constraints) and
+/// returns how to create them again, read from the database's own catalogue. Use inside a
+/// transaction with [`recreate_indexes`], so a failed load leaves the indexes as they were.
+pub async fn drop_secondary_indexes<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+) -> Result<Vec<DroppedIndex>, DbErr> {
+    use sea_orm::{Statement, Value};
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Sqlite => {
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name"
+        }
+        DbBackend::Postgres => {
+            "SELECT i.indexname AS name, i.indexdef AS sql FROM pg_indexes i \
+             WHERE i.schemaname = current_schema() AND i.tablename = $1 \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) ORDER BY i.indexname"
+        }
+        _ => return Ok(Vec::new()),
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [Value::from(table.to_owned())],
+        ))
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let name: String = r.try_get("", "name")?;
+        let create_sql: String = r.try_get("", "sql")?;
+        db.execute_unprepared(&format!("DROP INDEX \"{}\"", name.replace('"', "")))
+            .await?;
+        out.push(DroppedIndex { name, create_sql });
+    }
+    Ok(out)
+}
+
+/// Creates again the indexes [`drop_secondary_indexes`] dropped.
+pub async fn recreate_indexes<C: ConnectionTrait>(
+    db: &C,
+    indexes: &[DroppedIndex],
+) -> Result<(), DbErr> {
+    for i in indexes {
+        db.execute_unprepared(&i.create_sql).await?;
+    }
+    Ok(())
+}

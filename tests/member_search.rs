@@ -78,3 +78,37 @@ async fn members_cannot_search_other_members() {
         Some(AppError::Unauthenticated)
     );
 }
+
+/// The index names of `members`, as the database's catalogue lists them.
+async fn member_indexes(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let sql = match db.get_database_backend() {
+        DbBackend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'members' ORDER BY name",
+        _ => "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'members' ORDER BY indexname",
+    };
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("catalogue")
+        .into_iter()
+        .map(|r| r.try_get::<String>("", "name").expect("name"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bulk_load_rebuilds_every_index_it_set_aside() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, "http://127.0.0.1:3000").await.expect("demo");
+        let before = member_indexes(db).await;
+        assert!(before.len() >= 6, "{}: {before:?}", t.name);
+        let added = seed::members(db, 10_000, |_| {}).await.expect("load");
+        assert_eq!(added, 10_000);
+        assert_eq!(member_indexes(db).await, before, "{}", t.name);
+        // Searches still answer from the rebuilt indexes, and numbers carry on from the demo's.
+        assert!(numbers(db, "GH0000001")
+            .await
+            .contains(&("Sam".to_owned(), "Taylor".to_owned())));
+        assert_eq!(numbers(db, "a").await.len(), 20);
+        t.finish().await;
+    }
+}

@@ -82,9 +82,20 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="main" id="main"><div class="container"><NotFound/></div></main> }>
                 <ParentRoute path=path!("portal") view=portal::PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=portal::PortalHome ssr=SsrMode::Async/>
+                    <Route path=path!("details") view=portal::account::DetailsPage ssr=SsrMode::Async/>
+                    <Route path=path!("preferences") view=portal::account::PreferencesPage ssr=SsrMode::Async/>
+                    <Route path=path!("email") view=portal::account::ChangeEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("email/sent") view=portal::account::EmailSentPage ssr=SsrMode::Async/>
+                    <Route path=path!("password") view=portal::account::ChangePasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("resign") view=portal::account::ResignPage ssr=SsrMode::Async/>
+                    <Route path=path!("resign/confirm") view=portal::account::ResignConfirmPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
+                    <Route path=path!("members") view=staff::members::MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number") view=staff::members::MemberRecordPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/edit") view=staff::members::EditMemberPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/remove") view=staff::members::RemoveMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
@@ -99,6 +110,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forgot-password") view=public::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password/sent") view=public::ResetSentPage ssr=SsrMode::Async/>
                     <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("confirm-email") view=portal::account::ConfirmEmailPage ssr=SsrMode::Async/>
+                    <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
             <footer class="footer">

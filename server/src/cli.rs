@@ -42,6 +42,9 @@ pub struct SeedArgs {
     /// Add this many realistic fake members.
     #[arg(long)]
     pub members: Option<u64>,
+    /// Add members portal1@guildhall.test … portalN@guildhall.test who can sign in (demo password).
+    #[arg(long)]
+    pub portal_accounts: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,8 +120,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => {
             let db = connect(&config).await?;
-            if !args.demo && args.members.is_none() {
-                anyhow::bail!("say what to seed: --demo and/or --members N");
+            if !args.demo && args.members.is_none() && args.portal_accounts.is_none() {
+                anyhow::bail!("say what to seed: --demo, --members N and/or --portal-accounts N");
             }
             if args.demo {
                 let r = guildhall::service::seed::demo(&db, &config.base_url)
@@ -129,6 +132,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     r.categories, r.accounts, r.members
                 );
                 print_demo_sign_ins(&config);
+            }
+            if let Some(n) = args.portal_accounts {
+                let added = guildhall::service::seed::portal_accounts(&db, n)
+                    .await
+                    .map_err(explain)?;
+                println!("portal accounts: {added} added (portal1@guildhall.test … portal{n}@guildhall.test)");
             }
             if let Some(n) = args.members {
                 let started = Instant::now();

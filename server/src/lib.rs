@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/staff/outbox/{id}/html", get(outbox_html))
+        .route("/portal/data.json", get(my_data))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -171,5 +172,38 @@ async fn outbox_html(
             .into_response(),
         Err(guildhall::domain::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Download my data: everything held about the signed-in member, as a JSON file (members only; the
+/// area guard has already refused visitors and staff).
+async fn my_data(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
+    if actor.require(Permission::OwnRecords).is_err() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match guildhall::service::members::portal::export(&state.server.db, &actor).await {
+        Ok(v) => match serde_json::to_vec_pretty(&v) {
+            Ok(body) => (
+                [
+                    (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"guildhall-my-data.json\"",
+                    ),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "my data: serialising failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        },
+        Err(guildhall::domain::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "my data: export failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
     }
 }

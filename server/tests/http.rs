@@ -382,6 +382,92 @@ async fn server_functions_check_permissions_themselves() {
     assert!(send(&app, anonymous).await.body.contains("Unauthenticated"));
 }
 
+async fn fn_post(app: &Router, path: &str, body: &str, cookie: &str) -> Res {
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, cookie)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    send(app, req).await
+}
+
+/// Every portal server function that names a record, called by the demo member with another
+/// member's number: each answers 404 with nothing of the other member in it, and nothing changes.
+#[tokio::test]
+async fn portal_server_functions_reach_only_the_callers_own_records() {
+    use guildhall::entity::member;
+    use sea_orm::EntityTrait;
+    for t in databases().await {
+        let app = app(&t).await;
+        let cookie = sign_in(&app, "member@guildhall.test").await;
+        // GH0000002 is a demo member without an account: not the caller's.
+        let before = member::Entity::find().all(&t.db).await.expect("members");
+        let other = "GH0000002";
+        let fields = "title=&given_name=X&family_name=Y&preferred_name=&phone=&address_line1=1+A+St&address_line2=&town=Hull&county=&postcode=HU1+1AA&country=GB";
+        for (path, body) in [
+            ("/fn/portal-summary", format!("member={other}")),
+            ("/fn/my-details", format!("member={other}")),
+            ("/fn/save-my-details", format!("member={other}&{fields}")),
+            (
+                "/fn/save-preferences",
+                format!("member={other}&email_news=on"),
+            ),
+            (
+                "/fn/save-consent",
+                format!("member={other}&register_consent=no"),
+            ),
+            ("/fn/resign", format!("member={other}&when=now")),
+        ] {
+            let r = fn_post(&app, path, &body, &cookie).await;
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "{}: {path}: {}",
+                t.name,
+                r.body
+            );
+            assert!(!r.body.contains("example.org"), "{path} leaked: {}", r.body);
+        }
+        let after = member::Entity::find().all(&t.db).await.expect("members");
+        assert_eq!(before, after, "{}: nothing changed", t.name);
+        // Their own record works through the same functions.
+        let r = fn_post(&app, "/fn/my-details", "", &cookie).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("Taylor"));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn members_download_their_own_data_as_a_json_file() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    assert_eq!(
+        get(&app, "/portal/data.json", None).await.status,
+        StatusCode::SEE_OTHER,
+        "visitors are sent to sign in"
+    );
+    let cookie = sign_in(&app, "member@guildhall.test").await;
+    let r = get(&app, "/portal/data.json", Some(&cookie)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r
+        .headers
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("attachment")));
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(v["account"]["email"], "member@guildhall.test");
+    assert_eq!(v["membership"]["details"]["family_name"], "Taylor");
+    assert!(!r.body.contains("@example.org"), "another member's data");
+    let staff = sign_in(&app, "officer@guildhall.test").await;
+    assert_eq!(
+        get(&app, "/portal/data.json", Some(&staff)).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
 #[tokio::test]
 async fn a_sign_in_flood_from_one_address_is_answered_429() {
     for t in databases().await {

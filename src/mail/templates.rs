@@ -42,7 +42,10 @@ templates![
     "account_exists",
     "password_reset",
     "password_changed",
-    "staff_invite"
+    "staff_invite",
+    "resignation_confirmed",
+    "confirm_new_email",
+    "email_changed"
 ];
 
 /// A message ready for the outbox.
@@ -218,6 +221,18 @@ mod tests {
                     "expires_days": 7,
                 }),
                 "https://example.test/reset-password?token=inv",
+            ),
+            "resignation_confirmed" => (
+                json!({"given_name": NAME, "number": "GH0000042", "last_day": "31 March 2027", "at_once": false, "account_url": "https://example.test/portal"}),
+                "https://example.test/portal",
+            ),
+            "confirm_new_email" => (
+                json!({"given_name": NAME, "new_email": "new@example.test", "confirm_url": "https://example.test/confirm-email?token=c", "expires_hours": 24}),
+                "https://example.test/confirm-email?token=c",
+            ),
+            "email_changed" => (
+                json!({"given_name": NAME, "new_email": "new@example.test", "reset_url": "https://example.test/forgot-password"}),
+                "https://example.test/forgot-password",
             ),
             other => panic!("no sample for template {other}"),
         }

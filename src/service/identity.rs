@@ -30,6 +30,7 @@ pub const KIND_MEMBER: &str = "member";
 pub const KIND_STAFF: &str = "staff";
 pub const PURPOSE_VERIFY: &str = "verify_email";
 pub const PURPOSE_RESET: &str = "reset_password";
+pub const PURPOSE_CHANGE_EMAIL: &str = "change_email";
 pub const MIN_PASSWORD: usize = 10;
 pub const MAX_PASSWORD: usize = 128;
 pub const VERIFY_HOURS: i64 = 24;
@@ -135,6 +136,16 @@ async fn issue_token<C: ConnectionTrait>(
     purpose: &str,
     valid_for: Duration,
 ) -> Result<String, AppError> {
+    issue_token_for(db, user_id, purpose, valid_for, None).await
+}
+
+async fn issue_token_for<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    purpose: &str,
+    valid_for: Duration,
+    new_email: Option<String>,
+) -> Result<String, AppError> {
     // A new link replaces every earlier unused one for the same purpose.
     let now = super::now();
     auth_token::Entity::update_many()
@@ -153,7 +164,7 @@ async fn issue_token<C: ConnectionTrait>(
         user_id: Set(user_id),
         purpose: Set(purpose.to_owned()),
         token_hash: Set(token_hash(&token)),
-        new_email: Set(None),
+        new_email: Set(new_email),
         created_at: Set(now),
         expires_at: Set(now + valid_for),
         used_at: Set(None),
@@ -738,4 +749,217 @@ pub async fn get_user<C: ConnectionTrait>(
     id: Uuid,
 ) -> Result<Option<user::Model>, AppError> {
     Ok(user::Entity::find_by_id(id).one(db).await?)
+}
+
+/// A signed-in person changes their password after giving the current one. Every session of the
+/// account is ended (the caller starts a fresh one for the person at hand) and a notice is e-mailed.
+#[tracing::instrument(skip_all)]
+pub async fn change_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    current: String,
+    new_password: String,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let uid = actor.user()?;
+    let u = user::Entity::find_by_id(uid)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let mut errors = FieldErrors::new();
+    if current.is_empty() {
+        errors.add("current_password", "Enter your current password");
+    }
+    check_password(&new_password, Some(&u.email), "new_password", &mut errors);
+    errors.into_result()?;
+    if !verify_password(current, Some(u.password_hash.clone())).await {
+        return Err(AppError::field(
+            "current_password",
+            "Your current password is not right",
+        ));
+    }
+    let hash = hash_password(new_password).await?;
+    let txn = db.begin().await?;
+    let now = super::now();
+    let mut am: user::ActiveModel = u.clone().into();
+    am.password_hash = Set(hash);
+    am.updated_at = Set(now);
+    let u = am.update(&txn).await?;
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(u.id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "user",
+        u.id,
+        "password_changed",
+        None,
+        Some(json!({"password": "changed"})),
+    )
+    .await?;
+    mail_user(&txn, &u, "password_changed", json!({"given_name": u.given_name, "reset_url": format!("{base_url}/forgot-password"), "base_url": base_url}))
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Hours a link to confirm a new e-mail address stays valid.
+pub const CHANGE_EMAIL_HOURS: i64 = 24;
+
+/// A signed-in person asks to sign in with another address: after their password is checked, a link
+/// goes to the new address; nothing changes until it is opened. The answer is the same whether or not
+/// the new address belongs to another account (that is found out, without telling, at confirmation).
+#[tracing::instrument(skip_all)]
+pub async fn request_email_change(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    password: String,
+    new_email: &str,
+    base_url: &str,
+) -> Result<Email, AppError> {
+    let uid = actor.user()?;
+    let u = user::Entity::find_by_id(uid)
+        .one(db)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(new_email));
+    if let Some(e) = &email {
+        if email_key(e) == u.email_key {
+            errors.add("email", "This is already your email address");
+        }
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password");
+    }
+    errors.into_result()?;
+    let email = email.ok_or_else(|| AppError::field("email", "Enter your new email address"))?;
+    if !verify_password(password, Some(u.password_hash.clone())).await {
+        return Err(AppError::field("password", "Your password is not right"));
+    }
+    let txn = db.begin().await?;
+    let token = issue_token_for(
+        &txn,
+        u.id,
+        PURPOSE_CHANGE_EMAIL,
+        Duration::hours(CHANGE_EMAIL_HOURS),
+        Some(email.as_str().to_owned()),
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        NewMessage {
+            template: "confirm_new_email",
+            to_address: email.as_str(),
+            to_name: Some(&u.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({
+                "given_name": u.given_name,
+                "new_email": email.as_str(),
+                "confirm_url": format!("{base_url}/confirm-email?token={token}"),
+                "expires_hours": CHANGE_EMAIL_HOURS,
+                "base_url": base_url,
+            }),
+        },
+    )
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "user",
+        u.id,
+        "email_change_requested",
+        None,
+        Some(json!({"new_email": email.as_str()})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(email)
+}
+
+/// Opens a link sent by `request_email_change`: the account (and its member record) take the new
+/// address, and the old address is told.
+#[tracing::instrument(skip_all)]
+pub async fn confirm_email_change(
+    db: &DatabaseConnection,
+    token: &str,
+    base_url: &str,
+) -> Result<(), AppError> {
+    use crate::entity::member;
+    let txn = db.begin().await?;
+    let t = live_token(&txn, token, PURPOSE_CHANGE_EMAIL).await?;
+    let new_email = t
+        .new_email
+        .as_deref()
+        .map(Email::parse)
+        .and_then(Result::ok)
+        .ok_or(AppError::NotFound)?;
+    let u = user::Entity::find_by_id(t.user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if find_by_email(&txn, &new_email)
+        .await?
+        .is_some_and(|other| other.id != u.id)
+    {
+        return Err(AppError::Conflict(
+            "Another account already uses this email address, so we could not change yours to it."
+                .into(),
+        ));
+    }
+    let now = super::now();
+    let mut tok: auth_token::ActiveModel = t.into();
+    tok.used_at = Set(Some(now));
+    tok.update(&txn).await?;
+    let old = u.clone();
+    let mut am: user::ActiveModel = u.into();
+    am.email = Set(new_email.as_str().to_owned());
+    am.email_key = Set(email_key(&new_email));
+    am.email_verified_at = Set(Some(now));
+    am.updated_at = Set(now);
+    let u = am.update(&txn).await?;
+    if let Some(m) = member::Entity::find()
+        .filter(member::Column::UserId.eq(u.id))
+        .one(&txn)
+        .await?
+    {
+        let mut mm: member::ActiveModel = m.into();
+        mm.email = Set(new_email.as_str().to_owned());
+        mm.search_email = Set(new_email.as_str().to_lowercase());
+        mm.updated_at = Set(now);
+        mm.update(&txn).await?;
+    }
+    let actor = Actor::member(u.id, &u.email);
+    audit::record(
+        &txn,
+        &actor,
+        "user",
+        u.id,
+        "email_changed",
+        Some(json!({"email": old.email})),
+        Some(json!({"email": u.email})),
+    )
+    .await?;
+    outbox::enqueue(
+        &txn,
+        NewMessage {
+            template: "email_changed",
+            to_address: &old.email,
+            to_name: Some(&old.given_name),
+            user_id: Some(u.id),
+            member_id: None,
+            context: json!({
+                "given_name": old.given_name,
+                "new_email": u.email,
+                "reset_url": format!("{base_url}/forgot-password"),
+                "base_url": base_url,
+            }),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

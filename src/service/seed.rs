@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
 
@@ -456,6 +456,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
         .ok_or(AppError::NotFound)?;
     let cats = category::Entity::find()
         .filter(category::Column::Audience.eq("association"))
+        .filter(category::Column::Organisational.eq(false))
         .all(&txn)
         .await?;
     let today = super::now().date_naive();
@@ -490,9 +491,20 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             email_news: true,
             register_consent: true,
         };
+        let joined = f.joined_on;
         let m = member_row(f, number, ind.id, Some(u.id), now)
             .insert(&txn)
             .await?;
+        add_history(
+            &txn,
+            m.id,
+            ind.id,
+            joined,
+            today,
+            Shape::Active,
+            "direct_debit",
+        )
+        .await?;
         audit::record(
             &txn,
             &actor,
@@ -521,8 +533,52 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
         }
         let cat = cats[usize::try_from(i).unwrap_or(0) % cats.len().max(1)].id;
         let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
-        member_row(f, number, cat, None, now).insert(&txn).await?;
+        let mut f = f;
+        // A spread of histories: most paid up, some in grace, some lapsed, one resigning.
+        let shape = match i % 12 {
+            5 => Shape::Grace,
+            7 | 11 => Shape::Lapsed,
+            9 => Shape::Resigning,
+            _ => Shape::Active,
+        };
+        if shape == Shape::Grace {
+            // Their anniversary was ten days ago.
+            let years = 1 + i32::try_from(i % 5).unwrap_or(0);
+            let anniversary = today - chrono::Duration::days(10);
+            f.joined_on = anniversary
+                .with_year(anniversary.year() - years)
+                .unwrap_or(anniversary - chrono::Duration::days(365));
+        }
+        let joined = f.joined_on;
+        let how = ["direct_debit", "card", "cheque", "bank_transfer"]
+            [usize::try_from(i % 4).unwrap_or(0)];
+        let m = member_row(f, number, cat, None, now).insert(&txn).await?;
+        add_history(&txn, m.id, cat, joined, today, shape, how).await?;
         report.members += 1;
+    }
+    // An organisation the demo member acts for.
+    const DEMO_ORG_EMAIL: &str = "office@northern-counselling.example";
+    if member::Entity::find()
+        .filter(member::Column::Email.eq(DEMO_ORG_EMAIL))
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        if let Some(u) = user::Entity::find()
+            .filter(user::Column::EmailKey.eq(DEMO_MEMBER))
+            .one(&txn)
+            .await?
+        {
+            organisation(
+                &txn,
+                "Northern Counselling Network",
+                DEMO_ORG_EMAIL,
+                "ORG-LV",
+                &[u.id],
+            )
+            .await?;
+            report.members += 1;
+        }
     }
     if report.members > 0 {
         audit::record(
@@ -538,6 +594,232 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// How a demo member's history ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Paid up to the period covering today.
+    Active,
+    /// The last period ended a few days ago and its renewal is unpaid.
+    Grace,
+    /// The last period ended months ago and was never renewed.
+    Lapsed,
+    /// Paid up, and has resigned at the end of the current period.
+    Resigning,
+}
+
+/// Periods of twelve months from `joined_on`, one after another up to today, paid shortly before each
+/// started, ending as `shape` says; a resignation event for `Shape::Resigning`. Returns how many
+/// periods were written.
+pub async fn add_history<C: ConnectionTrait>(
+    db: &C,
+    member_id: uuid::Uuid,
+    category_id: uuid::Uuid,
+    joined_on: NaiveDate,
+    today: NaiveDate,
+    shape: Shape,
+    how_paid: &str,
+) -> Result<usize, AppError> {
+    use crate::entity::{membership_event, period};
+    let now = super::now();
+    let mut start = joined_on;
+    let mut written = 0;
+    while start <= today {
+        let next = start
+            .checked_add_months(chrono::Months::new(12))
+            .unwrap_or(start);
+        if next <= start {
+            break;
+        }
+        let end = next - chrono::Duration::days(1);
+        let current = end >= today;
+        let lapsed_gap = shape == Shape::Lapsed && end + chrono::Duration::days(60) >= today;
+        if lapsed_gap {
+            break;
+        }
+        let unpaid = current && shape == Shape::Grace;
+        period::ActiveModel {
+            id: Set(super::new_id()),
+            member_id: Set(member_id),
+            category_id: Set(category_id),
+            start_on: Set(start),
+            end_on: Set(end),
+            paid_state: Set(if unpaid { "unpaid" } else { "paid" }.into()),
+            paid_on: Set((!unpaid).then(|| start - chrono::Duration::days(12))),
+            mandate_active: Set(how_paid == "direct_debit"),
+            how_paid: Set(how_paid.into()),
+            created_at: Set(now),
+            created_by: Set("seed".into()),
+        }
+        .insert(db)
+        .await?;
+        written += 1;
+        if current && shape == Shape::Resigning {
+            membership_event::ActiveModel {
+                id: Set(super::new_id()),
+                member_id: Set(member_id),
+                kind: Set("resigned".into()),
+                on_date: Set(today - chrono::Duration::days(3)),
+                effective_on: Set(Some(next)),
+                reason: Set(None),
+                detail: Set(None),
+                created_at: Set(now),
+                created_by: Set("seed".into()),
+            }
+            .insert(db)
+            .await?;
+        }
+        start = next;
+    }
+    Ok(written)
+}
+
+/// A member with a confirmed portal account, in the category with `category_code`, joined two years
+/// and a month ago with a history ending as `shape` says. For tests and demonstrations.
+#[allow(clippy::too_many_arguments)]
+pub async fn member_account<C: ConnectionTrait>(
+    db: &C,
+    given: &'static str,
+    family: &'static str,
+    email: &str,
+    password: &str,
+    postcode: &str,
+    category_code: &str,
+    shape: Shape,
+) -> Result<(user::Model, member::Model), AppError> {
+    let now = super::now();
+    let today = now.date_naive();
+    let cat = category::Entity::find()
+        .filter(category::Column::Code.eq(category_code))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let hash = identity::hash_password(password.into()).await?;
+    let e = Email::parse(email).map_err(AppError::internal)?;
+    let u = identity::insert_user(
+        db,
+        &e,
+        &PersonName::parse(given).map_err(AppError::internal)?,
+        &PersonName::parse(family).map_err(AppError::internal)?,
+        identity::KIND_MEMBER,
+        hash,
+        Some(now),
+    )
+    .await?;
+    let number = counters::take(db, counters::MEMBERSHIP_NUMBER, 1).await?;
+    let joined = today - chrono::Duration::days(2 * 365 + 30);
+    let f = FakeMember {
+        given,
+        family,
+        email: e.as_str().to_owned(),
+        phone: "07700 900123".into(),
+        line1: "1 High Street".into(),
+        town: "Leeds",
+        county: "West Yorkshire",
+        postcode: postcode.into(),
+        joined_on: joined,
+        journal_by_post: true,
+        email_news: false,
+        register_consent: true,
+    };
+    let m = member_row(f, number, cat.id, Some(u.id), now)
+        .insert(db)
+        .await?;
+    add_history(db, m.id, cat.id, joined, today, shape, "card").await?;
+    Ok((u, m))
+}
+
+/// An organisation member in the category with `category_code`, represented by `representatives`.
+pub async fn organisation<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+    email: &str,
+    category_code: &str,
+    representatives: &[uuid::Uuid],
+) -> Result<member::Model, AppError> {
+    use crate::entity::member_representative;
+    let now = super::now();
+    let today = now.date_naive();
+    let cat = category::Entity::find()
+        .filter(category::Column::Code.eq(category_code))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let number = counters::take(db, counters::MEMBERSHIP_NUMBER, 1).await?;
+    let joined = today - chrono::Duration::days(400);
+    let f = FakeMember {
+        given: "",
+        family: "",
+        email: email.to_lowercase(),
+        phone: "0113 496 0000".into(),
+        line1: "2 Park Row".into(),
+        town: "Leeds",
+        county: "West Yorkshire",
+        postcode: "LS1 5HN".into(),
+        joined_on: joined,
+        journal_by_post: true,
+        email_news: true,
+        register_consent: true,
+    };
+    let mut row = member_row(f, number, cat.id, None, now);
+    row.kind = Set("organisation".into());
+    row.organisation_name = Set(Some(name.to_owned()));
+    row.search_family = Set(crate::domain::search::fold(name));
+    let m = row.insert(db).await?;
+    add_history(
+        db,
+        m.id,
+        cat.id,
+        joined,
+        today,
+        Shape::Active,
+        "bank_transfer",
+    )
+    .await?;
+    for u in representatives {
+        member_representative::ActiveModel {
+            member_id: Set(m.id),
+            user_id: Set(*u),
+            job_title: Set(Some("Membership contact".into())),
+            created_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(m)
+}
+
+/// Adds members `portal1@guildhall.test` … `portalN@guildhall.test`, each with a confirmed portal
+/// account (the demo password) and a paid-up membership, for trying the portal as several people (the
+/// browser tests use them). Existing ones are left alone. Returns how many were added.
+pub async fn portal_accounts(db: &DatabaseConnection, n: u32) -> Result<u32, AppError> {
+    let txn = db.begin().await?;
+    categories(&txn, &Actor::system("seed")).await?;
+    let mut added = 0;
+    for i in 1..=n {
+        let email = format!("portal{i}@guildhall.test");
+        if user_exists(&txn, &email).await? {
+            continue;
+        }
+        let k = usize::try_from(i).unwrap_or(0);
+        let given = GIVEN[k % GIVEN.len()];
+        let family = FAMILY[(k * 7) % FAMILY.len()];
+        member_account(
+            &txn,
+            given,
+            family,
+            &email,
+            DEMO_PASSWORD,
+            "LS1 4AP",
+            "REG",
+            Shape::Active,
+        )
+        .await?;
+        added += 1;
+    }
+    txn.commit().await?;
+    Ok(added)
 }
 
 async fn user_exists<C: ConnectionTrait>(db: &C, email: &str) -> Result<bool, AppError> {
@@ -585,15 +867,26 @@ pub async fn members(
     let today = super::now().date_naive();
     let now = super::now();
     let mut done = 0;
+    // One transaction for the whole load: all of it or none. When the load is at least as large as
+    // what is there already, the secondary indexes are dropped first and rebuilt at the end (a sort
+    // per index instead of a random insert per row per index, several times faster); inside the
+    // transaction, so a failed load leaves the indexes as they were.
+    let txn = db.begin().await?;
+    let existing = member::Entity::find().count(&txn).await?;
+    let deferred = if n >= 10_000 && n >= existing {
+        crate::db::drop_secondary_indexes(&txn, "members").await?
+    } else {
+        Vec::new()
+    };
+    let first_number = counters::take(
+        &txn,
+        counters::MEMBERSHIP_NUMBER,
+        i64::try_from(n).map_err(AppError::internal)?,
+    )
+    .await?;
     while done < n {
         let take = CHUNK.min(n - done);
-        let txn = db.begin().await?;
-        let first = counters::take(
-            &txn,
-            counters::MEMBERSHIP_NUMBER,
-            i64::try_from(take).map_err(AppError::internal)?,
-        )
-        .await?;
+        let first = first_number + i64::try_from(done).map_err(AppError::internal)?;
         let rows: Vec<member::ActiveModel> = (0..take)
             .map(|k| {
                 let f = fake_member(&mut rng, done + k, &salt, today);
@@ -604,11 +897,10 @@ pub async fn members(
         member::Entity::insert_many(rows)
             .exec_without_returning(&txn)
             .await?;
-        txn.commit().await?;
         done += take;
         progress(done);
     }
-    let txn = db.begin().await?;
+    crate::db::recreate_indexes(&txn, &deferred).await?;
     audit::record(
         &txn,
         &actor,
@@ -616,7 +908,7 @@ pub async fn members(
         "members",
         "members_added",
         None,
-        Some(json!({"count": n})),
+        Some(json!({"count": n, "indexes_rebuilt": deferred.len()})),
     )
     .await?;
     txn.commit().await?;

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod members;
 pub mod outbox;
 
 use crate::components::{Forbidden, PageTitle};
@@ -27,6 +28,7 @@ pub fn StaffLayout() -> impl IntoView {
                                 <div class="container container--wide">
                                     <ul class="staff-nav__list">
                                         <li><A href="/staff" exact=true attr:class="staff-nav__link">"Overview"</A></li>
+                                        <li><A href="/staff/members" attr:class="staff-nav__link">"Members"</A></li>
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>
                                         <li><A href="/staff/audit" attr:class="staff-nav__link">"Audit trail"</A></li>
                                         {admin.then(|| view! {

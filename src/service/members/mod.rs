@@ -1,5 +1,7 @@
 //! Members: the record staff keep and members see — details, periods, status, notes and search.
 
+pub mod portal;
+pub mod record;
 pub mod search;
 
 use crate::domain::search::{fold, postcode_key};

@@ -1,0 +1,526 @@
+//! A member's own details from the portal: contact details, communication preferences and register
+//! consent, e-mail address, password, and resigning. A representative uses the same pages for their
+//! organisation (`?member=GH…`); the server decides what each caller may reach.
+
+use crate::components::forms::last_error;
+use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
+use crate::staff::members::{DetailsFields, DetailsForm};
+use guildhall::domain::AppError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DetailsView {
+    pub number: String,
+    pub name: String,
+    pub organisation: bool,
+    pub form: DetailsForm,
+    pub journal_by_post: bool,
+    pub email_news: bool,
+    pub register_consent: bool,
+    /// Whether the member's category appears on the public register at all.
+    pub register_category: bool,
+    pub status: String,
+    /// The last day of membership if they resign at the end of the period.
+    pub period_end: Option<String>,
+    pub can_resign: bool,
+}
+
+#[cfg(feature = "ssr")]
+async fn which(
+    db: &sea_orm::DatabaseConnection,
+    actor: &guildhall::domain::Actor,
+    member: Option<String>,
+) -> Result<i64, AppError> {
+    match member.filter(|m| !m.trim().is_empty()) {
+        Some(m) => crate::staff::members::ssr::parse_number(&m),
+        None => Ok(guildhall::service::members::portal::own_member(db, actor)
+            .await?
+            .membership_number),
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "my-details")]
+pub async fn my_details(member: Option<String>) -> Result<DetailsView, AppError> {
+    use crate::staff::members::ssr;
+    use guildhall::domain::membership::Status;
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let n = which(&st.db, &actor, member).await?;
+    let o = guildhall::service::members::portal::membership(&st.db, &actor, n).await?;
+    let m = &o.member;
+    let today = chrono::Utc::now().date_naive();
+    Ok(DetailsView {
+        number: ssr::number(m.membership_number),
+        name: ssr::display_name(m),
+        organisation: m.kind == "organisation",
+        form: ssr::form(m),
+        journal_by_post: m.journal_by_post,
+        email_news: m.email_news,
+        register_consent: m.register_consent,
+        register_category: o.category.on_register,
+        status: o.status.status.label().to_owned(),
+        period_end: o
+            .status
+            .member_until
+            .filter(|u| *u >= today)
+            .map(crate::format::long_date),
+        can_resign: o.status.resigning_from.is_none()
+            && (o.status.status.is_member() || o.status.status == Status::NotYetStarted),
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn back_to(number: &str, saved: &str) -> String {
+    let own = number.trim().is_empty();
+    if own {
+        format!("/portal?saved={saved}")
+    } else {
+        format!(
+            "/portal?saved={saved}&member={}",
+            crate::format::urlencode(number)
+        )
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "save-my-details")]
+#[allow(clippy::too_many_arguments)]
+pub async fn save_my_details(
+    member: String,
+    title: String,
+    given_name: String,
+    family_name: String,
+    preferred_name: String,
+    organisation_name: Option<String>,
+    phone: String,
+    address_line1: String,
+    address_line2: String,
+    town: String,
+    county: String,
+    postcode: String,
+    country: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let input = guildhall::service::members::record::DetailsInput {
+        title,
+        given_name,
+        family_name,
+        preferred_name,
+        organisation_name: organisation_name.unwrap_or_default(),
+        email: None,
+        phone,
+        address_line1,
+        address_line2,
+        town,
+        county,
+        postcode,
+        country,
+    };
+    guildhall::service::members::portal::update_details(&st.db, &actor, n, &input).await?;
+    leptos_axum::redirect(&back_to(&member, "details"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "save-preferences")]
+pub async fn save_preferences(
+    member: String,
+    journal_by_post: Option<String>,
+    email_news: Option<String>,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    guildhall::service::members::portal::update_preferences(
+        &st.db,
+        &actor,
+        n,
+        journal_by_post.is_some(),
+        email_news.is_some(),
+    )
+    .await?;
+    leptos_axum::redirect(&back_to(&member, "preferences"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "save-consent")]
+pub async fn save_consent(
+    member: String,
+    register_consent: Option<String>,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let consent = match register_consent.as_deref() {
+        Some("yes") => true,
+        Some("no") => false,
+        _ => {
+            return Err(AppError::field(
+                "register_consent",
+                "Choose whether to appear on the public register",
+            ))
+        }
+    };
+    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    guildhall::service::members::portal::update_consent(&st.db, &actor, n, consent).await?;
+    leptos_axum::redirect(&back_to(&member, "consent"));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "change-email")]
+pub async fn change_email(email: String, password: String) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::identity::request_email_change(
+        &st.db,
+        &actor,
+        password,
+        &email,
+        &st.base_url,
+    )
+    .await?;
+    st.outbox_wake.notify_one();
+    leptos_axum::redirect("/portal/email/sent");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "confirm-email")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    let st = crate::ctx::state()?;
+    guildhall::service::identity::confirm_email_change(&st.db, &token, &st.base_url).await?;
+    st.outbox_wake.notify_one();
+    leptos_axum::redirect("/confirm-email/done");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "change-password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    if new_password != confirm_password {
+        return Err(AppError::field(
+            "confirm_password",
+            "The passwords do not match. Enter the same new password twice",
+        ));
+    }
+    guildhall::service::identity::change_password(
+        &st.db,
+        &actor,
+        current_password,
+        new_password,
+        &st.base_url,
+    )
+    .await?;
+    // Every stored session of the account was ended; this one continues under a new id.
+    let session = crate::ctx::session()?;
+    session.cycle_id().await.map_err(AppError::internal)?;
+    st.outbox_wake.notify_one();
+    leptos_axum::redirect("/portal?saved=password");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "resign")]
+pub async fn resign(member: String, when: String) -> Result<(), AppError> {
+    use guildhall::service::members::portal::ResignWhen;
+    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let when = match when.as_str() {
+        "period_end" => Some(ResignWhen::PeriodEnd),
+        "now" => Some(ResignWhen::Now),
+        _ => None,
+    };
+    guildhall::service::members::portal::resign(&st.db, &actor, n, when, &st.base_url).await?;
+    st.outbox_wake.notify_one();
+    leptos_axum::redirect(&back_to(&member, "resigned"));
+    Ok(())
+}
+
+fn member_param() -> Memo<String> {
+    let q = use_query_map();
+    Memo::new(move |_| q.read().get("member").unwrap_or_default())
+}
+
+fn portal_link(path: &str, member: &str) -> String {
+    if member.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?member={}", crate::format::urlencode(member))
+    }
+}
+
+fn load_error(e: AppError) -> AnyView {
+    match e {
+        AppError::NotFound => view! { <crate::components::NotFound/> }.into_any(),
+        other => view! { <p class="body">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+#[component]
+pub fn DetailsPage() -> impl IntoView {
+    let member = member_param();
+    let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
+    let action = ServerAction::<SaveMyDetails>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Your details"/>
+        <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
+        <ErrorSummary error/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) => view! {
+                    <h1 class="heading-l">{if d.organisation { "Your organisation's details" } else { "Your details" }}</h1>
+                    <ActionForm action attr:novalidate=true>
+                        <input type="hidden" name="member" value=member.get_untracked()/>
+                        <DetailsFields form=d.form.clone() error organisation=d.organisation/>
+                        <SubmitButton label="Save your details" pending=action.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => load_error(e),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn PreferencesPage() -> impl IntoView {
+    let member = member_param();
+    let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
+    let prefs = ServerAction::<SavePreferences>::new();
+    let prefs_error = last_error(prefs);
+    let consent = ServerAction::<SaveConsent>::new();
+    let consent_error = last_error(consent);
+    let consent_msg = move || {
+        consent_error.get().and_then(|e| {
+            e.fields()
+                .and_then(|f| f.get("register_consent").map(str::to_owned))
+        })
+    };
+    view! {
+        <PageTitle text="How we contact you"/>
+        <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
+        <ErrorSummary error=prefs_error/>
+        <ErrorSummary error=consent_error/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) => view! {
+                    <h1 class="heading-l">"How we contact you"</h1>
+                    <ActionForm action=prefs>
+                        <input type="hidden" name="member" value=member.get_untracked()/>
+                        <fieldset class="fieldset field">
+                            <legend class="heading-m">"Communication preferences"</legend>
+                            <p class="hint">"We always email you about your membership and payments."</p>
+                            <div class="checkbox">
+                                <input class="checkbox__input" type="checkbox" id="journal_by_post" name="journal_by_post" value="on" checked=d.journal_by_post/>
+                                <label class="checkbox__label" for="journal_by_post">"Send me the journal by post"</label>
+                            </div>
+                            <div class="checkbox">
+                                <input class="checkbox__input" type="checkbox" id="email_news" name="email_news" value="on" checked=d.email_news/>
+                                <label class="checkbox__label" for="email_news">"Email me news and events"</label>
+                            </div>
+                        </fieldset>
+                        <SubmitButton label="Save preferences" pending=prefs.pending()/>
+                    </ActionForm>
+                    <ActionForm action=consent>
+                        <input type="hidden" name="member" value=member.get_untracked()/>
+                        <div class=move || if consent_msg().is_some() { "field field--error" } else { "field" } id="register_consent">
+                            <fieldset class="fieldset">
+                                <legend class="heading-m">"The public register"</legend>
+                                <p class="hint">{if d.register_category {
+                                    "The register shows your name, town, category and membership number. Nothing else about you is public."
+                                } else {
+                                    "Your category is not on the public register at the moment. Your choice applies if you move to a category that is."
+                                }}</p>
+                                {move || consent_msg().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                                <div class="checkbox">
+                                    <input class="checkbox__input" type="radio" id="register_consent-yes" name="register_consent" value="yes" checked=d.register_consent/>
+                                    <label class="checkbox__label" for="register_consent-yes">"Yes, list me on the public register"</label>
+                                </div>
+                                <div class="checkbox">
+                                    <input class="checkbox__input" type="radio" id="register_consent-no" name="register_consent" value="no" checked=!d.register_consent/>
+                                    <label class="checkbox__label" for="register_consent-no">"No, do not list me"</label>
+                                </div>
+                            </fieldset>
+                        </div>
+                        <SubmitButton label="Save register choice" pending=consent.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => load_error(e),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ChangeEmailPage() -> impl IntoView {
+    let action = ServerAction::<ChangeEmail>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Change your email address"/>
+        <p class="back-link"><a href="/portal">"Back"</a></p>
+        <ErrorSummary error/>
+        <h1 class="heading-l">"Change your email address"</h1>
+        <p class="body">"You sign in with your email address. We will send a link to the new address; the change happens when you open it."</p>
+        <ActionForm action attr:novalidate=true>
+            <Field name="email" label="New email address" input_type="email" autocomplete="email" error/>
+            <Field name="password" label="Your password" hint="To check it is you" input_type="password" autocomplete="current-password" error/>
+            <SubmitButton label="Send confirmation link" pending=action.pending()/>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn EmailSentPage() -> impl IntoView {
+    view! {
+        <PageTitle text="Check your new email address"/>
+        <h1 class="heading-l">"Check your new email address"</h1>
+        <p class="body">"We have sent a link to your new email address. Open it within 24 hours to finish the change."</p>
+        <p class="body">"Until then, keep signing in with your current address."</p>
+        <p class="body"><a href="/portal">"Back to your membership"</a></p>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let action = ServerAction::<ConfirmEmail>::new();
+    let error = last_error(action);
+    let q = use_query_map();
+    let token = move || q.read().get("token").unwrap_or_default();
+    view! {
+        <PageTitle text="Confirm your new email address"/>
+        <ErrorSummary error/>
+        <h1 class="heading-l">"Confirm your new email address"</h1>
+        <p class="body">"Select the button to start signing in with this email address."</p>
+        <ActionForm action>
+            <input type="hidden" name="token" value=token/>
+            <SubmitButton label="Confirm my new email address" pending=action.pending()/>
+        </ActionForm>
+    }
+}
+
+#[component]
+pub fn EmailChangedPage() -> impl IntoView {
+    view! {
+        <PageTitle text="Email address changed"/>
+        <div class="panel--confirmation"><h1 class="heading-l">"Email address changed"</h1></div>
+        <p class="body">"Sign in with your new email address from now on. We have told your old address about the change."</p>
+        <p class="body"><a href="/portal">"Go to your membership"</a></p>
+    }
+}
+
+#[component]
+pub fn ChangePasswordPage() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Change your password"/>
+        <p class="back-link"><a href="/portal">"Back"</a></p>
+        <ErrorSummary error/>
+        <h1 class="heading-l">"Change your password"</h1>
+        <ActionForm action attr:novalidate=true>
+            <Field name="current_password" label="Current password" input_type="password" autocomplete="current-password" error/>
+            <Field name="new_password" label="New password" hint="At least 10 characters. A few unrelated words make a strong password" input_type="password" autocomplete="new-password" error/>
+            <Field name="confirm_password" label="New password again" input_type="password" autocomplete="new-password" error/>
+            <SubmitButton label="Change password" pending=action.pending()/>
+        </ActionForm>
+        <p class="body">"You will stay signed in here and be signed out everywhere else."</p>
+    }
+}
+
+#[component]
+pub fn ResignPage() -> impl IntoView {
+    let member = member_param();
+    let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
+    view! {
+        <PageTitle text="Resign your membership"/>
+        <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) if !d.can_resign => view! {
+                    <h1 class="heading-l">"Resign your membership"</h1>
+                    <p class="body">{format!("You cannot resign at the moment: your membership status is “{}”.", d.status)}</p>
+                }.into_any(),
+                Ok(d) => view! {
+                    <h1 class="heading-l">"Resign your membership"</h1>
+                    <p class="body">"If you resign, you will come off the public register and stop receiving member benefits. You can rejoin later by applying again."</p>
+                    <form method="get" action="/portal/resign/confirm" novalidate>
+                        <input type="hidden" name="member" value=member.get_untracked()/>
+                        <div class="field" id="when">
+                            <fieldset class="fieldset">
+                                <legend class="label">"When should your resignation take effect?"</legend>
+                                {d.period_end.clone().map(|end| view! {
+                                    <div class="checkbox">
+                                        <input class="checkbox__input" type="radio" id="when-period_end" name="when" value="period_end"/>
+                                        <label class="checkbox__label" for="when-period_end">{format!("At the end of my current period ({end})")}</label>
+                                    </div>
+                                })}
+                                <div class="checkbox">
+                                    <input class="checkbox__input" type="radio" id="when-now" name="when" value="now"/>
+                                    <label class="checkbox__label" for="when-now">"Now"</label>
+                                </div>
+                            </fieldset>
+                        </div>
+                        <button type="submit" class="button">"Continue"</button>
+                    </form>
+                }.into_any(),
+                Err(e) => load_error(e),
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn ResignConfirmPage() -> impl IntoView {
+    let member = member_param();
+    let q = use_query_map();
+    let when = move || q.read().get("when").unwrap_or_default();
+    let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
+    let action = ServerAction::<Resign>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Confirm your resignation"/>
+        <p class="back-link"><a href=move || portal_link("/portal/resign", &member.get())>"Back"</a></p>
+        <ErrorSummary error/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(d) => {
+                    let w = when();
+                    if w != "now" && w != "period_end" {
+                        let back = format!("{}#when", portal_link("/portal/resign", &member.get_untracked()));
+                        return view! {
+                            <div class="error-summary" role="alert" tabindex="-1">
+                                <h2 class="error-summary__title">"There is a problem"</h2>
+                                <ul class="error-summary__list"><li><a href=back>"Choose when your resignation should take effect"</a></li></ul>
+                            </div>
+                            <h1 class="heading-l">"Confirm your resignation"</h1>
+                        }.into_any();
+                    }
+                    let effect = if w == "now" {
+                        "Your membership will end today.".to_owned()
+                    } else {
+                        format!("You will remain a member until {}.", d.period_end.clone().unwrap_or_default())
+                    };
+                    view! {
+                        <h1 class="heading-l">"Are you sure you want to resign?"</h1>
+                        <dl class="summary-list">
+                            <div class="summary-list__row"><dt>"Member"</dt><dd>{d.name.clone()}" ("{d.number.clone()}")"</dd></div>
+                            <div class="summary-list__row"><dt>"When"</dt><dd>{effect}</dd></div>
+                        </dl>
+                        <p class="body">"We will email you to confirm."</p>
+                        <ActionForm action>
+                            <input type="hidden" name="member" value=member.get_untracked()/>
+                            <input type="hidden" name="when" value=w/>
+                            <button type="submit" class="button button--warning">"Resign my membership"</button>
+                        </ActionForm>
+                    }.into_any()
+                }
+                Err(e) => load_error(e),
+            })}
+        </Suspense>
+    }
+}
