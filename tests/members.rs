@@ -657,3 +657,88 @@ async fn demo_members_have_histories_with_every_status() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn the_public_register_lists_only_consenting_current_members_of_register_categories() {
+    use guildhall::service::members::register;
+    for t in databases().await {
+        let db = &t.db;
+        let w = world(db).await; // Alice: REG, consented, active. Bob: IND (not on the register).
+        let (_, lapsed) = seed::member_account(
+            db,
+            "Lena",
+            "Archer",
+            "lena@example.org",
+            PASSWORD,
+            "LS6 1AA",
+            "REG",
+            Shape::Lapsed,
+        )
+        .await
+        .expect("lapsed");
+        let (_, shy) = seed::member_account(
+            db,
+            "Sid",
+            "Archer",
+            "sid@example.org",
+            PASSWORD,
+            "LS6 1AB",
+            "ACC",
+            Shape::Active,
+        )
+        .await
+        .expect("shy");
+        portal::update_consent(
+            db,
+            &as_member(
+                &user::Entity::find()
+                    .filter(user::Column::Email.eq("sid@example.org"))
+                    .one(db)
+                    .await
+                    .expect("q")
+                    .expect("sid"),
+            ),
+            shy.membership_number,
+            false,
+        )
+        .await
+        .expect("withdraw consent");
+        let names = |v: Vec<register::Entry>| v.into_iter().map(|e| e.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(register::search(db, "arch").await.expect("s")),
+            vec!["Alice Archer"],
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            names(register::search(db, "Leeds").await.expect("s")),
+            vec!["Alice Archer"]
+        );
+        let n =
+            guildhall::domain::membership_number::MembershipNumber::new(w.a.1.membership_number)
+                .expect("n")
+                .to_string();
+        let found = register::search(db, &n).await.expect("s");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].town, "Leeds");
+        assert_eq!(found[0].category, "Registered");
+        assert_eq!(found[0].number, n);
+        assert!(
+            register::search(db, "baker").await.expect("s").is_empty(),
+            "not a register category"
+        );
+        assert!(
+            register::search(db, "a").await.expect("s").is_empty(),
+            "too short to search"
+        );
+        let lapsed_n =
+            guildhall::domain::membership_number::MembershipNumber::new(lapsed.membership_number)
+                .expect("n")
+                .to_string();
+        assert!(
+            register::search(db, &lapsed_n).await.expect("s").is_empty(),
+            "lapsed"
+        );
+        t.finish().await;
+    }
+}

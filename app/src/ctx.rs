@@ -20,6 +20,23 @@ pub struct ServerState {
     pub limiter: Arc<SignInLimiter>,
     /// Wakes the outbox worker when a message has been written.
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Public register searches per client address.
+    pub register_limiter: Arc<PerIpLimiter>,
+}
+
+/// A number of requests a minute from one client address.
+pub struct PerIpLimiter(DefaultKeyedRateLimiter<IpAddr>);
+
+impl PerIpLimiter {
+    pub fn per_minute(n: u32) -> Self {
+        let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// Counts one request; `false` past the limit. Requests without a known address are not limited.
+    pub fn allow(&self, ip: Option<IpAddr>) -> bool {
+        ip.is_none_or(|ip| self.0.check_key(&ip).is_ok())
+    }
 }
 
 /// The client's address, as the server determined it (the socket, or `X-Forwarded-For` behind a

@@ -110,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forgot-password") view=public::ForgotPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password/sent") view=public::ResetSentPage ssr=SsrMode::Async/>
                     <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("register") view=public::register::RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email") view=portal::account::ConfirmEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
                 </ParentRoute>

@@ -16,6 +16,8 @@ pub struct Config {
     pub trust_proxy: bool,
     pub signin_per_ip_per_minute: u32,
     pub signin_per_account: u32,
+    /// Public register searches allowed per client address per minute.
+    pub register_per_ip_per_minute: u32,
     /// `GUILDHALL_LOG_FORMAT=json` for JSON logs.
     pub json_logs: bool,
 }
@@ -53,6 +55,9 @@ impl Config {
             signin_per_account: var("GUILDHALL_SIGNIN_PER_ACCOUNT")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(10),
+            register_per_ip_per_minute: var("GUILDHALL_REGISTER_PER_IP_PER_MINUTE")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30),
             json_logs: var("GUILDHALL_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
         })
     }

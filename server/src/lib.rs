@@ -59,6 +59,9 @@ impl AppState {
                 config.signin_per_account,
             )),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
+            register_limiter: Arc::new(app::ctx::PerIpLimiter::per_minute(
+                config.register_per_ip_per_minute,
+            )),
         };
         Self {
             leptos_options,

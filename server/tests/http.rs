@@ -22,6 +22,7 @@ fn config(per_ip: u32, per_account: u32) -> Config {
         trust_proxy: false,
         signin_per_ip_per_minute: per_ip,
         signin_per_account: per_account,
+        register_per_ip_per_minute: per_ip,
         json_logs: false,
     }
 }
@@ -438,6 +439,26 @@ async fn portal_server_functions_reach_only_the_callers_own_records() {
         assert!(r.body.contains("Taylor"));
         t.finish().await;
     }
+}
+
+#[tokio::test]
+async fn the_public_register_answers_visitors_and_is_rate_limited() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app_with(&t, 3, 1000).await;
+    let r = get(&app, "/register?q=taylor", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Sam Taylor"),
+        "the demo member is registered and consented"
+    );
+    assert!(
+        !r.body.contains("member@guildhall.test"),
+        "no e-mail addresses on the register"
+    );
+    get(&app, "/register?q=york", None).await;
+    get(&app, "/register?q=smith", None).await;
+    let r = get(&app, "/register?q=jones", None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! Public pages: home, signing in, creating an account, confirming an address, resetting a password.
 
+pub mod register;
+
 use crate::auth::{CreateAccount, ForgotPassword, ResetPassword, SignIn, VerifyEmail};
 use crate::components::forms::last_error;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
@@ -38,6 +40,8 @@ pub fn Home() -> impl IntoView {
             <a class="button" href="/create-account">"Create an account"</a>
             <a class="button button--secondary" href="/sign-in">"Sign in"</a>
         </div>
+        <h2 class="heading-m">"The public register"</h2>
+        <p class="body"><a href="/register">"Check whether someone is a registered member"</a></p>
         <h2 class="heading-m">"Staff"</h2>
         <p class="body">"Membership office staff sign in with their work email address."</p>
     }

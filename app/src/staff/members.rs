@@ -593,7 +593,7 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <PageTitle text="Members"/>
         <h1 class="heading-l">"Members"</h1>
-        <form method="get" action="/staff/members" class="filters search-box" role="search" aria-label="Find a member"
+        <form method="get" action="/staff/members" class="filters search-box" role="search" aria-label="Member search"
             on:submit=|ev| ev.prevent_default()>
             <div class="field field--inline" style="flex:1">
                 <label class="label" for="q">"Find a member"</label>

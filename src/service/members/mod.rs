@@ -2,6 +2,7 @@
 
 pub mod portal;
 pub mod record;
+pub mod register;
 pub mod search;
 
 use crate::domain::search::{fold, postcode_key};

@@ -658,7 +658,7 @@ pub async fn timeline<C: ConnectionTrait>(
             message_id: None,
         });
     }
-    items.sort_by(|a, b| b.at.cmp(&a.at));
+    items.sort_by_key(|i| std::cmp::Reverse(i.at));
     Ok(items)
 }
 
