@@ -2,6 +2,9 @@
 //! consent, e-mail address, password, and resigning. A representative uses the same pages for their
 //! organisation (`?member=GH…`); the server decides what each caller may reach.
 
+// Server functions take one argument per form field.
+#![allow(clippy::too_many_arguments)]
+
 use crate::components::forms::last_error;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use crate::staff::members::{DetailsFields, DetailsForm};
@@ -85,7 +88,6 @@ fn back_to(number: &str, saved: &str) -> String {
 }
 
 #[server(prefix = "/fn", endpoint = "save-my-details")]
-#[allow(clippy::too_many_arguments)]
 pub async fn save_my_details(
     member: String,
     title: String,

@@ -50,7 +50,7 @@ pub fn RegisterPage() -> impl IntoView {
         <h1 class="heading-l">"The public register"</h1>
         <p class="body">"Check whether someone is a registered or accredited member. The register shows their name, town, category and membership number."</p>
         <form method="get" action="/register" class="filters search-box" role="search" aria-label="Register search">
-            <div class="field field--inline" style="flex:1">
+            <div class="field field--inline search-box__field">
                 <label class="label" for="q">"Name, town or membership number"</label>
                 <input class="input" id="q" name="q" type="search" autocomplete="off" value=initial/>
             </div>

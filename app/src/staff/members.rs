@@ -1,6 +1,9 @@
 //! Members for staff: search as you type, the member record on one page (details, status, periods,
 //! organisation links, timeline), and the changes staff make (edit details, note, category, removal).
 
+// Server functions take one argument per form field.
+#![allow(clippy::too_many_arguments)]
+
 use super::error_view;
 use crate::components::forms::last_error;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
@@ -447,7 +450,6 @@ fn member_uuid(id: &str) -> Result<uuid::Uuid, AppError> {
 }
 
 #[server(prefix = "/fn", endpoint = "update-member")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_member(
     member_id: String,
     title: String,
@@ -595,7 +597,7 @@ pub fn MembersPage() -> impl IntoView {
         <h1 class="heading-l">"Members"</h1>
         <form method="get" action="/staff/members" class="filters search-box" role="search" aria-label="Member search"
             on:submit=|ev| ev.prevent_default()>
-            <div class="field field--inline" style="flex:1">
+            <div class="field field--inline search-box__field">
                 <label class="label" for="q">"Find a member"</label>
                 <p class="hint" id="q-hint">"Name, email address, membership number or postcode"</p>
                 <input class="input" id="q" name="q" type="search" autocomplete="off" spellcheck="false"
