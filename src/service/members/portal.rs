@@ -8,8 +8,7 @@ use super::record::{
 use crate::domain::membership::Status;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{
-    audit_log, category, member, member_note, member_representative, membership_event,
-    outbox_message, user,
+    audit_log, category, member, member_note, member_representative, outbox_message, user,
 };
 use crate::service::{audit, outbox, outbox::NewMessage};
 use chrono::Duration;
@@ -230,18 +229,16 @@ pub async fn resign(
         (ResignWhen::PeriodEnd, Some(until)) if until >= today => until + Duration::days(1),
         _ => today,
     };
-    membership_event::ActiveModel {
-        id: Set(crate::service::new_id()),
-        member_id: Set(m.id),
-        kind: Set(EVENT_RESIGNED.into()),
-        on_date: Set(today),
-        effective_on: Set(Some(effective)),
-        reason: Set(None),
-        detail: Set(None),
-        created_at: Set(crate::service::now()),
-        created_by: Set(actor.label.clone()),
-    }
-    .insert(&txn)
+    record::add_event(
+        &txn,
+        actor,
+        m.id,
+        EVENT_RESIGNED,
+        today,
+        effective,
+        None,
+        None,
+    )
     .await?;
     audit::record(
         &txn,

@@ -870,18 +870,16 @@ pub async fn remove(
         ));
     }
     let today = crate::service::now().date_naive();
-    membership_event::ActiveModel {
-        id: Set(crate::service::new_id()),
-        member_id: Set(m.id),
-        kind: Set(EVENT_REMOVED.into()),
-        on_date: Set(today),
-        effective_on: Set(Some(today)),
-        reason: Set(Some(removal_reason_str(reason).into())),
-        detail: Set(optional(detail)),
-        created_at: Set(crate::service::now()),
-        created_by: Set(actor.label.clone()),
-    }
-    .insert(&txn)
+    add_event(
+        &txn,
+        actor,
+        m.id,
+        EVENT_REMOVED,
+        today,
+        today,
+        Some(removal_reason_str(reason)),
+        optional(detail),
+    )
     .await?;
     let stop_mail = reason == RemovalReason::Deceased;
     if stop_mail && !m.stop_all_mail {
@@ -906,6 +904,34 @@ pub async fn remove(
     )
     .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Adds one membership event (events are only ever added), recorded as made by `actor`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn add_event<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    member_id: Uuid,
+    kind: &str,
+    on: NaiveDate,
+    effective: NaiveDate,
+    reason: Option<&str>,
+    detail: Option<String>,
+) -> Result<(), AppError> {
+    membership_event::ActiveModel {
+        id: Set(crate::service::new_id()),
+        member_id: Set(member_id),
+        kind: Set(kind.into()),
+        on_date: Set(on),
+        effective_on: Set(Some(effective)),
+        reason: Set(reason.map(str::to_owned)),
+        detail: Set(detail),
+        created_at: Set(crate::service::now()),
+        created_by: Set(actor.label.clone()),
+    }
+    .insert(db)
+    .await?;
     Ok(())
 }
 
