@@ -93,13 +93,17 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
                     <Route path=path!("members") view=staff::members::MembersPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/new") view=staff::members::NewMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number") view=staff::members::MemberRecordPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/erase") view=staff::members::EraseMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/edit") view=staff::members::EditMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/remove") view=staff::members::RemoveMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
                     <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts ssr=SsrMode::Async/>
+                    <Route path=path!("admin/categories") view=staff::categories::CategoriesPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/categories/:id") view=staff::categories::CategoryPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=public::PublicLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=public::Home ssr=SsrMode::Async/>
@@ -111,13 +115,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("forgot-password/sent") view=public::ResetSentPage ssr=SsrMode::Async/>
                     <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("register") view=public::register::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("privacy") view=public::privacy::PrivacyPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email") view=portal::account::ConfirmEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
             <footer class="footer">
                 <div class="container">
-                    <p class="footer__text">"Guildhall Membership Office"</p>
+                    <p class="footer__text">"Guildhall Membership Office" " · " <a class="footer__link" href="/privacy">"How we use and keep your data"</a>" · "<a class="footer__link" href="/register">"Public register"</a></p>
                 </div>
             </footer>
         </Router>

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_membership;
+mod m20261122_000003_categories_erasure;
 mod util;
 
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_membership::Migration),
+            Box::new(m20261122_000003_categories_erasure::Migration),
         ]
     }
 }

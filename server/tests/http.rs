@@ -358,6 +358,15 @@ async fn server_functions_check_permissions_themselves() {
         ("/fn/audit-list", ""),
         ("/fn/staff-accounts", ""),
         ("/fn/staff-overview", ""),
+        ("/fn/category-list", ""),
+        ("/fn/category-form", ""),
+        ("/fn/save-category", "code=X&name=X&description=&eligibility=X&annual_fee=1&joining_fee=&reinstatement_fee=&grace_days=&fixed_renewal_month=&fixed_renewal_day=&sort_order="),
+        ("/fn/category-status", "id=00000000-0000-0000-0000-000000000000&what=delete"),
+        ("/fn/new-member-options", ""),
+        ("/fn/member-search", "q=taylor"),
+        ("/fn/add-representative", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&email=a%40b.test&given_name=A&family_name=B&job_title="),
+        ("/fn/remove-representative", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&user_id=00000000-0000-0000-0000-000000000000"),
+        ("/fn/erase-member", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&confirm=GH0000001"),
     ] {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -374,6 +383,27 @@ async fn server_functions_check_permissions_themselves() {
             r.body
         );
         assert!(!r.body.contains("@guildhall.test"), "{path} leaked data");
+    }
+    // Officers neither manage categories nor erase personal data.
+    let officer = sign_in(&app, "officer@guildhall.test").await;
+    for (path, body) in [
+        ("/fn/category-list", ""),
+        (
+            "/fn/category-status",
+            "id=00000000-0000-0000-0000-000000000000&what=delete",
+        ),
+        (
+            "/fn/erase-member",
+            "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&confirm=GH0000001",
+        ),
+    ] {
+        let r = fn_post(&app, path, body, &officer).await;
+        assert!(
+            r.body.contains("Forbidden"),
+            "{path}: {} {}",
+            r.status,
+            r.body
+        );
     }
     let anonymous = Request::post("/fn/outbox-list")
         .header(header::ACCEPT, "application/json")

@@ -484,6 +484,16 @@ fn add_days(day: NaiveDate, days: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
+/// How staff record the first year's fee of a member they add by hand: the stored `how_paid` name
+/// (or `unpaid`) and the words the form shows.
+pub const FIRST_PAYMENT: [(&str, &str); 5] = [
+    ("unpaid", "Not paid yet"),
+    ("cheque", "Paid by cheque"),
+    ("bank_transfer", "Paid by bank transfer"),
+    ("card", "Paid by card (taken by phone)"),
+    ("complimentary", "Complimentary (no fee)"),
+];
+
 /// How a category's periods run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(

@@ -46,7 +46,9 @@ impl Role {
         );
         match self {
             Role::Officer => officer,
-            Role::Supervisor => officer || matches!(p, AuthoriseRequests | EditTemplates),
+            Role::Supervisor => {
+                officer || matches!(p, AuthoriseRequests | EditTemplates | EraseMembers)
+            }
             Role::Finance => matches!(
                 p,
                 StaffArea | ViewMembers | ViewAudit | ViewReports | Reconcile | AuthoriseRequests
@@ -102,6 +104,8 @@ pub enum Permission {
     ManageStaff,
     ManageCategories,
     ManageSettings,
+    /// Pseudonymise a member's personal data (UK GDPR erasure): supervisors only.
+    EraseMembers,
 }
 
 #[cfg(test)]
@@ -120,6 +124,13 @@ mod tests {
     fn only_admins_manage_staff() {
         for r in Role::ALL {
             assert_eq!(r.grants(Permission::ManageStaff), r == Role::Admin);
+        }
+    }
+
+    #[test]
+    fn only_supervisors_erase_personal_data() {
+        for r in Role::ALL {
+            assert_eq!(r.grants(Permission::EraseMembers), r == Role::Supervisor);
         }
     }
 

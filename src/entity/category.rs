@@ -26,6 +26,9 @@ pub struct Model {
     pub on_register: bool,
     pub organisational: bool,
     pub sort_order: i32,
+    /// Who may join: the criteria an applicant meets, as officers and applicants read them.
+    #[sea_orm(column_type = "Text")]
+    pub eligibility: String,
     pub retired_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -38,6 +38,8 @@ pub struct Model {
     pub search_town: String,
     /// Set when personal fields were erased (pseudonymised) at the member's request.
     pub pseudonymised_at: Option<DateTimeUtc>,
+    /// Who erased the personal data (the staff member's label).
+    pub pseudonymised_by: Option<String>,
     /// No post or e-mail at all (deceased, or at the member's request).
     pub stop_all_mail: bool,
 }

@@ -45,7 +45,8 @@ templates![
     "staff_invite",
     "resignation_confirmed",
     "confirm_new_email",
-    "email_changed"
+    "email_changed",
+    "representative_added"
 ];
 
 /// A message ready for the outbox.
@@ -233,6 +234,10 @@ mod tests {
             "email_changed" => (
                 json!({"given_name": NAME, "new_email": "new@example.test", "reset_url": "https://example.test/forgot-password"}),
                 "https://example.test/forgot-password",
+            ),
+            "representative_added" => (
+                json!({"given_name": NAME, "organisation": "Northern Counselling Network", "set_password_url": "https://example.test/reset-password?token=rep", "expires_days": 7, "sign_in_url": "https://example.test/sign-in"}),
+                "https://example.test/reset-password?token=rep",
             ),
             other => panic!("no sample for template {other}"),
         }

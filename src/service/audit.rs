@@ -1,7 +1,9 @@
 //! The audit trail: who did what, when, to which record, with the values before and after.
 //!
 //! `record` is the only writer of `audit_log`, and it takes the caller's transaction, so an entry exists
-//! exactly when the change it describes was committed. Rows are never updated or deleted.
+//! exactly when the change it describes was committed. Rows are never deleted, and updated in one case
+//! only: erasure (`members::erasure`) replaces the personal values inside the entries about the erased
+//! member, keeping who did what and when.
 
 use crate::domain::{Actor, ActorKind};
 use crate::entity::audit_log;

@@ -120,7 +120,7 @@ pub fn email_key(email: &Email) -> String {
     email.as_str().to_lowercase()
 }
 
-async fn find_by_email<C: ConnectionTrait>(
+pub(crate) async fn find_by_email<C: ConnectionTrait>(
     db: &C,
     email: &Email,
 ) -> Result<Option<user::Model>, AppError> {
@@ -130,7 +130,7 @@ async fn find_by_email<C: ConnectionTrait>(
         .await?)
 }
 
-async fn issue_token<C: ConnectionTrait>(
+pub(crate) async fn issue_token<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     purpose: &str,
@@ -216,7 +216,7 @@ async fn send_verification<C: ConnectionTrait>(
 }
 
 /// Writes a message to one account's address (and links it to the account for its timeline).
-async fn mail_user<C: ConnectionTrait>(
+pub(crate) async fn mail_user<C: ConnectionTrait>(
     db: &C,
     u: &user::Model,
     template: &str,

@@ -3,6 +3,7 @@
 //! outbox messages, and commits. Errors leave as `AppError`, mapped once here.
 
 pub mod audit;
+pub mod categories;
 pub mod counters;
 pub mod identity;
 pub mod members;

@@ -127,3 +127,105 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+/// The message for field `name` in `error`, if any.
+fn field_message(error: Signal<Option<AppError>>, name: String) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.fields().and_then(|f| f.get(&name).map(str::to_owned)))
+    })
+}
+
+/// A labelled multi-line text box, with hint and error like `Field`.
+#[component]
+pub fn TextArea(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    let message = field_message(error, name.clone());
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let has_hint = hint.is_some();
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class=move || if message.get().is_some() { "field field--error" } else { "field" }>
+            <label class="label" for=name.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            {move || message.get().map(|m| view! {
+                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
+            })}
+            <textarea class="textarea" id=name.clone() name=name.clone() rows=rows
+                aria-invalid=move || message.get().is_some().then_some("true")
+                aria-describedby=described>{value.unwrap_or_default()}</textarea>
+        </div>
+    }
+}
+
+/// One checkbox with its label (and an optional hint), posting `on` when ticked.
+#[component]
+pub fn Checkbox(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(default = false)] checked: bool,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    view! {
+        <div class="checkbox">
+            <input class="checkbox__input" type="checkbox" id=name.clone() name=name.clone() value="on" checked=checked
+                aria-describedby=hint.is_some().then(|| hint_id.clone())/>
+            <label class="checkbox__label" for=name.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint checkbox__hint" id=hint_id.clone()>{h}</p> })}
+        </div>
+    }
+}
+
+/// A group of radio buttons in a fieldset; the group's id is `name`, so the error summary links to it.
+#[component]
+pub fn Radios(
+    #[prop(into)] name: String,
+    #[prop(into)] legend: String,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] selected: Option<String>,
+    #[prop(optional, into)] hint: Option<String>,
+) -> impl IntoView {
+    let message = field_message(error, name.clone());
+    let selected = selected.unwrap_or_default();
+    view! {
+        <div class=move || if message.get().is_some() { "field field--error" } else { "field" } id=name.clone()>
+            <fieldset class="fieldset">
+                <legend class="label">{legend}</legend>
+                {hint.map(|h| view! { <p class="hint">{h}</p> })}
+                {move || message.get().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                {options.into_iter().map(|(value, label)| {
+                    let id = format!("{name}-{value}");
+                    let checked = value == selected;
+                    view! {
+                        <div class="checkbox">
+                            <input class="checkbox__input" type="radio" id=id.clone() name=name.clone() value=value checked=checked/>
+                            <label class="checkbox__label" for=id>{label}</label>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+        </div>
+    }
+}

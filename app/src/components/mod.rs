@@ -3,5 +3,5 @@
 pub mod forms;
 pub mod layout;
 
-pub use forms::{ErrorSummary, Field, SubmitButton};
+pub use forms::{Checkbox, ErrorSummary, Field, Radios, SubmitButton, TextArea};
 pub use layout::{Forbidden, NotFound, PageTitle, Pagination};

@@ -1,5 +1,6 @@
 //! Public pages: home, signing in, creating an account, confirming an address, resetting a password.
 
+pub mod privacy;
 pub mod register;
 
 use crate::auth::{CreateAccount, ForgotPassword, ResetPassword, SignIn, VerifyEmail};

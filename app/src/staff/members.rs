@@ -86,6 +86,8 @@ pub struct LinkRow {
     pub label: String,
     pub href: Option<String>,
     pub detail: String,
+    /// For a representative of this organisation: the account to unlink.
+    pub user_id: Option<String>,
 }
 
 /// The member's details as the edit form needs them.
@@ -125,6 +127,10 @@ pub struct RecordDto {
     pub register_consent: bool,
     pub stop_all_mail: bool,
     pub erased: bool,
+    /// "Personal data erased on … by …", for an erased record.
+    pub erased_note: String,
+    /// The caller may erase this record's personal data (supervisors).
+    pub can_erase: bool,
     pub periods: Vec<PeriodRow>,
     pub events: Vec<EventRow>,
     pub links: Vec<LinkRow>,
@@ -362,6 +368,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
         .map(|(rep, u)| LinkRow {
             label: format!("{} {}", u.given_name, u.family_name),
             href: None,
+            user_id: Some(u.id.to_string()),
             detail: [Some(u.email.clone()), rep.job_title.clone()]
                 .into_iter()
                 .flatten()
@@ -379,6 +386,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
             "Acts for this organisation ({})",
             ssr::number(o.membership_number)
         ),
+        user_id: None,
     }));
     Ok(RecordDto {
         id: m.id.to_string(),
@@ -410,6 +418,18 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
         register_consent: m.register_consent,
         stop_all_mail: m.stop_all_mail,
         erased: m.pseudonymised_at.is_some(),
+        erased_note: m
+            .pseudonymised_at
+            .map(|at| {
+                format!(
+                    "Personal data erased {} by {}.",
+                    crate::format::staff_time(at),
+                    m.pseudonymised_by.clone().unwrap_or_default()
+                )
+            })
+            .unwrap_or_default(),
+        can_erase: actor.can(guildhall::domain::Permission::EraseMembers)
+            && m.pseudonymised_at.is_none(),
         periods: r
             .history
             .periods
@@ -595,6 +615,7 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <PageTitle text="Members"/>
         <h1 class="heading-l">"Members"</h1>
+        <p class="body"><a class="button button--secondary" href="/staff/members/new">"Add a member"</a></p>
         <form method="get" action="/staff/members" class="filters search-box" role="search" aria-label="Member search"
             on:submit=|ev| ev.prevent_default()>
             <div class="field field--inline search-box__field">
@@ -643,6 +664,10 @@ fn saved_message(s: &str) -> Option<&'static str> {
         "note" => "The note was added.",
         "category" => "The category was changed.",
         "removed" => "The member was removed.",
+        "created" => "The member was added.",
+        "representative" => "The representative was added and emailed.",
+        "unlinked" => "The representative no longer acts for this organisation.",
+        "erased" => "The member's personal data was erased.",
         _ => return None,
     })
 }
@@ -696,6 +721,9 @@ pub fn MemberRecordPage() -> impl IntoView {
     let note_error = last_error(note);
     let cat = ServerAction::<ChangeMemberCategory>::new();
     let cat_error = last_error(cat);
+    let rep_add = ServerAction::<AddRepresentative>::new();
+    let rep_error = last_error(rep_add);
+    let rep_remove = ServerAction::<RemoveRepresentative>::new();
     let saved = move || q.read().get("saved").and_then(|s| saved_message(&s));
     view! {
         <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
@@ -703,6 +731,11 @@ pub fn MemberRecordPage() -> impl IntoView {
                 Ok(m) => {
                     let edit = format!("/staff/members/{}/edit", m.number);
                     let remove = format!("/staff/members/{}/remove", m.number);
+                    let erase = format!("/staff/members/{}/erase", m.number);
+                    let (links, is_org, erased) = (m.links.clone(), m.organisation, m.erased);
+                    let no_links = links.is_empty();
+                    let (link_id, link_number) = (m.id.clone(), m.number.clone());
+                    let (rep_id, rep_number) = (m.id.clone(), m.number.clone());
                     let removed = m.status == "Removed";
                     let (cat_id, cat_number) = (m.id.clone(), m.number.clone());
                     let (cat_options, cat_current) = (m.categories.clone(), m.category_id.clone());
@@ -725,10 +758,12 @@ pub fn MemberRecordPage() -> impl IntoView {
                                     <div class="summary-list__row"><dt>"Communication"</dt><dd>{m.preferences.clone()}</dd></div>
                                     <div class="summary-list__row"><dt>"Public register"</dt><dd>{if m.register_consent { "Consented" } else { "Not consented" }}</dd></div>
                                 </dl>
+                                {m.erased.then(|| view! { <p class="body">{m.erased_note.clone()}</p> })}
                                 {(!m.erased).then(|| view! {
                                     <div class="actions">
                                         <a class="button button--secondary" href=edit.clone()>"Change details"</a>
                                         {(!removed).then(|| view! { <a class="button button--secondary" href=remove.clone()>"Remove member"</a> })}
+                                        {m.can_erase.then(|| view! { <a class="button button--warning" href=erase.clone()>"Erase personal data"</a> })}
                                     </div>
                                 })}
                                 <h2 class="heading-m">"Membership periods"</h2>
@@ -759,13 +794,41 @@ pub fn MemberRecordPage() -> impl IntoView {
                                         </tbody>
                                     </table>
                                 })}
-                                {(!m.links.is_empty()).then(|| view! {
-                                    <h2 class="heading-m">{if m.organisation { "Representatives" } else { "Organisations" }}</h2>
-                                    <ul class="body">
-                                        {m.links.iter().map(|l| view! {
-                                            <li>{match l.href.clone() { Some(h) => view! { <a href=h>{l.label.clone()}</a> }.into_any(), None => view! { <strong>{l.label.clone()}</strong> }.into_any() }}" — "{l.detail.clone()}</li>
+                                {(!no_links || (is_org && !erased)).then(move || view! {
+                                    <h2 class="heading-m">{if is_org { "Representatives" } else { "Organisations" }}</h2>
+                                    {(is_org && no_links).then(|| view! { <p class="body">"No one acts for this organisation yet."</p> })}
+                                    <ul class="body links">
+                                        {links.into_iter().map(|l| {
+                                            let (mid, num) = (link_id.clone(), link_number.clone());
+                                            view! {
+                                                <li>{match l.href.clone() { Some(h) => view! { <a href=h>{l.label.clone()}</a> }.into_any(), None => view! { <strong>{l.label.clone()}</strong> }.into_any() }}" — "{l.detail.clone()}
+                                                    {l.user_id.clone().map(|uid| view! {
+                                                        <ActionForm action=rep_remove attr:class="inline-form">
+                                                            <input type="hidden" name="member_id" value=mid/>
+                                                            <input type="hidden" name="number" value=num/>
+                                                            <input type="hidden" name="user_id" value=uid/>
+                                                            <button type="submit" class="link-button">"Remove"<span class="visually-hidden">" "{l.label.clone()}" as a representative"</span></button>
+                                                        </ActionForm>
+                                                    })}
+                                                </li>
+                                            }
                                         }).collect_view()}
                                     </ul>
+                                })}
+                                {(is_org && !erased).then(|| view! {
+                                    <details class="details" open=rep_error.get_untracked().is_some()>
+                                        <summary class="details__summary">"Add a representative"</summary>
+                                        <ErrorSummary error=rep_error/>
+                                        <ActionForm action=rep_add attr:class="form-narrow" attr:novalidate=true>
+                                            <input type="hidden" name="member_id" value=rep_id.clone()/>
+                                            <input type="hidden" name="number" value=rep_number.clone()/>
+                                            <Field name="email" label="Their email address" hint="If they have no account yet, they are emailed a link to choose a password" input_type="email" error=rep_error autocomplete="off"/>
+                                            <Field name="given_name" label="First name (for a new account)" error=rep_error autocomplete="off"/>
+                                            <Field name="family_name" label="Last name (for a new account)" error=rep_error autocomplete="off"/>
+                                            <Field name="job_title" label="Job title (optional)" error=rep_error autocomplete="off"/>
+                                            <SubmitButton label="Add representative" pending=rep_add.pending()/>
+                                        </ActionForm>
+                                    </details>
                                 })}
                                 {(!m.erased && !removed).then(|| view! {
                                     <h2 class="heading-m">"Change category"</h2>
@@ -924,6 +987,228 @@ pub fn RemoveMemberPage() -> impl IntoView {
                         <button type="submit" class="button button--warning">"Remove member"</button>
                     </ActionForm>
                 }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewMemberChoices {
+    /// (id, name, for organisations)
+    pub categories: Vec<(String, String, bool)>,
+    pub today: String,
+}
+
+#[server(prefix = "/fn", endpoint = "new-member-options")]
+pub async fn new_member_options() -> Result<NewMemberChoices, AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
+    let st = crate::ctx::state()?;
+    let cats = guildhall::service::members::record::open_categories(&st.db, &actor).await?;
+    Ok(NewMemberChoices {
+        categories: cats
+            .into_iter()
+            .map(|c| (c.id.to_string(), c.name, c.organisational))
+            .collect(),
+        today: guildhall::service::now().date_naive().to_string(),
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "create-member")]
+pub async fn create_member(
+    kind: Option<String>,
+    category: String,
+    starts_on: String,
+    payment: Option<String>,
+    title: String,
+    given_name: String,
+    family_name: String,
+    preferred_name: String,
+    organisation_name: String,
+    email: String,
+    phone: String,
+    address_line1: String,
+    address_line2: String,
+    town: String,
+    county: String,
+    postcode: String,
+    country: String,
+) -> Result<(), AppError> {
+    use guildhall::service::members::{enrol, record::DetailsInput};
+    let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
+    let st = crate::ctx::state()?;
+    let input = enrol::NewMemberInput {
+        kind: kind.unwrap_or_default(),
+        category_id: category,
+        starts_on,
+        payment: payment.unwrap_or_default(),
+        details: DetailsInput {
+            title,
+            given_name,
+            family_name,
+            preferred_name,
+            organisation_name,
+            email: Some(email),
+            phone,
+            address_line1,
+            address_line2,
+            town,
+            county,
+            postcode,
+            country,
+        },
+    };
+    let m = enrol::create_member(&st.db, &actor, &input).await?;
+    leptos_axum::redirect(&format!(
+        "/staff/members/{}?saved=created",
+        ssr::number(m.membership_number)
+    ));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "add-representative")]
+pub async fn add_representative(
+    member_id: String,
+    number: String,
+    email: String,
+    given_name: String,
+    family_name: String,
+    job_title: String,
+) -> Result<(), AppError> {
+    use guildhall::service::members::enrol;
+    let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
+    let st = crate::ctx::state()?;
+    enrol::add_representative(
+        &st.db,
+        &actor,
+        member_uuid(&member_id)?,
+        &enrol::NewRepresentative {
+            email,
+            given_name,
+            family_name,
+            job_title,
+        },
+        &st.base_url,
+    )
+    .await?;
+    st.outbox_wake.notify_one();
+    leptos_axum::redirect(&format!(
+        "/staff/members/{}?saved=representative",
+        crate::format::urlencode(&number)
+    ));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "remove-representative")]
+pub async fn remove_representative(
+    member_id: String,
+    number: String,
+    user_id: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::members::enrol::remove_representative(
+        &st.db,
+        &actor,
+        member_uuid(&member_id)?,
+        member_uuid(&user_id)?,
+    )
+    .await?;
+    leptos_axum::redirect(&format!(
+        "/staff/members/{}?saved=unlinked",
+        crate::format::urlencode(&number)
+    ));
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "erase-member")]
+pub async fn erase_member(
+    member_id: String,
+    number: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::EraseMembers)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::members::erasure::erase(&st.db, &actor, member_uuid(&member_id)?, &confirm)
+        .await?;
+    leptos_axum::redirect(&format!(
+        "/staff/members/{}?saved=erased",
+        crate::format::urlencode(&number)
+    ));
+    Ok(())
+}
+
+/// Staff add a member by hand: a person or an organisation, its category and first period.
+#[component]
+pub fn NewMemberPage() -> impl IntoView {
+    use crate::components::Radios;
+    let data = Resource::new(|| (), |_| new_member_options());
+    let action = ServerAction::<CreateMember>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Add a member"/>
+        <p class="back-link"><a href="/staff/members">"Back to members"</a></p>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(o) => view! {
+                    <ErrorSummary error/>
+                    <h1 class="heading-l">"Add a member"</h1>
+                    <p class="body">"For someone joining on paper or by phone. Applications made online arrive through the applications queue instead."</p>
+                    <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                        <Radios name="kind" legend="Who is joining?" error selected="individual"
+                            options=vec![("individual".to_owned(), "A person".to_owned()), ("organisation".to_owned(), "An organisation".to_owned())]/>
+                        <div class="field" id="category">
+                            <label class="label" for="category-select">"Category"</label>
+                            {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("category").map(str::to_owned))).map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                            <select class="select" id="category-select" name="category">
+                                {o.categories.iter().map(|(id, name, org)| view! {
+                                    <option value=id.clone()>{if *org { format!("{name} (organisations)") } else { name.clone() }}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        <Field name="starts_on" label="Membership starts" input_type="date" hint="The first day of the first membership period" error value=o.today.clone() class="input input--w20"/>
+                        <Radios name="payment" legend="First year's fee" error selected="unpaid"
+                            options=guildhall::domain::membership::FIRST_PAYMENT.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()/>
+                        <Field name="organisation_name" label="Organisation name (organisations only)" error autocomplete="organization"/>
+                        <DetailsFields form=DetailsForm { country: "GB".into(), ..Default::default() } error with_email=true/>
+                        <SubmitButton label="Add member" pending=action.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+    }
+}
+
+/// The second confirmation before a supervisor erases a member's personal data.
+#[component]
+pub fn EraseMemberPage() -> impl IntoView {
+    let params = use_params_map();
+    let number = move || params.read().get("number").unwrap_or_default();
+    let data = Resource::new(number, member_record);
+    let action = ServerAction::<EraseMember>::new();
+    let error = last_error(action);
+    view! {
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(m) if m.can_erase => view! {
+                    <PageTitle text=format!("Erase personal data – {}", m.number)/>
+                    <p class="back-link"><a href=format!("/staff/members/{}", m.number)>"Back to the record"</a></p>
+                    <ErrorSummary error/>
+                    <h1 class="heading-l">"Erase the personal data of "{m.name.clone()}</h1>
+                    <div class="inset">
+                        <p class="body"><strong>"This cannot be undone."</strong></p>
+                        <p class="body">"Erased: name, email address, phone, postal address, preferences and register consent; the portal account (it can never sign in again); the text of notes; the addresses and contents of emails sent to them; the personal values in earlier audit entries."</p>
+                        <p class="body">"Kept: the membership number, category, joining date, membership periods and changes, and payments, for six years after the accounting year. Who did what and when stays in the audit trail."</p>
+                    </div>
+                    <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                        <input type="hidden" name="member_id" value=m.id.clone()/>
+                        <input type="hidden" name="number" value=m.number.clone()/>
+                        <Field name="confirm" label=format!("To confirm, type the membership number {}", m.number) error autocomplete="off" class="input input--w20"/>
+                        <button type="submit" class="button button--warning">"Erase personal data"</button>
+                    </ActionForm>
+                }.into_any(),
+                Ok(_) => error_view(AppError::Forbidden),
                 Err(e) => error_view(e),
             })}
         </Suspense>

@@ -1,5 +1,7 @@
 //! Members: the record staff keep and members see — details, periods, status, notes and search.
 
+pub mod enrol;
+pub mod erasure;
 pub mod portal;
 pub mod record;
 pub mod register;

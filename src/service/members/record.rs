@@ -299,13 +299,14 @@ fn capitalise(s: &str) -> String {
 }
 
 /// Validates `input` and applies it to `am`, or returns every problem at once (field by field).
-fn apply_details(
-    m: &member::Model,
+/// `org`: the record is an organisation's; `current_email` is kept when the form has no e-mail.
+pub(crate) fn apply_details(
+    org: bool,
+    current_email: &str,
     am: &mut member::ActiveModel,
     input: &DetailsInput,
 ) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
-    let org = m.kind == "organisation";
     let title = text_field(&mut errors, "title", &input.title, "a title", 20, false);
     let given = if org && input.given_name.trim().is_empty() {
         None
@@ -393,13 +394,19 @@ fn apply_details(
     let family = family.map(String::from).unwrap_or_default();
     let town = town.unwrap_or_default();
     let postcode = postcode.flatten().map(String::from);
-    let email = email.map(String::from).unwrap_or_else(|| m.email.clone());
-    let keys = SearchKeys::of(&given, &family, &email, postcode.as_deref(), &town);
+    let email = email
+        .map(String::from)
+        .unwrap_or_else(|| current_email.to_owned());
+    // An organisation is found by its own name; its contact's name is only a detail.
+    let mut keys = SearchKeys::of(&given, &family, &email, postcode.as_deref(), &town);
+    if let Some(name) = org_name.as_deref() {
+        keys.family = crate::domain::search::fold(name);
+    }
     am.title = Set(title);
     am.given_name = Set(given);
     am.family_name = Set(family);
     am.preferred_name = Set(preferred);
-    am.organisation_name = Set(org_name.or_else(|| m.organisation_name.clone().filter(|_| org)));
+    am.organisation_name = Set(org_name);
     am.email = Set(email);
     am.phone = Set(phone.map(String::from));
     am.address_line1 = Set(line1.unwrap_or_default());
@@ -453,7 +460,7 @@ pub(crate) async fn save_details<C: ConnectionTrait>(
     }
     let before = details_json(&m);
     let mut am: member::ActiveModel = m.clone().into();
-    apply_details(&m, &mut am, input)?;
+    apply_details(m.kind == "organisation", &m.email, &mut am, input)?;
     am.updated_at = Set(crate::service::now());
     let updated = am.update(db).await?;
     let (b, a) = audit::diff(&before, &details_json(&updated));
@@ -672,7 +679,9 @@ pub fn action_label(action: &str) -> String {
         "category_changed" => "Category changed",
         "removed" => "Removed",
         "resigned" => "Resigned",
-        "erased" => "Personal details erased",
+        "erased" => "Personal data erased",
+        "representative_added" => "Representative added",
+        "representative_removed" => "Representative removed",
         "data_downloaded" => "Downloaded their data",
         "email_changed" => "Email address changed",
         "password_changed" => "Password changed",

@@ -1,0 +1,676 @@
+//! Membership categories, managed by admins: every field DOMAIN.md lists, each change audited with the
+//! values before and after. A category that members or periods name is retired (no one new joins it or
+//! moves into it) rather than deleted; only a category nothing refers to can be deleted.
+
+use crate::domain::membership::RenewalBasis;
+use crate::domain::money::Money;
+use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::{category, member, period};
+use crate::service::audit;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+pub const AUDIENCES: [(&str, &str); 2] = [("association", "Association"), ("club", "Club")];
+pub const MAX_CODE: usize = 12;
+pub const MAX_NAME: usize = 60;
+pub const MAX_DESCRIPTION: usize = 500;
+pub const MAX_ELIGIBILITY: usize = 4_000;
+pub const DEFAULT_GRACE_DAYS: i32 = 30;
+pub const MAX_GRACE_DAYS: i32 = 365;
+
+/// A category as typed in the admin form (every value as text, so a bad one can be named).
+#[derive(Clone, Debug, Default)]
+pub struct CategoryInput {
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub eligibility: String,
+    pub audience: String,
+    /// Pounds and pence, e.g. `216.00`.
+    pub annual_fee: String,
+    pub joining_fee: String,
+    pub reinstatement_fee: String,
+    /// `0` (annual payment only), `10` or `12`.
+    pub instalments: String,
+    pub needs_declaration: bool,
+    pub grace_days: String,
+    /// `anniversary` or `fixed`.
+    pub renewal_basis: String,
+    pub fixed_renewal_month: String,
+    pub fixed_renewal_day: String,
+    pub on_register: bool,
+    pub organisational: bool,
+    pub sort_order: String,
+}
+
+impl CategoryInput {
+    /// The form's values for an existing category (fees as pounds and pence).
+    pub fn of(c: &category::Model) -> Self {
+        CategoryInput {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            eligibility: c.eligibility.clone(),
+            audience: c.audience.clone(),
+            annual_fee: Money::from_pence(c.annual_fee_pence).plain(),
+            joining_fee: Money::from_pence(c.joining_fee_pence).plain(),
+            reinstatement_fee: Money::from_pence(c.reinstatement_fee_pence).plain(),
+            instalments: c.instalments.to_string(),
+            needs_declaration: c.needs_declaration,
+            grace_days: c.grace_days.to_string(),
+            renewal_basis: c.renewal_basis.clone(),
+            fixed_renewal_month: c
+                .fixed_renewal_month
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            fixed_renewal_day: c
+                .fixed_renewal_day
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            on_register: c.on_register,
+            organisational: c.organisational,
+            sort_order: c.sort_order.to_string(),
+        }
+    }
+}
+
+/// The checked values of a `CategoryInput`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Valid {
+    code: String,
+    name: String,
+    description: String,
+    eligibility: String,
+    audience: String,
+    annual: i64,
+    joining: i64,
+    reinstatement: i64,
+    instalments: i16,
+    needs_declaration: bool,
+    grace_days: i32,
+    basis: RenewalBasis,
+    on_register: bool,
+    organisational: bool,
+    sort_order: Option<i32>,
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn fee(errors: &mut FieldErrors, field: &str, raw: &str, required: bool) -> i64 {
+    if raw.trim().is_empty() && !required {
+        return 0;
+    }
+    match Money::parse(raw) {
+        Ok(m) if m.pence() > 100_000_000 => {
+            errors.add(field, "Enter a fee of £1,000,000.00 or less");
+            0
+        }
+        Ok(m) => m.pence(),
+        Err(e) => {
+            errors.add(field, e.to_string());
+            0
+        }
+    }
+}
+
+fn whole(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: &str,
+    range: std::ops::RangeInclusive<i32>,
+    message: &str,
+) -> Option<i32> {
+    match raw.trim().parse::<i32>() {
+        Ok(n) if range.contains(&n) => Some(n),
+        _ => {
+            errors.add(field, message);
+            None
+        }
+    }
+}
+
+fn validate(input: &CategoryInput) -> Result<Valid, AppError> {
+    let mut errors = FieldErrors::new();
+    let code = input.code.trim().to_uppercase();
+    if code.is_empty() {
+        errors.add("code", "Enter a short code, like REG");
+    } else if code.chars().count() > MAX_CODE
+        || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        errors.add(
+            "code",
+            format!("The code must be {MAX_CODE} letters, digits or hyphens or fewer, like ORG-LV"),
+        );
+    }
+    let name = collapse(&input.name);
+    if name.is_empty() {
+        errors.add("name", "Enter the category's name");
+    } else if name.chars().count() > MAX_NAME {
+        errors.add(
+            "name",
+            format!("The name must be {MAX_NAME} characters or fewer"),
+        );
+    }
+    let description = input.description.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION {
+        errors.add(
+            "description",
+            format!("The description must be {MAX_DESCRIPTION} characters or fewer"),
+        );
+    }
+    let eligibility = input.eligibility.trim().to_owned();
+    if eligibility.is_empty() {
+        errors.add("eligibility", "Enter who may join this category");
+    } else if eligibility.chars().count() > MAX_ELIGIBILITY {
+        errors.add(
+            "eligibility",
+            format!("The eligibility criteria must be {MAX_ELIGIBILITY} characters or fewer"),
+        );
+    }
+    let audience = input.audience.trim().to_owned();
+    if !AUDIENCES.iter().any(|(v, _)| *v == audience) {
+        errors.add("audience", "Choose association or club");
+    }
+    let annual = fee(&mut errors, "annual_fee", &input.annual_fee, true);
+    let joining = fee(&mut errors, "joining_fee", &input.joining_fee, false);
+    let reinstatement = fee(
+        &mut errors,
+        "reinstatement_fee",
+        &input.reinstatement_fee,
+        false,
+    );
+    let instalments = match input.instalments.trim() {
+        "" | "0" => 0,
+        "10" => 10,
+        "12" => 12,
+        _ => {
+            errors.add(
+                "instalments",
+                "Choose annual payment only, or 10 or 12 monthly instalments",
+            );
+            0
+        }
+    };
+    let grace_days = if input.grace_days.trim().is_empty() {
+        Some(DEFAULT_GRACE_DAYS)
+    } else {
+        whole(
+            &mut errors,
+            "grace_days",
+            &input.grace_days,
+            0..=MAX_GRACE_DAYS,
+            &format!("Enter the grace days as a whole number from 0 to {MAX_GRACE_DAYS}"),
+        )
+    };
+    let basis = match input.renewal_basis.trim() {
+        "anniversary" => Some(RenewalBasis::Anniversary),
+        "fixed" => {
+            let month = whole(
+                &mut errors,
+                "fixed_renewal_month",
+                &input.fixed_renewal_month,
+                1..=12,
+                "Enter the month the membership year starts, from 1 to 12",
+            );
+            let day = whole(
+                &mut errors,
+                "fixed_renewal_day",
+                &input.fixed_renewal_day,
+                1..=31,
+                "Enter the day the membership year starts, from 1 to 31",
+            );
+            match (month, day) {
+                (Some(m), Some(d)) => {
+                    let basis = RenewalBasis::fixed_date(m.unsigned_abs(), d.unsigned_abs());
+                    if let Err(e) = &basis {
+                        errors.add("fixed_renewal_day", e.to_string());
+                    }
+                    basis.ok()
+                }
+                _ => None,
+            }
+        }
+        _ => {
+            errors.add(
+                "renewal_basis",
+                "Choose whether members renew on the anniversary of joining or on a fixed date",
+            );
+            None
+        }
+    };
+    let sort_order = if input.sort_order.trim().is_empty() {
+        None
+    } else {
+        whole(
+            &mut errors,
+            "sort_order",
+            &input.sort_order,
+            0..=100_000,
+            "Enter the position in lists as a whole number from 0 to 100000",
+        )
+    };
+    errors.into_result()?;
+    let (Some(grace_days), Some(basis)) = (grace_days, basis) else {
+        return Err(AppError::internal("category validated without values"));
+    };
+    Ok(Valid {
+        code,
+        name,
+        description,
+        eligibility,
+        audience,
+        annual,
+        joining,
+        reinstatement,
+        instalments,
+        needs_declaration: input.needs_declaration,
+        grace_days,
+        basis,
+        on_register: input.on_register,
+        organisational: input.organisational,
+        sort_order,
+    })
+}
+
+fn apply(am: &mut category::ActiveModel, v: Valid) {
+    let (basis, month, day) = match v.basis {
+        RenewalBasis::Anniversary => ("anniversary", None, None),
+        RenewalBasis::FixedDate { month, day } => {
+            ("fixed", i16::try_from(month).ok(), i16::try_from(day).ok())
+        }
+    };
+    am.code = Set(v.code);
+    am.name = Set(v.name);
+    am.description = Set(v.description);
+    am.eligibility = Set(v.eligibility);
+    am.audience = Set(v.audience);
+    am.annual_fee_pence = Set(v.annual);
+    am.joining_fee_pence = Set(v.joining);
+    am.reinstatement_fee_pence = Set(v.reinstatement);
+    am.instalments = Set(v.instalments);
+    am.needs_declaration = Set(v.needs_declaration);
+    am.grace_days = Set(v.grace_days);
+    am.renewal_basis = Set(basis.into());
+    am.fixed_renewal_month = Set(month);
+    am.fixed_renewal_day = Set(day);
+    am.on_register = Set(v.on_register);
+    am.organisational = Set(v.organisational);
+    if let Some(s) = v.sort_order {
+        am.sort_order = Set(s);
+    }
+    am.updated_at = Set(super::now());
+}
+
+/// The audit view of a category: every field an admin sets.
+pub fn view(c: &category::Model) -> Value {
+    json!({
+        "code": c.code,
+        "name": c.name,
+        "description": c.description,
+        "eligibility": c.eligibility,
+        "audience": c.audience,
+        "annual_fee_pence": c.annual_fee_pence,
+        "joining_fee_pence": c.joining_fee_pence,
+        "reinstatement_fee_pence": c.reinstatement_fee_pence,
+        "instalments": c.instalments,
+        "needs_declaration": c.needs_declaration,
+        "grace_days": c.grace_days,
+        "renewal_basis": c.renewal_basis,
+        "fixed_renewal_month": c.fixed_renewal_month,
+        "fixed_renewal_day": c.fixed_renewal_day,
+        "on_register": c.on_register,
+        "organisational": c.organisational,
+        "sort_order": c.sort_order,
+        "retired": c.retired_at.is_some(),
+    })
+}
+
+/// The renewal basis in plain words, e.g. "Anniversary of joining" or "Fixed: 1 October".
+pub fn basis_label(c: &category::Model) -> String {
+    match (
+        c.renewal_basis.as_str(),
+        c.fixed_renewal_month,
+        c.fixed_renewal_day,
+    ) {
+        ("fixed", Some(m), Some(d)) => {
+            let month = chrono::NaiveDate::from_ymd_opt(2023, u32::from(m.unsigned_abs()), 1)
+                .map(|d| d.format("%B").to_string())
+                .unwrap_or_default();
+            format!("Each year on {d} {month}")
+        }
+        _ => "Anniversary of joining".into(),
+    }
+}
+
+/// A category with how many members and periods name it.
+#[derive(Clone, Debug)]
+pub struct CategoryUse {
+    pub category: category::Model,
+    pub members: u64,
+    pub periods: u64,
+}
+
+impl CategoryUse {
+    pub fn in_use(&self) -> bool {
+        self.members > 0 || self.periods > 0
+    }
+}
+
+async fn usage<C: ConnectionTrait>(db: &C, c: category::Model) -> Result<CategoryUse, AppError> {
+    let members = member::Entity::find()
+        .filter(member::Column::CategoryId.eq(c.id))
+        .count(db)
+        .await?;
+    let periods = period::Entity::find()
+        .filter(period::Column::CategoryId.eq(c.id))
+        .count(db)
+        .await?;
+    Ok(CategoryUse {
+        category: c,
+        members,
+        periods,
+    })
+}
+
+/// Every category, open ones first, in display order, with their use.
+pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<CategoryUse>, AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let rows = category::Entity::find()
+        .order_by_asc(category::Column::SortOrder)
+        .order_by_asc(category::Column::Name)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for c in rows {
+        out.push(usage(db, c).await?);
+    }
+    out.sort_by_key(|u| u.category.retired_at.is_some());
+    Ok(out)
+}
+
+/// One category with its use.
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CategoryUse, AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let c = category::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    usage(db, c).await
+}
+
+async fn code_taken<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    except: Option<Uuid>,
+) -> Result<bool, AppError> {
+    let mut q = category::Entity::find().filter(category::Column::Code.eq(code));
+    if let Some(id) = except {
+        q = q.filter(category::Column::Id.ne(id));
+    }
+    Ok(q.count(db).await? > 0)
+}
+
+/// Adds a category; it is open for joining at once.
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &CategoryInput,
+) -> Result<category::Model, AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let v = validate(input)?;
+    let txn = db.begin().await?;
+    if code_taken(&txn, &v.code, None).await? {
+        return Err(AppError::field(
+            "code",
+            "Another category already has this code",
+        ));
+    }
+    let sort = match v.sort_order {
+        Some(s) => s,
+        None => {
+            let last = category::Entity::find()
+                .order_by_desc(category::Column::SortOrder)
+                .one(&txn)
+                .await?;
+            last.map(|c| c.sort_order.saturating_add(10)).unwrap_or(0)
+        }
+    };
+    let now = super::now();
+    let mut am = category::ActiveModel {
+        id: Set(super::new_id()),
+        sort_order: Set(sort),
+        retired_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    apply(&mut am, v);
+    let c = am.insert(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "category",
+        c.id,
+        "created",
+        None,
+        Some(view(&c)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(c)
+}
+
+/// Changes a category's fields; the audit entry holds only what changed.
+pub async fn update(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    input: &CategoryInput,
+) -> Result<category::Model, AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let v = validate(input)?;
+    let txn = db.begin().await?;
+    let before = category::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if code_taken(&txn, &v.code, Some(id)).await? {
+        return Err(AppError::field(
+            "code",
+            "Another category already has this code",
+        ));
+    }
+    if before.organisational != v.organisational {
+        let members = member::Entity::find()
+            .filter(member::Column::CategoryId.eq(id))
+            .count(&txn)
+            .await?;
+        if members > 0 {
+            return Err(AppError::field(
+                "organisational",
+                format!(
+                    "{members} member{} in this category; whether it is for organisations cannot change while anyone is in it",
+                    if members == 1 { " is" } else { "s are" }
+                ),
+            ));
+        }
+    }
+    let mut am: category::ActiveModel = before.clone().into();
+    apply(&mut am, v);
+    let after = am.update(&txn).await?;
+    let (b, a) = audit::diff(&view(&before), &view(&after));
+    if b.as_object().is_some_and(|o| !o.is_empty()) {
+        audit::record(&txn, actor, "category", id, "changed", Some(b), Some(a)).await?;
+    }
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Closes a category to new members and moves into it; its members stay in it.
+pub async fn retire(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    set_retired(db, actor, id, true).await
+}
+
+/// Opens a retired category again.
+pub async fn reopen(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    set_retired(db, actor, id, false).await
+}
+
+async fn set_retired(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    retire: bool,
+) -> Result<(), AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let txn = db.begin().await?;
+    let c = category::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if c.retired_at.is_some() == retire {
+        return Err(AppError::Conflict(if retire {
+            "This category is already retired.".into()
+        } else {
+            "This category is already open.".into()
+        }));
+    }
+    let now = super::now();
+    let mut am: category::ActiveModel = c.clone().into();
+    am.retired_at = Set(retire.then_some(now));
+    am.updated_at = Set(now);
+    am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "category",
+        id,
+        if retire { "retired" } else { "reopened" },
+        Some(json!({"retired": !retire})),
+        Some(json!({"retired": retire})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a category that nothing refers to; one in use must be retired instead.
+pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<(), AppError> {
+    actor.require(Permission::ManageCategories)?;
+    let txn = db.begin().await?;
+    let c = category::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let u = usage(&txn, c).await?;
+    if u.in_use() {
+        return Err(AppError::Conflict(format!(
+            "{} is in use ({} member{}, {} period{}), so it cannot be deleted. Retire it instead.",
+            u.category.name,
+            u.members,
+            if u.members == 1 { "" } else { "s" },
+            u.periods,
+            if u.periods == 1 { "" } else { "s" },
+        )));
+    }
+    category::Entity::delete_by_id(id).exec(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "category",
+        id,
+        "deleted",
+        Some(view(&u.category)),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> CategoryInput {
+        CategoryInput {
+            code: "fel".into(),
+            name: "  Fellow ".into(),
+            eligibility: "Ten years in practice.".into(),
+            audience: "association".into(),
+            annual_fee: "£300".into(),
+            instalments: "12".into(),
+            renewal_basis: "anniversary".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_category_is_read_with_defaults() {
+        let v = validate(&input()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.code, "FEL");
+        assert_eq!(v.name, "Fellow");
+        assert_eq!(v.annual, 30_000);
+        assert_eq!(v.joining, 0);
+        assert_eq!(v.instalments, 12);
+        assert_eq!(v.grace_days, DEFAULT_GRACE_DAYS);
+        assert_eq!(v.basis, RenewalBasis::Anniversary);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let bad = CategoryInput {
+            code: "no spaces".into(),
+            name: String::new(),
+            eligibility: String::new(),
+            audience: "guild".into(),
+            annual_fee: "12.345".into(),
+            joining_fee: "-5".into(),
+            instalments: "6".into(),
+            grace_days: "400".into(),
+            renewal_basis: "fixed".into(),
+            fixed_renewal_month: "2".into(),
+            fixed_renewal_day: "29".into(),
+            sort_order: "x".into(),
+            ..Default::default()
+        };
+        let Err(AppError::Validation(f)) = validate(&bad) else {
+            panic!("accepted a bad category")
+        };
+        for field in [
+            "code",
+            "name",
+            "eligibility",
+            "audience",
+            "annual_fee",
+            "joining_fee",
+            "instalments",
+            "grace_days",
+            "fixed_renewal_day",
+            "sort_order",
+        ] {
+            assert!(f.get(field).is_some(), "no message for {field}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_fixed_year_needs_a_day_that_comes_every_year() {
+        let mut i = input();
+        i.renewal_basis = "fixed".into();
+        i.fixed_renewal_month = "10".into();
+        i.fixed_renewal_day = "1".into();
+        let v = validate(&i).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.basis, RenewalBasis::FixedDate { month: 10, day: 1 });
+        i.fixed_renewal_month = String::new();
+        assert!(validate(&i).is_err());
+    }
+}

@@ -1,0 +1,405 @@
+//! Staff add members by hand (someone who joined on paper, an organisation, a transfer from another
+//! body), and the people who act for an organisation.
+//!
+//! A new member gets the next membership number (sequential, never reused: `counters`), and its first
+//! period from the category's renewal basis (`domain::membership::first_period`), paid or waiting for
+//! payment. Representatives are portal accounts linked to the organisation; a new one is e-mailed a link
+//! to choose a password.
+
+use super::record::{apply_details, details_json, DetailsInput};
+use crate::domain::membership::{first_period, RenewalBasis, FIRST_PAYMENT};
+use crate::domain::{email::Email, person::PersonName, Actor, AppError, FieldErrors, Permission};
+use crate::entity::{category, member, member_representative, period, user};
+use crate::service::{audit, counters, identity};
+use chrono::{Duration, NaiveDate};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A member as typed in the staff form.
+#[derive(Clone, Debug, Default)]
+pub struct NewMemberInput {
+    /// `individual` or `organisation`.
+    pub kind: String,
+    pub category_id: String,
+    /// The first day of membership, `YYYY-MM-DD` (the date input's format).
+    pub starts_on: String,
+    /// One of `FIRST_PAYMENT`.
+    pub payment: String,
+    pub details: DetailsInput,
+}
+
+fn basis_of(c: &category::Model) -> RenewalBasis {
+    match (
+        c.renewal_basis.as_str(),
+        c.fixed_renewal_month,
+        c.fixed_renewal_day,
+    ) {
+        ("fixed", Some(m), Some(d)) => {
+            RenewalBasis::fixed_date(u32::from(m.unsigned_abs()), u32::from(d.unsigned_abs()))
+                .unwrap_or(RenewalBasis::Anniversary)
+        }
+        _ => RenewalBasis::Anniversary,
+    }
+}
+
+/// Adds a member with its first period. Returns the new row.
+pub async fn create_member(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    input: &NewMemberInput,
+) -> Result<member::Model, AppError> {
+    actor.require(Permission::EditMembers)?;
+    let today = crate::service::now().date_naive();
+    let mut errors = FieldErrors::new();
+    let org = match input.kind.as_str() {
+        "individual" => Some(false),
+        "organisation" => Some(true),
+        _ => {
+            errors.add(
+                "kind",
+                "Choose whether the member is a person or an organisation",
+            );
+            None
+        }
+    };
+    let category_id = Uuid::parse_str(input.category_id.trim()).ok();
+    if category_id.is_none() {
+        errors.add("category", "Choose a category");
+    }
+    let starts_on = match NaiveDate::parse_from_str(input.starts_on.trim(), "%Y-%m-%d") {
+        Ok(d) if d > today + Duration::days(366) => {
+            errors.add(
+                "starts_on",
+                "The start date must be within a year from today",
+            );
+            None
+        }
+        Ok(d) if d < today - Duration::days(366 * 10) => {
+            errors.add(
+                "starts_on",
+                "The start date must be within the last 10 years",
+            );
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.add(
+                "starts_on",
+                "Enter the date membership starts, like 2026-11-22",
+            );
+            None
+        }
+    };
+    if !FIRST_PAYMENT.iter().any(|(v, _)| *v == input.payment) {
+        errors.add("payment", "Choose how the first year is paid");
+    }
+    let mut details = input.details.clone();
+    if details.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        errors.add("email", "Enter an email address");
+    }
+    let now = crate::service::now();
+    let mut am = member::ActiveModel {
+        id: Set(crate::service::new_id()),
+        kind: Set(if org == Some(true) {
+            "organisation"
+        } else {
+            "individual"
+        }
+        .into()),
+        user_id: Set(None),
+        journal_by_post: Set(true),
+        email_news: Set(true),
+        register_consent: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        pseudonymised_at: Set(None),
+        pseudonymised_by: Set(None),
+        stop_all_mail: Set(false),
+        ..Default::default()
+    };
+    if details.email.is_none() {
+        details.email = Some(String::new());
+    }
+    // Field errors from the details and from the rest of the form come back together.
+    if let Err(AppError::Validation(more)) = apply_details(org == Some(true), "", &mut am, &details)
+    {
+        for f in more.iter() {
+            if errors.get(&f.field).is_none() {
+                errors.add(&f.field, f.message.clone());
+            }
+        }
+    }
+    errors.into_result()?;
+    let (Some(org), Some(category_id), Some(starts_on)) = (org, category_id, starts_on) else {
+        return Err(AppError::internal("new member validated without values"));
+    };
+
+    let txn = db.begin().await?;
+    let cat = category::Entity::find_by_id(category_id)
+        .one(&txn)
+        .await?
+        .filter(|c| c.retired_at.is_none())
+        .ok_or_else(|| AppError::field("category", "Choose a category that is open"))?;
+    if cat.organisational != org {
+        return Err(AppError::field(
+            "category",
+            if org {
+                "Choose a category for organisations"
+            } else {
+                "Choose a category for individual members"
+            },
+        ));
+    }
+    let email = match &am.email {
+        sea_orm::ActiveValue::Set(e) => e.clone(),
+        _ => String::new(),
+    };
+    if let Some(other) = member::Entity::find()
+        .filter(member::Column::SearchEmail.eq(email.to_lowercase()))
+        .one(&txn)
+        .await?
+    {
+        return Err(AppError::field(
+            "email",
+            format!(
+                "Member {} already has this email address",
+                crate::domain::membership_number::MembershipNumber::new(other.membership_number)
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
+    am.membership_number = Set(number);
+    am.category_id = Set(cat.id);
+    am.joined_on = Set(starts_on);
+    let m = am.insert(&txn).await?;
+    let (start, end) = first_period(starts_on, basis_of(&cat));
+    let paid = input.payment != "unpaid";
+    period::ActiveModel {
+        id: Set(crate::service::new_id()),
+        member_id: Set(m.id),
+        category_id: Set(cat.id),
+        start_on: Set(start),
+        end_on: Set(end),
+        paid_state: Set(if paid { "paid" } else { "unpaid" }.into()),
+        paid_on: Set(paid.then_some(today)),
+        mandate_active: Set(false),
+        how_paid: Set(if paid {
+            input.payment.clone()
+        } else {
+            "bank_transfer".into()
+        }),
+        created_at: Set(now),
+        created_by: Set(actor.label.clone()),
+    }
+    .insert(&txn)
+    .await?;
+    let mut after = details_json(&m);
+    if let Some(o) = after.as_object_mut() {
+        o.insert("kind".into(), json!(m.kind));
+        o.insert("category".into(), json!(cat.code));
+        o.insert("joined_on".into(), json!(m.joined_on));
+        o.insert(
+            "first_period".into(),
+            json!({"start": start, "end": end, "payment": input.payment}),
+        );
+    }
+    audit::record(&txn, actor, "member", m.id, "created", None, Some(after)).await?;
+    txn.commit().await?;
+    Ok(m)
+}
+
+/// A representative as typed in the staff form.
+#[derive(Clone, Debug, Default)]
+pub struct NewRepresentative {
+    pub email: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub job_title: String,
+}
+
+/// Links a person to organisation `member_id` so they can act for it. Someone without an account gets
+/// one and an e-mail with a link to choose a password; someone with a member's account is told.
+pub async fn add_representative(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    input: &NewRepresentative,
+    base_url: &str,
+) -> Result<user::Model, AppError> {
+    actor.require(Permission::EditMembers)?;
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(&input.email));
+    let job = input
+        .job_title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if job.chars().count() > 80 {
+        errors.add("job_title", "The job title must be 80 characters or fewer");
+    }
+    errors.into_result()?;
+    let Some(email) = email else {
+        return Err(AppError::internal(
+            "representative validated without an address",
+        ));
+    };
+    let txn = db.begin().await?;
+    let org = member::Entity::find_by_id(member_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if org.kind != "organisation" {
+        return Err(AppError::Conflict(
+            "Only an organisation has representatives.".into(),
+        ));
+    }
+    if org.pseudonymised_at.is_some() {
+        return Err(AppError::Conflict(
+            "This member's personal details were erased; the record can no longer be changed."
+                .into(),
+        ));
+    }
+    let org_name = org.organisation_name.clone().unwrap_or_default();
+    let now = crate::service::now();
+    let (u, created) = match identity::find_by_email(&txn, &email).await? {
+        Some(u) if u.kind != identity::KIND_MEMBER => {
+            return Err(AppError::field(
+                "email",
+                "This address belongs to a staff account; use the person's own address",
+            ))
+        }
+        Some(u) if u.disabled_at.is_some() => {
+            return Err(AppError::field(
+                "email",
+                "The account with this address is closed",
+            ))
+        }
+        Some(u) => (u, false),
+        None => {
+            let mut name_errors = FieldErrors::new();
+            let given = name_errors.check("given_name", PersonName::parse(&input.given_name));
+            let family = name_errors.check("family_name", PersonName::parse(&input.family_name));
+            name_errors.into_result()?;
+            let (Some(given), Some(family)) = (given, family) else {
+                return Err(AppError::internal("names validated without values"));
+            };
+            let hash = identity::hash_password(identity::random_token()).await?;
+            let u = identity::insert_user(
+                &txn,
+                &email,
+                &given,
+                &family,
+                identity::KIND_MEMBER,
+                hash,
+                Some(now),
+            )
+            .await?;
+            (u, true)
+        }
+    };
+    if member_representative::Entity::find_by_id((org.id, u.id))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::field(
+            "email",
+            "This person already represents the organisation",
+        ));
+    }
+    member_representative::ActiveModel {
+        member_id: Set(org.id),
+        user_id: Set(u.id),
+        job_title: Set((!job.is_empty()).then_some(job.clone())),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        org.id,
+        "representative_added",
+        None,
+        Some(json!({
+            "email": u.email,
+            "name": format!("{} {}", u.given_name, u.family_name),
+            "job_title": (!job.is_empty()).then_some(job),
+            "new_account": created,
+        })),
+    )
+    .await?;
+    let set_password_url = if created {
+        let token = identity::issue_token(
+            &txn,
+            u.id,
+            identity::PURPOSE_RESET,
+            Duration::days(identity::INVITE_DAYS),
+        )
+        .await?;
+        Some(format!("{base_url}/reset-password?token={token}"))
+    } else {
+        None
+    };
+    identity::mail_user(
+        &txn,
+        &u,
+        "representative_added",
+        json!({
+            "given_name": u.given_name,
+            "organisation": org_name,
+            "set_password_url": set_password_url,
+            "expires_days": identity::INVITE_DAYS,
+            "sign_in_url": format!("{base_url}/sign-in"),
+            "base_url": base_url,
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(u)
+}
+
+/// Unlinks a representative from an organisation; their account stays.
+pub async fn remove_representative(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    user_id: Uuid,
+) -> Result<(), AppError> {
+    actor.require(Permission::EditMembers)?;
+    let txn = db.begin().await?;
+    let link = member_representative::Entity::find_by_id((member_id, user_id))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let u = user::Entity::find_by_id(user_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    member_representative::Entity::delete_by_id((member_id, user_id))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        member_id,
+        "representative_removed",
+        Some(json!({
+            "email": u.email,
+            "name": format!("{} {}", u.given_name, u.family_name),
+            "job_title": link.job_title,
+        })),
+        None,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
