@@ -46,6 +46,24 @@ pub async fn sqlite() -> TestDb {
     }
 }
 
+/// A migrated SQLite database in a new file (WAL, a pool of several connections, as in production),
+/// for tests about concurrent writers. The file is left in the temporary directory.
+pub async fn sqlite_file() -> TestDb {
+    let path = std::env::temp_dir().join(format!(
+        "guildhall-test-{}.db",
+        uuid::Uuid::now_v7().simple()
+    ));
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = crate::db::connect(&url).await.expect("open sqlite file");
+    Migrator::up(&db, None).await.expect("migrate sqlite file");
+    TestDb {
+        name: "sqlite-file",
+        url,
+        db,
+        drop: None,
+    }
+}
+
 /// A migrated, brand-new PostgreSQL database, if `GUILDHALL_TEST_POSTGRES` is set.
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = postgres_url()?;

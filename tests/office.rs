@@ -645,3 +645,54 @@ async fn a_supervisor_erases_personal_data_after_confirming_and_periods_stay() {
         );
     }
 }
+
+/// Many staff changing records at once on the SQLite file (a pool of connections, WAL): every operation
+/// reads before it writes, and none may fail with "database is locked" (transactions take the write lock
+/// at their start), and every change is there afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_on_the_sqlite_file_all_succeed() {
+    let t = guildhall::testing::sqlite_file().await;
+    let db = t.db.clone();
+    seed::categories(&db, &Actor::system("test"))
+        .await
+        .expect("seed");
+    let reg = category_id(&db, "REG").await;
+    let m = enrol::create_member(
+        &db,
+        &staff(Role::Officer),
+        &new_person(reg, "busy@example.org"),
+    )
+    .await
+    .expect("member");
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            let officer = staff(Role::Officer);
+            if i % 2 == 0 {
+                record::add_note(&db, &officer, m.id, &format!("note {i}"))
+                    .await
+                    .map(|_| ())
+            } else {
+                enrol::create_member(
+                    &db,
+                    &officer,
+                    &new_person(reg, &format!("busy{i}@example.org")),
+                )
+                .await
+                .map(|_| ())
+            }
+        }));
+    }
+    for task in tasks {
+        task.await
+            .expect("task")
+            .expect("a concurrent change failed");
+    }
+    assert_eq!(
+        member_note::Entity::find().count(&db).await.expect("count"),
+        20
+    );
+    assert_eq!(member::Entity::find().count(&db).await.expect("count"), 21);
+    t.finish().await;
+}

@@ -34,7 +34,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executo
 use sea_orm::sea_query::{LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -501,7 +501,7 @@ async fn claim(
     for _ in 0..CLAIM_TRIES {
         let outcome = if db.get_database_backend() == DbBackend::Postgres {
             // Lock the candidate so concurrent workers skip it rather than wait; commit before sending.
-            let txn = db.begin().await?;
+            let txn = crate::service::begin(db).await?;
             let outcome = try_claim(&txn, cfg, logged, true).await?;
             txn.commit().await?;
             outcome

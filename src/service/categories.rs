@@ -9,7 +9,7 @@ use crate::entity::{category, member, period};
 use crate::service::audit;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -428,7 +428,7 @@ pub async fn create(
 ) -> Result<category::Model, AppError> {
     actor.require(Permission::ManageCategories)?;
     let v = validate(input)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     if code_taken(&txn, &v.code, None).await? {
         return Err(AppError::field(
             "code",
@@ -478,7 +478,7 @@ pub async fn update(
 ) -> Result<category::Model, AppError> {
     actor.require(Permission::ManageCategories)?;
     let v = validate(input)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let before = category::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -532,7 +532,7 @@ async fn set_retired(
     retire: bool,
 ) -> Result<(), AppError> {
     actor.require(Permission::ManageCategories)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let c = category::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -566,7 +566,7 @@ async fn set_retired(
 /// Deletes a category that nothing refers to; one in use must be retired instead.
 pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<(), AppError> {
     actor.require(Permission::ManageCategories)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let c = category::Entity::find_by_id(id)
         .one(&txn)
         .await?

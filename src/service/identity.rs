@@ -20,7 +20,7 @@ use chrono::Duration;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -288,7 +288,7 @@ pub async fn register(
         return Err(AppError::internal("registration parsed without values"));
     };
     let hash = hash_password(input.password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     if let Some(existing) = find_by_email(&txn, &email).await? {
         mail_user(
             &txn,
@@ -343,7 +343,7 @@ pub async fn verify_email(
     token: &str,
     base_url: &str,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let t = live_token(&txn, token, PURPOSE_VERIFY).await?;
     let u = user::Entity::find_by_id(t.user_id)
         .one(&txn)
@@ -404,7 +404,7 @@ pub async fn authenticate(
         return Ok(Err(SignInRefusal::Disabled));
     }
     if u.email_verified_at.is_none() {
-        let txn = db.begin().await?;
+        let txn = crate::service::begin(db).await?;
         send_verification(&txn, &u, base_url).await?;
         txn.commit().await?;
         return Ok(Err(SignInRefusal::NotVerified));
@@ -456,7 +456,7 @@ pub async fn request_password_reset(
     base_url: &str,
 ) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.to_string()))?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     if let Some(u) = find_by_email(&txn, &email)
         .await?
         .filter(|u| u.disabled_at.is_none())
@@ -510,7 +510,7 @@ pub async fn reset_password(
     errors.into_result()?;
     let t = live_token(db, token, PURPOSE_RESET).await?;
     let hash = hash_password(password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     // Re-check inside the transaction, so two uses of one link cannot both succeed.
     let t = live_token(&txn, token, PURPOSE_RESET).await.and_then(|x| {
         if x.id == t.id {
@@ -611,7 +611,7 @@ pub async fn create_staff(
     };
     let invite = input.password.is_none();
     let hash = hash_password(input.password.unwrap_or_else(random_token)).await?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     if find_by_email(&txn, &email).await?.is_some() {
         return Err(AppError::field(
             "email",
@@ -779,7 +779,7 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password(new_password).await?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let now = super::now();
     let mut am: user::ActiveModel = u.clone().into();
     am.password_hash = Set(hash);
@@ -839,7 +839,7 @@ pub async fn request_email_change(
     if !verify_password(password, Some(u.password_hash.clone())).await {
         return Err(AppError::field("password", "Your password is not right"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let token = issue_token_for(
         &txn,
         u.id,
@@ -889,7 +889,7 @@ pub async fn confirm_email_change(
     base_url: &str,
 ) -> Result<(), AppError> {
     use crate::entity::member;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let t = live_token(&txn, token, PURPOSE_CHANGE_EMAIL).await?;
     let new_email = t
         .new_email

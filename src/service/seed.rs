@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter,
 };
 use serde_json::json;
 
@@ -439,7 +439,7 @@ pub struct DemoReport {
 pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport, AppError> {
     let actor = Actor::system("seed");
     let mut report = DemoReport::default();
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     report.categories = categories(&txn, &actor).await?;
     txn.commit().await?;
 
@@ -463,7 +463,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
         report.accounts += 1;
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let ind = category::Entity::find()
         .filter(category::Column::Code.eq("REG"))
         .one(&txn)
@@ -809,7 +809,7 @@ pub async fn organisation<C: ConnectionTrait>(
 /// account (the demo password) and a paid-up membership, for trying the portal as several people (the
 /// browser tests use them). Existing ones are left alone. Returns how many were added.
 pub async fn portal_accounts(db: &DatabaseConnection, n: u32) -> Result<u32, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     categories(&txn, &Actor::system("seed")).await?;
     let mut added = 0;
     for i in 1..=n {
@@ -856,7 +856,7 @@ pub async fn members(
     const CHUNK: u64 = 1_000;
     let actor = Actor::system("seed");
     {
-        let txn = db.begin().await?;
+        let txn = crate::service::begin(db).await?;
         categories(&txn, &actor).await?;
         txn.commit().await?;
     }
@@ -886,7 +886,7 @@ pub async fn members(
     // what is there already, the secondary indexes are dropped first and rebuilt at the end (a sort
     // per index instead of a random insert per row per index, several times faster); inside the
     // transaction, so a failed load leaves the indexes as they were.
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let existing = member::Entity::find().count(&txn).await?;
     let deferred = if n >= 10_000 && n >= existing {
         crate::db::drop_secondary_indexes(&txn, "members").await?

@@ -14,7 +14,6 @@ use crate::service::{audit, counters, identity};
 use chrono::{Duration, NaiveDate};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -138,7 +137,7 @@ pub async fn create_member(
         return Err(AppError::internal("new member validated without values"));
     };
 
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let cat = category::Entity::find_by_id(category_id)
         .one(&txn)
         .await?
@@ -249,7 +248,10 @@ pub async fn add_representative(
             "representative validated without an address",
         ));
     };
-    let txn = db.begin().await?;
+    // Hashed before the transaction, so the write lock is not held while argon2 works; used only
+    // when the person has no account yet.
+    let new_account_hash = identity::hash_password(identity::random_token()).await?;
+    let txn = crate::service::begin(db).await?;
     let org = member::Entity::find_by_id(member_id)
         .one(&txn)
         .await?
@@ -289,14 +291,13 @@ pub async fn add_representative(
             let (Some(given), Some(family)) = (given, family) else {
                 return Err(AppError::internal("names validated without values"));
             };
-            let hash = identity::hash_password(identity::random_token()).await?;
             let u = identity::insert_user(
                 &txn,
                 &email,
                 &given,
                 &family,
                 identity::KIND_MEMBER,
-                hash,
+                new_account_hash,
                 Some(now),
             )
             .await?;
@@ -374,7 +375,7 @@ pub async fn remove_representative(
     user_id: Uuid,
 ) -> Result<(), AppError> {
     actor.require(Permission::EditMembers)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let link = member_representative::Entity::find_by_id((member_id, user_id))
         .one(&txn)
         .await?

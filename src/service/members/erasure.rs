@@ -19,7 +19,7 @@ use crate::entity::{
 use crate::service::{audit, outbox};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
-    DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+    DatabaseConnection, EntityTrait, QueryFilter,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -80,7 +80,7 @@ pub async fn erase(
     confirm: &str,
 ) -> Result<(), AppError> {
     actor.require(Permission::EraseMembers)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = member::Entity::find_by_id(member_id)
         .one(&txn)
         .await?

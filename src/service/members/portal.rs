@@ -14,7 +14,7 @@ use crate::service::{audit, outbox, outbox::NewMessage};
 use chrono::Duration;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -117,7 +117,7 @@ pub async fn update_details(
     number: i64,
     input: &DetailsInput,
 ) -> Result<member::Model, AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = reachable_member(&txn, actor, number).await?;
     let mut input = input.clone();
     input.email = None;
@@ -134,7 +134,7 @@ pub async fn update_preferences(
     journal_by_post: bool,
     email_news: bool,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = reachable_member(&txn, actor, number).await?;
     let before = json!({"journal_by_post": m.journal_by_post, "email_news": m.email_news});
     let after = json!({"journal_by_post": journal_by_post, "email_news": email_news});
@@ -167,7 +167,7 @@ pub async fn update_consent(
     number: i64,
     consent: bool,
 ) -> Result<(), AppError> {
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = reachable_member(&txn, actor, number).await?;
     if m.register_consent != consent {
         let mut am: member::ActiveModel = m.clone().into();
@@ -210,7 +210,7 @@ pub async fn resign(
     let when = when.ok_or_else(|| {
         AppError::field("when", "Choose when your resignation should take effect")
     })?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = reachable_member(&txn, actor, number).await?;
     let h = history(&txn, m.id).await?;
     let s = status_today(&m, &h);
@@ -282,7 +282,7 @@ pub async fn resign(
 pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, AppError> {
     actor.require(Permission::OwnRecords)?;
     let uid = actor.user()?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let account = user::Entity::find_by_id(uid)
         .one(&txn)
         .await?

@@ -22,7 +22,7 @@ use crate::service::{audit, members::SearchKeys};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -703,7 +703,7 @@ pub async fn staff_update_details(
     input: &DetailsInput,
 ) -> Result<member::Model, AppError> {
     actor.require(Permission::EditMembers)?;
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = load_member(&txn, member_id).await?;
     let updated = save_details(&txn, actor, m, input).await?;
     txn.commit().await?;
@@ -731,7 +731,7 @@ pub async fn add_note(
             format!("The note must be {MAX_NOTE} characters or fewer"),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = load_member(&txn, member_id).await?;
     let id = crate::service::new_id();
     member_note::ActiveModel {
@@ -770,7 +770,7 @@ pub async fn change_category(
 ) -> Result<(), AppError> {
     actor.require(Permission::EditMembers)?;
     let reason = reason.trim();
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = load_member(&txn, member_id).await?;
     refuse_erased(&m)?;
     let new_cat = category::Entity::find_by_id(category_id)
@@ -870,7 +870,7 @@ pub async fn remove(
             "Enter the reason for removing the member",
         ));
     }
-    let txn = db.begin().await?;
+    let txn = crate::service::begin(db).await?;
     let m = load_member(&txn, member_id).await?;
     let h = history(&txn, m.id).await?;
     if status_today(&m, &h).status == Status::Removed {
