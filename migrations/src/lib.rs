@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_membership;
 mod m20261122_000003_categories_erasure;
+mod m20261122_000004_ledger;
 mod util;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_membership::Migration),
             Box::new(m20261122_000003_categories_erasure::Migration),
+            Box::new(m20261122_000004_ledger::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ pub mod actor;
 pub mod address;
 pub mod email;
 pub mod error;
+pub mod ledger;
 pub mod membership;
 pub mod membership_number;
 pub mod money;

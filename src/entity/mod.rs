@@ -4,6 +4,8 @@ pub mod audit_log;
 pub mod auth_token;
 pub mod category;
 pub mod counter;
+pub mod ledger_entry;
+pub mod ledger_transaction;
 pub mod member;
 pub mod member_note;
 pub mod member_representative;

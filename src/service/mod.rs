@@ -6,6 +6,7 @@ pub mod audit;
 pub mod categories;
 pub mod counters;
 pub mod identity;
+pub mod ledger;
 pub mod members;
 pub mod outbox;
 pub mod people;

@@ -845,6 +845,80 @@ async fn user_exists<C: ConnectionTrait>(db: &C, email: &str) -> Result<bool, Ap
         .is_some())
 }
 
+/// Inserts fake members (with their numbers and categories) in one multi-row INSERT. Written as SQL
+/// rather than through `insert_many`: the values that are the same for every row (kind, country, the
+/// timestamps, the flags) are bound once and referred to by number (`$1`…`$4`, which both SQLite and
+/// PostgreSQL accept), the columns that are always empty are `NULL` in the text, and each row binds
+/// only its own 20 values. That halves the values converted and bound per row, the cost that
+/// dominates a bulk load.
+async fn insert_fake_members<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<(FakeMember, i64, uuid::Uuid)>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use sea_orm::{Statement, Value};
+    use std::fmt::Write;
+    const PER_ROW: usize = 20;
+    let mut values: Vec<Value> = Vec::with_capacity(4 + rows.len() * PER_ROW);
+    values.push("individual".into());
+    values.push("GB".into());
+    values.push(now.into());
+    values.push(false.into());
+    let mut sql = String::with_capacity(600 + rows.len() * 200);
+    sql.push_str(
+        "INSERT INTO members (id, membership_number, kind, user_id, title, given_name, family_name, \
+         preferred_name, organisation_name, email, phone, address_line1, address_line2, town, county, \
+         postcode, country, category_id, joined_on, journal_by_post, email_news, register_consent, \
+         created_at, updated_at, search_family, search_given, search_email, search_postcode, \
+         search_town, pseudonymised_at, pseudonymised_by, stop_all_mail) VALUES ",
+    );
+    for (i, (f, number, category)) in rows.into_iter().enumerate() {
+        let keys = crate::service::members::SearchKeys::of(
+            f.given,
+            f.family,
+            &f.email,
+            Some(&f.postcode),
+            f.town,
+        );
+        let p = values.len();
+        let n = |k: usize| p + k;
+        values.push(crate::service::new_id().into());
+        values.push(number.into());
+        values.push(f.given.into());
+        values.push(f.family.into());
+        values.push(f.email.into());
+        values.push(f.phone.into());
+        values.push(f.line1.into());
+        values.push(f.town.into());
+        values.push(Some(f.county.to_owned()).filter(|c| !c.is_empty()).into());
+        values.push(f.postcode.into());
+        values.push(category.into());
+        values.push(f.joined_on.into());
+        values.push(f.journal_by_post.into());
+        values.push(f.email_news.into());
+        values.push(f.register_consent.into());
+        values.push(keys.family.into());
+        values.push(keys.given.into());
+        values.push(keys.email.into());
+        values.push(keys.postcode.into());
+        values.push(keys.town.into());
+        let _ = write!(
+            sql,
+            "{}(${},${},$1,NULL,NULL,${},${},NULL,NULL,${},${},${},NULL,${},${},${},$2,${},${},${},${},${},$3,$3,${},${},${},${},${},NULL,NULL,$4)",
+            if i == 0 { "" } else { "," },
+            n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10),
+            n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18), n(19), n(20),
+        );
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Adds `n` realistic fake members in chunks (one transaction per chunk), numbered from the membership
 /// number counter. Needs the categories (run `categories` or `demo` first). Returns how many were added.
 #[tracing::instrument(skip(db, progress))]
@@ -902,16 +976,14 @@ pub async fn members(
     while done < n {
         let take = CHUNK.min(n - done);
         let first = first_number + i64::try_from(done).map_err(AppError::internal)?;
-        let rows: Vec<member::ActiveModel> = (0..take)
+        let rows: Vec<(FakeMember, i64, uuid::Uuid)> = (0..take)
             .map(|k| {
                 let f = fake_member(&mut rng, done + k, &salt, today);
                 let cat = cats[rng.gen_range(0..cats.len())];
-                member_row(f, first + i64::try_from(k).unwrap_or(0), cat, None, now)
+                (f, first + i64::try_from(k).unwrap_or(0), cat)
             })
             .collect();
-        member::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
+        insert_fake_members(&txn, rows, now).await?;
         done += take;
         progress(done);
     }
