@@ -847,23 +847,21 @@ async fn user_exists<C: ConnectionTrait>(db: &C, email: &str) -> Result<bool, Ap
 
 /// Inserts fake members (with their numbers and categories) in one multi-row INSERT. Written as SQL
 /// rather than through `insert_many`: the values that are the same for every row (kind, country, the
-/// timestamps, the flags) are bound once and referred to by number (`$1`…`$4`, which both SQLite and
-/// PostgreSQL accept), the columns that are always empty are `NULL` in the text, and each row binds
-/// only its own 20 values. That halves the values converted and bound per row, the cost that
-/// dominates a bulk load.
+/// flags) and the columns that are always empty are literals in the text, so each row binds only its
+/// own 22 values instead of all 32 columns. That cuts the values converted and bound per row, the cost
+/// that dominates a bulk load. Placeholders are positional (`?` on SQLite, `$n` on PostgreSQL): named or
+/// numbered ones would make SQLite look each one up among the others while preparing, which is
+/// quadratic in a statement of 20,000 values.
 async fn insert_fake_members<C: ConnectionTrait>(
     db: &C,
     rows: Vec<(FakeMember, i64, uuid::Uuid)>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
-    use sea_orm::{Statement, Value};
+    use sea_orm::{DbBackend, Statement, Value};
     use std::fmt::Write;
-    const PER_ROW: usize = 20;
-    let mut values: Vec<Value> = Vec::with_capacity(4 + rows.len() * PER_ROW);
-    values.push("individual".into());
-    values.push("GB".into());
-    values.push(now.into());
-    values.push(false.into());
+    const PER_ROW: usize = 22;
+    let backend = db.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * PER_ROW);
     let mut sql = String::with_capacity(600 + rows.len() * 200);
     sql.push_str(
         "INSERT INTO members (id, membership_number, kind, user_id, title, given_name, family_name, \
@@ -872,6 +870,18 @@ async fn insert_fake_members<C: ConnectionTrait>(
          created_at, updated_at, search_family, search_given, search_email, search_postcode, \
          search_town, pseudonymised_at, pseudonymised_by, stop_all_mail) VALUES ",
     );
+    let now: Value = now.into();
+    let row = |p: &[String]| {
+        let mut out = String::with_capacity(200);
+        let _ = write!(
+            out,
+            "({},{},'individual',NULL,NULL,{},{},NULL,NULL,{},{},{},NULL,{},{},{},'GB',{},{},{},{},{},{},{},{},{},{},{},{},NULL,NULL,FALSE)",
+            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10],
+            p[11], p[12], p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20], p[21],
+        );
+        out
+    };
+    let sqlite_row = row(&vec!["?".to_owned(); PER_ROW]);
     for (i, (f, number, category)) in rows.into_iter().enumerate() {
         let keys = crate::service::members::SearchKeys::of(
             f.given,
@@ -880,8 +890,7 @@ async fn insert_fake_members<C: ConnectionTrait>(
             Some(&f.postcode),
             f.town,
         );
-        let p = values.len();
-        let n = |k: usize| p + k;
+        let first = values.len();
         values.push(crate::service::new_id().into());
         values.push(number.into());
         values.push(f.given.into());
@@ -897,25 +906,28 @@ async fn insert_fake_members<C: ConnectionTrait>(
         values.push(f.journal_by_post.into());
         values.push(f.email_news.into());
         values.push(f.register_consent.into());
+        values.push(now.clone());
+        values.push(now.clone());
         values.push(keys.family.into());
         values.push(keys.given.into());
         values.push(keys.email.into());
         values.push(keys.postcode.into());
         values.push(keys.town.into());
-        let _ = write!(
-            sql,
-            "{}(${},${},$1,NULL,NULL,${},${},NULL,NULL,${},${},${},NULL,${},${},${},$2,${},${},${},${},${},$3,$3,${},${},${},${},${},NULL,NULL,$4)",
-            if i == 0 { "" } else { "," },
-            n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), n(10),
-            n(11), n(12), n(13), n(14), n(15), n(16), n(17), n(18), n(19), n(20),
-        );
+        if i > 0 {
+            sql.push(',');
+        }
+        match backend {
+            DbBackend::Postgres => {
+                let p: Vec<String> = (first + 1..=first + PER_ROW)
+                    .map(|n| format!("${n}"))
+                    .collect();
+                sql.push_str(&row(&p));
+            }
+            _ => sql.push_str(&sqlite_row),
+        }
     }
-    db.execute_raw(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        values,
-    ))
-    .await?;
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
     Ok(())
 }
 
