@@ -8,6 +8,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_membership;
 mod m20261122_000003_categories_erasure;
 mod m20261122_000004_ledger;
+mod m20261122_000005_drop_raw_member_indexes;
 mod util;
 
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_membership::Migration),
             Box::new(m20261122_000003_categories_erasure::Migration),
             Box::new(m20261122_000004_ledger::Migration),
+            Box::new(m20261122_000005_drop_raw_member_indexes::Migration),
         ]
     }
 }

@@ -56,6 +56,14 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2_000)]
         queries: usize,
     },
+    /// The ledger at volume: random postings (with repeated deliveries), then its invariants; prints
+    /// the throughput and `invariants ok`.
+    Ledger {
+        #[arg(long, default_value_t = 1_000_000)]
+        ops: u64,
+        #[arg(long, default_value_t = 1_000)]
+        members: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +168,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             what: BenchCommand::Search { members, queries },
         } => crate::bench::search(&config.database_url, members, queries).await,
+        Command::Bench {
+            what: BenchCommand::Ledger { ops, members },
+        } => crate::bench::ledger(&config.database_url, ops, members).await,
         Command::Staff {
             command:
                 StaffCommand::Create {
