@@ -195,39 +195,7 @@ async fn ten_thousand_random_postings_keep_the_invariants() {
                     continue;
                 }
                 let m = ms[rng.gen_range(0..ms.len())];
-                let amount = Money::from_pence(rng.gen_range(1..100_000));
-                let (kind, delta, entries): (&'static str, i64, Vec<Entry<Uuid>>) =
-                    match rng.gen_range(0..6) {
-                        0 => {
-                            let joining = Money::from_pence(rng.gen_range(0..5_000));
-                            (
-                                "invoice",
-                                amount.pence() + joining.pence(),
-                                postings::invoice(m, amount, joining),
-                            )
-                        }
-                        1 => (
-                            "card_payment",
-                            -amount.pence(),
-                            postings::card_payment(m, amount),
-                        ),
-                        2 => (
-                            "bank_payment",
-                            -amount.pence(),
-                            postings::bank_payment(m, amount),
-                        ),
-                        3 => (
-                            "credit_note",
-                            -amount.pence(),
-                            postings::credit_note(m, amount),
-                        ),
-                        4 => ("write_off", -amount.pence(), postings::write_off(m, amount)),
-                        _ => (
-                            "refund",
-                            amount.pence(),
-                            postings::refund(m, amount, rng.gen_bool(0.5)),
-                        ),
-                    };
+                let (kind, delta, entries) = ledger::random_operation(&mut rng, m);
                 let key = format!("op-{i}");
                 let r = ledger::post(&txn, &system(), tx(&key, kind, m, entries.clone()))
                     .await

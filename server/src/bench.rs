@@ -173,7 +173,7 @@ pub async fn search(database_url: &str, members: u64, queries: usize) -> anyhow:
 /// of 1,000; then checks that every transaction balances, all accounts sum to zero and each member's
 /// balance is what the operations say. Prints the throughput and `invariants ok`.
 pub async fn ledger(database_url: &str, ops: u64, members: u64) -> anyhow::Result<()> {
-    use guildhall::domain::ledger::{postings, Account, Entry};
+    use guildhall::domain::ledger::Account;
     use guildhall::domain::money::Money;
     use guildhall::service::ledger::{self, NewTransaction, Posted};
     use std::collections::HashMap;
@@ -212,39 +212,7 @@ pub async fn ledger(database_url: &str, ops: u64, members: u64) -> anyhow::Resul
                 continue;
             }
             let m = ids[rng.gen_range(0..ids.len())];
-            let amount = Money::from_pence(rng.gen_range(1..100_000));
-            let (kind, delta, entries): (&'static str, i64, Vec<Entry<uuid::Uuid>>) =
-                match rng.gen_range(0..6) {
-                    0 => {
-                        let joining = Money::from_pence(rng.gen_range(0..5_000));
-                        (
-                            "invoice",
-                            amount.pence() + joining.pence(),
-                            postings::invoice(m, amount, joining),
-                        )
-                    }
-                    1 => (
-                        "card_payment",
-                        -amount.pence(),
-                        postings::card_payment(m, amount),
-                    ),
-                    2 => (
-                        "bank_payment",
-                        -amount.pence(),
-                        postings::bank_payment(m, amount),
-                    ),
-                    3 => (
-                        "credit_note",
-                        -amount.pence(),
-                        postings::credit_note(m, amount),
-                    ),
-                    4 => ("write_off", -amount.pence(), postings::write_off(m, amount)),
-                    _ => (
-                        "refund",
-                        amount.pence(),
-                        postings::refund(m, amount, rng.gen_bool(0.5)),
-                    ),
-                };
+            let (kind, delta, entries) = ledger::random_operation(&mut rng, m);
             let t = NewTransaction {
                 idempotency_key: format!("bench-{done}"),
                 kind,

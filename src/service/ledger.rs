@@ -167,6 +167,51 @@ pub async fn member_history<C: ConnectionTrait>(
         .collect())
 }
 
+/// One random everyday operation for `member`, as the ledger's tests and benchmark draw them: its kind,
+/// how much it moves the member's balance (in pence), and its entries.
+pub fn random_operation<R: rand::Rng>(
+    rng: &mut R,
+    member: Uuid,
+) -> (&'static str, i64, Vec<Entry<Uuid>>) {
+    use crate::domain::ledger::postings;
+    let amount = Money::from_pence(rng.gen_range(1..100_000));
+    match rng.gen_range(0..6) {
+        0 => {
+            let joining = Money::from_pence(rng.gen_range(0..5_000));
+            (
+                "invoice",
+                amount.pence() + joining.pence(),
+                postings::invoice(member, amount, joining),
+            )
+        }
+        1 => (
+            "card_payment",
+            -amount.pence(),
+            postings::card_payment(member, amount),
+        ),
+        2 => (
+            "bank_payment",
+            -amount.pence(),
+            postings::bank_payment(member, amount),
+        ),
+        3 => (
+            "credit_note",
+            -amount.pence(),
+            postings::credit_note(member, amount),
+        ),
+        4 => (
+            "write_off",
+            -amount.pence(),
+            postings::write_off(member, amount),
+        ),
+        _ => (
+            "refund",
+            amount.pence(),
+            postings::refund(member, amount, rng.gen_bool(0.5)),
+        ),
+    }
+}
+
 /// Whether every transaction's entries sum to zero (the ledger's invariant), with the first that does
 /// not. For checks and the ledger benchmark.
 pub async fn unbalanced_transactions<C: ConnectionTrait>(db: &C) -> Result<Vec<Uuid>, AppError> {
