@@ -185,3 +185,14 @@ test("anyone reads what is kept, why and for how long", async ({ page }) => {
   await expectNoA11yViolations(page);
   expect(errors).toEqual([]);
 });
+
+test("finance staff find members but are not offered adding one", async ({ page }) => {
+  await signInAsStaff(page, DEMO.finance);
+  await page.goto("/staff/members");
+  await expect(page.getByRole("heading", { level: 1, name: "Members" })).toBeVisible();
+  await waitForHydration(page);
+  await expect(page.getByRole("link", { name: "Add a member" })).toHaveCount(0);
+  await signInAsStaff(page, DEMO.officer);
+  await page.goto("/staff/members");
+  await expect(page.getByRole("link", { name: "Add a member" })).toBeVisible();
+});

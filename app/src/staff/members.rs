@@ -591,6 +591,13 @@ pub async fn remove_member(
 /// shared and works without JavaScript as an ordinary form).
 #[component]
 pub fn MembersPage() -> impl IntoView {
+    let me = expect_context::<crate::MeResource>();
+    // Finance staff find members but do not add them.
+    let can_add = move || {
+        me.get()
+            .and_then(|r| r.ok().flatten())
+            .is_some_and(|m| m.actor.can(guildhall::domain::Permission::EditMembers))
+    };
     let q = use_query_map();
     let query = move || q.read().get("q").unwrap_or_default();
     let results = Resource::new(query, member_search);
@@ -615,7 +622,9 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <PageTitle text="Members"/>
         <h1 class="heading-l">"Members"</h1>
-        <p class="body"><a class="button button--secondary" href="/staff/members/new">"Add a member"</a></p>
+        <Suspense fallback=|| ()>
+            {move || can_add().then(|| view! { <p class="body"><a class="button button--secondary" href="/staff/members/new">"Add a member"</a></p> })}
+        </Suspense>
         <form method="get" action="/staff/members" class="filters search-box" role="search" aria-label="Member search"
             on:submit=|ev| ev.prevent_default()>
             <div class="field field--inline search-box__field">
