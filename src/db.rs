@@ -11,6 +11,9 @@ use std::time::Duration;
 /// The URL used when `DATABASE_URL` is unset: the file `guildhall.db` in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://guildhall.db?mode=rwc";
 
+/// SQLite's page cache per connection, as `PRAGMA cache_size` takes it (negative: KiB): 64 MB.
+pub const SQLITE_CACHE_SIZE: &str = "-65536";
+
 /// Opens a pool on `url` with the settings Guildhall relies on.
 #[tracing::instrument]
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -28,7 +31,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                     .foreign_keys(true)
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(10))
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", SQLITE_CACHE_SIZE)
                     .pragma("temp_store", "memory");
                 if in_memory {
                     o

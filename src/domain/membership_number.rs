@@ -54,6 +54,14 @@ impl MembershipNumber {
         self.0
     }
 
+    /// The display form of a stored sequence number (`GH0012345`); a number that is not positive, which
+    /// the database never holds, is shown as it is.
+    pub fn text_of(seq: i64) -> String {
+        Self::new(seq)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| seq.to_string())
+    }
+
     /// The number with `prefix` in front, zero-padded to 7 digits: `GH0012345`.
     pub fn display_with(self, prefix: &str) -> String {
         format!("{prefix}{:0width$}", self.0, width = Self::DISPLAY_DIGITS)

@@ -331,20 +331,32 @@ pub fn view(c: &category::Model) -> Value {
     })
 }
 
-/// The renewal basis in plain words, e.g. "Anniversary of joining" or "Fixed: 1 October".
-pub fn basis_label(c: &category::Model) -> String {
+/// How a stored category's periods run (the reverse of what `apply` stores). A fixed date that is not
+/// there, or not a day of every year, reads as the anniversary.
+pub fn renewal_basis(c: &category::Model) -> RenewalBasis {
     match (
         c.renewal_basis.as_str(),
         c.fixed_renewal_month,
         c.fixed_renewal_day,
     ) {
         ("fixed", Some(m), Some(d)) => {
-            let month = chrono::NaiveDate::from_ymd_opt(2023, u32::from(m.unsigned_abs()), 1)
+            RenewalBasis::fixed_date(u32::from(m.unsigned_abs()), u32::from(d.unsigned_abs()))
+                .unwrap_or(RenewalBasis::Anniversary)
+        }
+        _ => RenewalBasis::Anniversary,
+    }
+}
+
+/// The renewal basis in plain words, e.g. "Anniversary of joining" or "Each year on 1 October".
+pub fn basis_label(c: &category::Model) -> String {
+    match renewal_basis(c) {
+        RenewalBasis::FixedDate { month, day } => {
+            let month = chrono::NaiveDate::from_ymd_opt(2023, month, 1)
                 .map(|d| d.format("%B").to_string())
                 .unwrap_or_default();
-            format!("Each year on {d} {month}")
+            format!("Each year on {day} {month}")
         }
-        _ => "Anniversary of joining".into(),
+        RenewalBasis::Anniversary => "Anniversary of joining".into(),
     }
 }
 
@@ -378,6 +390,30 @@ async fn usage<C: ConnectionTrait>(db: &C, c: category::Model) -> Result<Categor
     })
 }
 
+/// How many rows of `E` name each category (by its `category_id` column), in one grouped query.
+async fn counts_by_category<E, C>(
+    db: &C,
+    column: E::Column,
+) -> Result<std::collections::HashMap<Uuid, u64>, AppError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    use sea_orm::QuerySelect;
+    let rows: Vec<(Uuid, i64)> = E::find()
+        .select_only()
+        .column(column)
+        .column_as(column.count(), "n")
+        .group_by(column)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
 /// Every category, open ones first, in display order, with their use.
 pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<CategoryUse>, AppError> {
     actor.require(Permission::ManageCategories)?;
@@ -386,10 +422,16 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<Category
         .order_by_asc(category::Column::Name)
         .all(db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for c in rows {
-        out.push(usage(db, c).await?);
-    }
+    let members = counts_by_category::<member::Entity, _>(db, member::Column::CategoryId).await?;
+    let periods = counts_by_category::<period::Entity, _>(db, period::Column::CategoryId).await?;
+    let mut out: Vec<CategoryUse> = rows
+        .into_iter()
+        .map(|c| CategoryUse {
+            members: members.get(&c.id).copied().unwrap_or(0),
+            periods: periods.get(&c.id).copied().unwrap_or(0),
+            category: c,
+        })
+        .collect();
     out.sort_by_key(|u| u.category.retired_at.is_some());
     Ok(out)
 }

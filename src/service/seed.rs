@@ -1019,7 +1019,11 @@ pub async fn members(
     crate::db::recreate_indexes(&txn, &deferred).await?;
     if sqlite {
         txn.execute_unprepared("PRAGMA threads = 0").await?;
-        txn.execute_unprepared("PRAGMA cache_size = -65536").await?;
+        txn.execute_unprepared(&format!(
+            "PRAGMA cache_size = {}",
+            crate::db::SQLITE_CACHE_SIZE
+        ))
+        .await?;
     }
     audit::record(
         &txn,

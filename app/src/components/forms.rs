@@ -53,12 +53,7 @@ pub fn Field(
     #[prop(default = "input")] class: &'static str,
     #[prop(default = false)] required: bool,
 ) -> impl IntoView {
-    let field = name.clone();
-    let message = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.fields().and_then(|f| f.get(&field).map(str::to_owned)))
-    });
+    let message = field_message(error, name.clone());
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
     let described = {
@@ -129,7 +124,7 @@ pub fn SubmitButton(
 }
 
 /// The message for field `name` in `error`, if any.
-fn field_message(error: Signal<Option<AppError>>, name: String) -> Signal<Option<String>> {
+pub fn field_message(error: Signal<Option<AppError>>, name: String) -> Signal<Option<String>> {
     Signal::derive(move || {
         error
             .get()

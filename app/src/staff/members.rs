@@ -149,9 +149,7 @@ pub(crate) mod ssr {
     };
 
     pub fn number(n: i64) -> String {
-        MembershipNumber::new(n)
-            .map(|n| n.to_string())
-            .unwrap_or_else(|_| n.to_string())
+        MembershipNumber::text_of(n)
     }
 
     pub fn parse_number(s: &str) -> Result<i64, AppError> {
@@ -1154,6 +1152,7 @@ pub fn NewMemberPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| new_member_options());
     let action = ServerAction::<CreateMember>::new();
     let error = last_error(action);
+    let category_error = crate::components::forms::field_message(error, "category".into());
     view! {
         <PageTitle text="Add a member"/>
         <p class="back-link"><a href="/staff/members">"Back to members"</a></p>
@@ -1168,7 +1167,7 @@ pub fn NewMemberPage() -> impl IntoView {
                             options=vec![("individual".to_owned(), "A person".to_owned()), ("organisation".to_owned(), "An organisation".to_owned())]/>
                         <div class="field" id="category">
                             <label class="label" for="category-select">"Category"</label>
-                            {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("category").map(str::to_owned))).map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                            {move || category_error.get().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
                             <select class="select" id="category-select" name="category">
                                 {o.categories.iter().map(|(id, name, org)| view! {
                                     <option value=id.clone()>{if *org { format!("{name} (organisations)") } else { name.clone() }}</option>

@@ -7,7 +7,7 @@
 //! to choose a password.
 
 use super::record::{apply_details, details_json, DetailsInput};
-use crate::domain::membership::{first_period, RenewalBasis, FIRST_PAYMENT};
+use crate::domain::membership::{first_period, FIRST_PAYMENT};
 use crate::domain::{email::Email, person::PersonName, Actor, AppError, FieldErrors, Permission};
 use crate::entity::{category, member, member_representative, period, user};
 use crate::service::{audit, counters, identity};
@@ -29,20 +29,6 @@ pub struct NewMemberInput {
     /// One of `FIRST_PAYMENT`.
     pub payment: String,
     pub details: DetailsInput,
-}
-
-fn basis_of(c: &category::Model) -> RenewalBasis {
-    match (
-        c.renewal_basis.as_str(),
-        c.fixed_renewal_month,
-        c.fixed_renewal_day,
-    ) {
-        ("fixed", Some(m), Some(d)) => {
-            RenewalBasis::fixed_date(u32::from(m.unsigned_abs()), u32::from(d.unsigned_abs()))
-                .unwrap_or(RenewalBasis::Anniversary)
-        }
-        _ => RenewalBasis::Anniversary,
-    }
 }
 
 /// Adds a member with its first period. Returns the new row.
@@ -153,10 +139,7 @@ pub async fn create_member(
             },
         ));
     }
-    let email = match &am.email {
-        sea_orm::ActiveValue::Set(e) => e.clone(),
-        _ => String::new(),
-    };
+    let email = am.email.try_as_ref().cloned().unwrap_or_default();
     if let Some(other) = member::Entity::find()
         .filter(member::Column::SearchEmail.eq(email.to_lowercase()))
         .one(&txn)
@@ -166,9 +149,9 @@ pub async fn create_member(
             "email",
             format!(
                 "Member {} already has this email address",
-                crate::domain::membership_number::MembershipNumber::new(other.membership_number)
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
+                crate::domain::membership_number::MembershipNumber::text_of(
+                    other.membership_number
+                )
             ),
         ));
     }
@@ -177,7 +160,7 @@ pub async fn create_member(
     am.category_id = Set(cat.id);
     am.joined_on = Set(starts_on);
     let m = am.insert(&txn).await?;
-    let (start, end) = first_period(starts_on, basis_of(&cat));
+    let (start, end) = first_period(starts_on, crate::service::categories::renewal_basis(&cat));
     let paid = input.payment != "unpaid";
     period::ActiveModel {
         id: Set(crate::service::new_id()),
@@ -248,9 +231,12 @@ pub async fn add_representative(
             "representative validated without an address",
         ));
     };
-    // Hashed before the transaction, so the write lock is not held while argon2 works; used only
-    // when the person has no account yet.
-    let new_account_hash = identity::hash_password(identity::random_token()).await?;
+    // For someone without an account, the new account's (unusable) password is hashed before the
+    // transaction, so the write lock is not held while argon2 works.
+    let new_account_hash = match identity::find_by_email(db, &email).await? {
+        None => Some(identity::hash_password(identity::random_token()).await?),
+        Some(_) => None,
+    };
     let txn = crate::service::begin(db).await?;
     let org = member::Entity::find_by_id(member_id)
         .one(&txn)
@@ -261,12 +247,7 @@ pub async fn add_representative(
             "Only an organisation has representatives.".into(),
         ));
     }
-    if org.pseudonymised_at.is_some() {
-        return Err(AppError::Conflict(
-            "This member's personal details were erased; the record can no longer be changed."
-                .into(),
-        ));
-    }
+    super::record::refuse_erased(&org)?;
     let org_name = org.organisation_name.clone().unwrap_or_default();
     let now = crate::service::now();
     let (u, created) = match identity::find_by_email(&txn, &email).await? {
@@ -297,7 +278,11 @@ pub async fn add_representative(
                 &given,
                 &family,
                 identity::KIND_MEMBER,
-                new_account_hash,
+                match new_account_hash {
+                    Some(h) => h,
+                    // The account this address had was removed meanwhile.
+                    None => identity::hash_password(identity::random_token()).await?,
+                },
                 Some(now),
             )
             .await?;

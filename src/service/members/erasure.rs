@@ -90,9 +90,7 @@ pub async fn erase(
             "This member's personal data has already been erased.".into(),
         ));
     }
-    let number = crate::domain::membership_number::MembershipNumber::new(m.membership_number)
-        .map(|n| n.to_string())
-        .map_err(AppError::internal)?;
+    let number = crate::domain::membership_number::MembershipNumber::text_of(m.membership_number);
     let typed: String = confirm
         .chars()
         .filter(|c| !c.is_whitespace())

@@ -265,7 +265,7 @@ pub async fn resign(
             member_id: Some(m.id),
             context: json!({
                 "given_name": if m.given_name.is_empty() { m.organisation_name.clone().unwrap_or_default() } else { m.given_name.clone() },
-                "number": crate::domain::membership_number::MembershipNumber::new(m.membership_number).map(|n| n.to_string()).unwrap_or_default(),
+                "number": crate::domain::membership_number::MembershipNumber::text_of(m.membership_number),
                 "last_day": last_day.format("%-d %B %Y").to_string(),
                 "at_once": effective <= today,
                 "account_url": format!("{base_url}/portal"),
@@ -304,11 +304,9 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
         if let Some(o) = details.as_object_mut() {
             o.insert(
                 "membership_number".into(),
-                json!(
-                    crate::domain::membership_number::MembershipNumber::new(m.membership_number)
-                        .map(|n| n.to_string())
-                        .unwrap_or_default()
-                ),
+                json!(crate::domain::membership_number::MembershipNumber::text_of(
+                    m.membership_number
+                )),
             );
             o.insert("category".into(), json!(h.category_name(m.category_id)));
             o.insert("joined_on".into(), json!(m.joined_on));
@@ -376,7 +374,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
         "membership": membership,
         "organisations_represented": organisations.iter().map(|o| json!({
             "name": o.organisation_name,
-            "membership_number": crate::domain::membership_number::MembershipNumber::new(o.membership_number).map(|n| n.to_string()).unwrap_or_default(),
+            "membership_number": crate::domain::membership_number::MembershipNumber::text_of(o.membership_number),
         })).collect::<Vec<_>>(),
         "messages": messages.iter().map(|o| json!({
             "at": o.created_at,

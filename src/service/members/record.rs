@@ -431,7 +431,7 @@ async fn load_member<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<member::Mod
         .ok_or(AppError::NotFound)
 }
 
-fn refuse_erased(m: &member::Model) -> Result<(), AppError> {
+pub(crate) fn refuse_erased(m: &member::Model) -> Result<(), AppError> {
     if m.pseudonymised_at.is_some() {
         return Err(AppError::Conflict(
             "This member's personal details were erased; the record can no longer be changed."

@@ -99,9 +99,7 @@ pub async fn search<C: ConnectionTrait>(
             },
             town: m.town.clone(),
             category: cat.name.clone(),
-            number: MembershipNumber::new(m.membership_number)
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
+            number: MembershipNumber::text_of(m.membership_number),
         });
     }
     Ok(out)
