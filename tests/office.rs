@@ -283,7 +283,11 @@ async fn staff_add_members_and_organisations_with_representatives() {
         );
         let found = search::search(db, &officer, "newm").await.expect("search");
         assert!(found.iter().any(|m| m.id == a.id));
-        assert_eq!(audit_actions(db, "member", a.id).await, vec!["created"]);
+        // Paid at joining: the first year's invoice and its payment are on the record too.
+        assert_eq!(
+            audit_actions(db, "member", a.id).await,
+            vec!["created", "invoice_issued", "payment_received"]
+        );
 
         // The same address twice is refused; a person in an organisations' category too.
         let dup = enrol::create_member(db, &officer, &new_person(reg, "NORA@example.org")).await;
@@ -430,6 +434,7 @@ async fn staff_add_members_and_organisations_with_representatives() {
             audit_actions(db, "member", org.id).await,
             vec![
                 "created",
+                "invoice_issued",
                 "representative_added",
                 "representative_added",
                 "representative_removed"

@@ -22,6 +22,8 @@ pub struct ServerState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Public register searches per client address.
     pub register_limiter: Arc<PerIpLimiter>,
+    /// Card payment providers and webhook secrets.
+    pub payments: guildhall::service::money::providers::Providers,
 }
 
 /// A number of requests a minute from one client address.

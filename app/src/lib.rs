@@ -7,6 +7,7 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod format;
+pub mod money;
 pub mod portal;
 pub mod public;
 pub mod staff;
@@ -89,6 +90,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("password") view=portal::account::ChangePasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("resign") view=portal::account::ResignPage ssr=SsrMode::Async/>
                     <Route path=path!("resign/confirm") view=portal::account::ResignConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("payments") view=portal::payments::PortalPaymentsPage ssr=SsrMode::Async/>
+                    <Route path=path!("payments/done") view=portal::payments::PaymentDonePage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
@@ -98,6 +101,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("members/:number/erase") view=staff::members::EraseMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/edit") view=staff::members::EditMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/remove") view=staff::members::RemoveMemberPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/money") view=staff::payments::MemberMoneyPage ssr=SsrMode::Async/>
+                    <Route path=path!("payments/requests") view=staff::payments::RequestsPage ssr=SsrMode::Async/>
+                    <Route path=path!("payments/reconciliation") view=staff::payments::ReconciliationPage ssr=SsrMode::Async/>
+                    <Route path=path!("reports/transactions") view=staff::payments::TransactionsReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("reports/aged-debt") view=staff::payments::AgedDebtPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/settings") view=staff::payments::OfficeSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
@@ -116,6 +125,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
                     <Route path=path!("register") view=public::register::RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("privacy") view=public::privacy::PrivacyPage ssr=SsrMode::Async/>
+                    <Route path=path!("sandbox/checkout/:id") view=portal::payments::SandboxCheckoutPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email") view=portal::account::ConfirmEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
                 </ParentRoute>

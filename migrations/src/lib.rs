@@ -9,6 +9,7 @@ mod m20261122_000002_membership;
 mod m20261122_000003_categories_erasure;
 mod m20261122_000004_ledger;
 mod m20261122_000005_drop_raw_member_indexes;
+mod m20261122_000006_money;
 mod util;
 
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_categories_erasure::Migration),
             Box::new(m20261122_000004_ledger::Migration),
             Box::new(m20261122_000005_drop_raw_member_indexes::Migration),
+            Box::new(m20261122_000006_money::Migration),
         ]
     }
 }

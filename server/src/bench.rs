@@ -220,6 +220,8 @@ pub async fn ledger(database_url: &str, ops: u64, members: u64) -> anyhow::Resul
                 member_id: Some(m),
                 memo: None,
                 entries,
+                method: None,
+                value_date: None,
             };
             let r = ledger::post(&txn, &actor, t.clone())
                 .await

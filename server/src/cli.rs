@@ -228,7 +228,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = connect(&config).await?;
     let options = leptos_options(&config);
     let addr = config.addr;
-    let state = AppState::new(config, db.clone(), options);
+    let state = AppState::new(config, db.clone(), options)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&state, stop_rx)?;
     let app = router(state);

@@ -20,6 +20,16 @@ pub struct Config {
     pub register_per_ip_per_minute: u32,
     /// `GUILDHALL_LOG_FORMAT=json` for JSON logs.
     pub json_logs: bool,
+    /// Which provider members pay through: `sandbox` (default) or `stripe` (`GUILDHALL_PAYMENT_PROVIDER`).
+    pub payment_provider: String,
+    /// Stripe's secret API key (`GUILDHALL_STRIPE_SECRET_KEY`); never logged.
+    pub stripe_secret_key: Option<String>,
+    /// The secret Stripe signs webhooks with (`GUILDHALL_STRIPE_WEBHOOK_SECRET`); never logged.
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API address (`GUILDHALL_STRIPE_API_BASE`, default `https://api.stripe.com`).
+    pub stripe_api_base: String,
+    /// The secret the built-in sandbox signs its webhooks with (`GUILDHALL_SANDBOX_WEBHOOK_SECRET`).
+    pub sandbox_webhook_secret: String,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -34,6 +44,43 @@ fn flag(name: &str) -> Option<bool> {
 }
 
 impl Config {
+    /// The payment providers these settings describe. Fails when Stripe is chosen without its keys.
+    pub fn providers(&self) -> anyhow::Result<guildhall::service::money::providers::Providers> {
+        use guildhall::service::money::providers::{Delivery, Providers, Sandbox, Stripe};
+        use std::sync::Arc;
+        let stripe = self
+            .stripe_secret_key
+            .clone()
+            .map(|key| Arc::new(Stripe::new(key, self.stripe_api_base.clone())));
+        let active: Arc<dyn guildhall::service::money::providers::PaymentProvider> =
+            match self.payment_provider.as_str() {
+                "sandbox" => Arc::new(Sandbox {
+                    base_url: self.base_url.clone(),
+                }),
+                "stripe" => match (&stripe, &self.stripe_webhook_secret) {
+                    (Some(s), Some(_)) => s.clone(),
+                    _ => anyhow::bail!(
+                        "GUILDHALL_PAYMENT_PROVIDER=stripe needs GUILDHALL_STRIPE_SECRET_KEY and GUILDHALL_STRIPE_WEBHOOK_SECRET"
+                    ),
+                },
+                other => anyhow::bail!("GUILDHALL_PAYMENT_PROVIDER: unknown provider {other:?} (sandbox or stripe)"),
+            };
+        // The sandbox posts its events to this very process, over loopback.
+        let local = if self.addr.ip().is_unspecified() {
+            format!("http://127.0.0.1:{}", self.addr.port())
+        } else {
+            format!("http://{}", self.addr)
+        };
+        Ok(Providers {
+            active,
+            sandbox_secret: self.sandbox_webhook_secret.clone(),
+            stripe_secret: self.stripe_webhook_secret.clone(),
+            stripe,
+            delivery: Delivery::Http(local),
+            base_url: self.base_url.clone(),
+        })
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         let addr: SocketAddr = var("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
@@ -59,6 +106,15 @@ impl Config {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(30),
             json_logs: var("GUILDHALL_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+            payment_provider: var("GUILDHALL_PAYMENT_PROVIDER")
+                .unwrap_or_else(|| "sandbox".into())
+                .to_lowercase(),
+            stripe_secret_key: var("GUILDHALL_STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: var("GUILDHALL_STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base: var("GUILDHALL_STRIPE_API_BASE")
+                .unwrap_or_else(|| "https://api.stripe.com".into()),
+            sandbox_webhook_secret: var("GUILDHALL_SANDBOX_WEBHOOK_SECRET")
+                .unwrap_or_else(|| "whsec_guildhall_sandbox".into()),
         })
     }
 }

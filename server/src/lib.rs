@@ -50,7 +50,8 @@ impl AppState {
         config: Config,
         db: sea_orm::DatabaseConnection,
         leptos_options: LeptosOptions,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
+        let payments = config.providers()?;
         let server = ServerState {
             db,
             base_url: config.base_url.clone(),
@@ -62,12 +63,13 @@ impl AppState {
             register_limiter: Arc::new(app::ctx::PerIpLimiter::per_minute(
                 config.register_per_ip_per_minute,
             )),
+            payments,
         };
-        Self {
+        Ok(Self {
             leptos_options,
             server,
             config: Arc::new(config),
-        }
+        })
     }
 }
 
@@ -106,6 +108,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/staff/outbox/{id}/html", get(outbox_html))
         .route("/portal/data.json", get(my_data))
+        .route("/webhooks/{provider}", axum::routing::post(webhook))
+        .route("/portal/documents/{file}", get(document_pdf))
+        .route("/staff/documents/{file}", get(document_pdf))
+        .route("/staff/reports/transactions.csv", get(transactions_csv))
+        .route("/staff/reports/aged-debt.csv", get(aged_debt_csv))
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -208,5 +215,156 @@ async fn my_data(State(state): State<AppState>, actor: axum::Extension<Actor>) -
             tracing::error!(error = ?e, "my data: export failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// A provider's webhook: verified against its secret (400 and nothing changed when the signature is
+/// wrong or older than 300 s), then processed exactly once; 2xx only after the work has committed.
+async fn webhook(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use guildhall::service::money::{providers, webhooks};
+    let Some(secret) = state.server.payments.webhook_secret(&provider) else {
+        return (StatusCode::NOT_FOUND, "unknown provider\n").into_response();
+    };
+    let header_name = if provider == "stripe" {
+        "stripe-signature"
+    } else {
+        "sandbox-signature"
+    };
+    let Some(sig) = headers.get(header_name).and_then(|v| v.to_str().ok()) else {
+        tracing::warn!(%provider, "webhook without a signature refused");
+        return (StatusCode::BAD_REQUEST, "missing signature\n").into_response();
+    };
+    let now = chrono::Utc::now().timestamp();
+    if let Err(e) = providers::verify(secret, sig, &body, now) {
+        tracing::warn!(%provider, error = %e, "webhook refused");
+        return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response();
+    }
+    let event = match webhooks::parse(&body) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(%provider, error = %e, "unreadable webhook refused");
+            return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response();
+        }
+    };
+    let id = event.id.clone();
+    match webhooks::handle(&state.server.db, &provider, event, &state.config.base_url).await {
+        Ok(outcome) => {
+            tracing::info!(%provider, event = %id, ?outcome, "webhook handled");
+            state.server.outbox_wake.notify_one();
+            let label = match outcome {
+                webhooks::Outcome::Processed(_) => "processed",
+                webhooks::Outcome::Ignored(_) => "ignored",
+                webhooks::Outcome::Duplicate => "duplicate",
+            };
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                format!("{{\"received\":true,\"outcome\":\"{label}\"}}"),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(%provider, event = %id, error = ?e, "webhook failed; the provider will retry");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
+    let safe: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn error_response(e: guildhall::domain::AppError) -> Response {
+    use guildhall::domain::AppError;
+    match e {
+        AppError::NotFound => StatusCode::NOT_FOUND.into_response(),
+        AppError::Forbidden => StatusCode::FORBIDDEN.into_response(),
+        AppError::Unauthenticated => StatusCode::UNAUTHORIZED.into_response(),
+        AppError::Validation(f) => (StatusCode::BAD_REQUEST, format!("{f:?}\n")).into_response(),
+        other => {
+            tracing::error!(error = ?other, "download failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// An invoice, credit note or receipt as a PDF (`INV-000001.pdf`): members reach only their own (and
+/// their organisations'); staff any.
+async fn document_pdf(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    Path(file): Path<String>,
+) -> Response {
+    let Some(number) = file.strip_suffix(".pdf") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match guildhall::service::money::document_pdf(&state.server.db, &actor, number).await {
+        Ok((name, bytes)) => download("application/pdf", &name, bytes),
+        Err(e) => error_response(e),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TxnQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// The transaction-history report as CSV, with the filters of the page.
+async fn transactions_csv(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    axum::extract::Query(q): axum::extract::Query<TxnQuery>,
+) -> Response {
+    use guildhall::service::money::reports;
+    let rows = async {
+        let f = reports::parse_filter(&q.from, &q.to, &q.method, &q.kind)?;
+        let rows = reports::transactions(&state.server.db, &actor, &f, 100_000).await?;
+        reports::transactions_csv(&rows)
+    }
+    .await;
+    match rows {
+        Ok(body) => download("text/csv; charset=utf-8", "transactions.csv", body),
+        Err(e) => error_response(e),
+    }
+}
+
+/// The aged-debt report as CSV, as of today.
+async fn aged_debt_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
+    use guildhall::service::money::{reports, today};
+    let out = async {
+        let (rows, _) = reports::aged_debt(&state.server.db, &actor, today()).await?;
+        reports::aged_debt_csv(&rows)
+    }
+    .await;
+    match out {
+        Ok(body) => download("text/csv; charset=utf-8", "aged-debt.csv", body),
+        Err(e) => error_response(e),
     }
 }

@@ -20,6 +20,25 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
         }));
     }
     {
+        // Authorised card refunds are passed to their provider (also straight after each approval).
+        let db = state.server.db.clone();
+        let providers = state.server.payments.clone();
+        let mut stop = stop.clone();
+        out.push(tokio::spawn(async move {
+            loop {
+                if let Err(e) =
+                    guildhall::service::money::card::process_refunds(&db, &providers).await
+                {
+                    tracing::warn!(error = ?e, "could not pass refunds to the provider");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }));
+    }
+    {
         let store = crate::session_store::DbStore::new(state.server.db.clone());
         let mut stop = stop;
         out.push(tokio::spawn(async move {

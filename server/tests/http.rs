@@ -24,8 +24,16 @@ fn config(per_ip: u32, per_account: u32) -> Config {
         signin_per_account: per_account,
         register_per_ip_per_minute: per_ip,
         json_logs: false,
+        payment_provider: "sandbox".into(),
+        stripe_secret_key: None,
+        stripe_webhook_secret: Some(STRIPE_SECRET.into()),
+        stripe_api_base: "http://127.0.0.1:9".into(),
+        sandbox_webhook_secret: "whsec_test_sandbox".into(),
     }
 }
+
+/// The webhook secret the Stripe fixtures are signed with in these tests.
+const STRIPE_SECRET: &str = "whsec_test_guildhall";
 
 async fn app_with(t: &TestDb, per_ip: u32, per_account: u32) -> Router {
     guildhall::service::seed::demo(&t.db, ORIGIN)
@@ -33,7 +41,7 @@ async fn app_with(t: &TestDb, per_ip: u32, per_account: u32) -> Router {
         .expect("demo data");
     let cfg = config(per_ip, per_account);
     let opts = leptos_options(&cfg);
-    router(AppState::new(cfg, t.db.clone(), opts))
+    router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
 }
 
@@ -367,6 +375,18 @@ async fn server_functions_check_permissions_themselves() {
         ("/fn/add-representative", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&email=a%40b.test&given_name=A&family_name=B&job_title="),
         ("/fn/remove-representative", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&user_id=00000000-0000-0000-0000-000000000000"),
         ("/fn/erase-member", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&confirm=GH0000001"),
+        ("/fn/member-money", "number=GH0000001"),
+        ("/fn/record-payment", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&method=cheque&reference=1&received_amount=1&received_on=2026-11-01&against=&form_key="),
+        ("/fn/raise-request", "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&kind=refund&amount=1&reason=because"),
+        ("/fn/requests-to-authorise", ""),
+        ("/fn/decide-request", "id=00000000-0000-0000-0000-000000000000&decision=approve"),
+        ("/fn/transaction-report", "from=&to=&method=&kind="),
+        ("/fn/aged-debt-report", ""),
+        ("/fn/reconciliation-report", "from=&to="),
+        ("/fn/save-settlement", "day=2026-11-01&method=card&amount=1"),
+        ("/fn/import-settlements", "csv=2026-11-01%2Ccard%2C1"),
+        ("/fn/office-settings", ""),
+        ("/fn/save-office-settings", "office_name=X&office_address=Y"),
     ] {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -396,6 +416,13 @@ async fn server_functions_check_permissions_themselves() {
             "/fn/erase-member",
             "member_id=00000000-0000-0000-0000-000000000000&number=GH0000001&confirm=GH0000001",
         ),
+        (
+            "/fn/decide-request",
+            "id=00000000-0000-0000-0000-000000000000&decision=approve",
+        ),
+        ("/fn/transaction-report", "from=&to=&method=&kind="),
+        ("/fn/reconciliation-report", "from=&to="),
+        ("/fn/save-office-settings", "office_name=X&office_address=Y"),
     ] {
         let r = fn_post(&app, path, body, &officer).await;
         assert!(
@@ -450,6 +477,11 @@ async fn portal_server_functions_reach_only_the_callers_own_records() {
                 format!("member={other}&register_consent=no"),
             ),
             ("/fn/resign", format!("member={other}&when=now")),
+            ("/fn/portal-money", format!("member={other}")),
+            (
+                "/fn/pay-invoice",
+                format!("member={other}&invoice=INV-000001"),
+            ),
         ] {
             let r = fn_post(&app, path, &body, &cookie).await;
             assert_eq!(
@@ -726,3 +758,191 @@ async fn a_session_ends_after_thirty_idle_minutes() {
 }
 
 use sea_orm::EntityTrait;
+
+/// A third-party fixture, read in place from the shared folder beside the repository
+/// (`GUILDHALL_FIXTURES` overrides; a clone elsewhere falls back to `/work/shared/fixtures`).
+fn fixture(name: &str) -> Vec<u8> {
+    let beside = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures");
+    let dir = std::env::var_os("GUILDHALL_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_dir())
+        .or_else(|| beside.is_dir().then_some(beside))
+        .unwrap_or_else(|| std::path::PathBuf::from("/work/shared/fixtures"));
+    let path = dir.join("stripe").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn webhook(app: &Router, provider: &str, header_name: &str, sig: &str, body: Vec<u8>) -> Res {
+    let req = Request::post(format!("/webhooks/{provider}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header_name, sig)
+        .body(Body::from(body))
+        .expect("request");
+    send(app, req).await
+}
+
+/// Stripe's own event bodies (`../shared/fixtures/stripe`), signed here with a test secret: accepted
+/// and recorded as ignored (we do not handle invoices, and the payment intent is not one of ours);
+/// refused with 400, recording nothing, when the signature is wrong or the timestamp stale.
+#[tokio::test]
+async fn the_stripe_webhook_verifies_signatures_and_records_events_it_does_not_handle() {
+    use guildhall::entity::webhook_event;
+    use guildhall::service::money::providers::sign;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    for t in databases().await {
+        let app = app(&t).await;
+        let now = chrono::Utc::now().timestamp();
+        for name in [
+            "invoice.payment_failed.json",
+            "payment_intent.payment_failed.json",
+        ] {
+            let body = fixture(name);
+            let kept = webhook_event::Entity::find().count(&t.db).await.expect("n");
+            // Wrong secret, tampered body, stale and future timestamps, no header: 400, nothing kept.
+            let bad = [
+                sign("whsec_wrong", now, &body),
+                sign(STRIPE_SECRET, now, b"{}"),
+                sign(STRIPE_SECRET, now - 301, &body),
+                sign(STRIPE_SECRET, now + 301, &body),
+                "t=abc,v1=zz".to_owned(),
+            ];
+            for sig in bad {
+                let r = webhook(&app, "stripe", "stripe-signature", &sig, body.clone()).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::BAD_REQUEST,
+                    "{name} {sig}: {}",
+                    r.body
+                );
+            }
+            let r = send(
+                &app,
+                Request::post("/webhooks/stripe")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(body.clone()))
+                    .expect("request"),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST);
+            assert_eq!(
+                webhook_event::Entity::find().count(&t.db).await.expect("n"),
+                kept
+            );
+            // Well signed (also a little old, within 300 s): 200, recorded as ignored.
+            let sig = sign(STRIPE_SECRET, now - 200, &body);
+            let r = webhook(&app, "stripe", "stripe-signature", &sig, body.clone()).await;
+            assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+            // The second fixture has the first one's event id: taken as a repeat.
+            let expected = if kept == 0 { "ignored" } else { "duplicate" };
+            assert!(r.body.contains(expected), "{name}: {}", r.body);
+        }
+        // Both fixtures carry the same event id; each provider's ids are their own, so the second was
+        // taken as a repeat of the first.
+        let rows = webhook_event::Entity::find()
+            .all(&t.db)
+            .await
+            .expect("rows");
+        assert_eq!(rows.len(), 1, "{}", t.name);
+        assert_eq!(rows[0].outcome, "ignored");
+        assert_eq!(rows[0].provider, "stripe");
+        // The sandbox's endpoint wants its own secret.
+        let body = fixture("invoice.payment_failed.json");
+        let r = webhook(
+            &app,
+            "sandbox",
+            "sandbox-signature",
+            &sign(STRIPE_SECRET, now, &body),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = webhook(
+            &app,
+            "sandbox",
+            "sandbox-signature",
+            &sign("whsec_test_sandbox", now, &body),
+            body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // An unknown provider is not there.
+        let r = webhook(&app, "paypal", "x-sig", "t=1,v1=00", b"{}".to_vec()).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        t.finish().await;
+    }
+}
+
+/// Members download their own invoices and receipts as PDFs, never anyone else's; staff download any;
+/// the transaction CSV is for finance.
+#[tokio::test]
+async fn documents_and_reports_download_only_for_those_allowed() {
+    use guildhall::entity::document;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let member = sign_in(&app, "member@guildhall.test").await;
+    let docs = document::Entity::find()
+        .filter(document::Column::Kind.eq("invoice"))
+        .all(&t.db)
+        .await
+        .expect("docs");
+    let demo = guildhall::entity::member::Entity::find()
+        .filter(guildhall::entity::member::Column::Email.eq("member@guildhall.test"))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("demo member");
+    let mine = docs
+        .iter()
+        .find(|d| d.member_id == demo.id)
+        .expect("demo invoice");
+    let theirs = docs
+        .iter()
+        .find(|d| d.member_id != demo.id)
+        .expect("another invoice");
+    let r = get(
+        &app,
+        &format!("/portal/documents/{}.pdf", mine.number),
+        Some(&member),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(r.body.starts_with("%PDF-"));
+    let r = get(
+        &app,
+        &format!("/portal/documents/{}.pdf", theirs.number),
+        Some(&member),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let officer = sign_in(&app, "officer@guildhall.test").await;
+    let r = get(
+        &app,
+        &format!("/staff/documents/{}.pdf", theirs.number),
+        Some(&officer),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = get(&app, "/staff/reports/transactions.csv", Some(&officer)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let finance = sign_in(&app, "finance@guildhall.test").await;
+    let r = get(
+        &app,
+        "/staff/reports/transactions.csv?kind=invoice",
+        Some(&finance),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Membership number") && r.body.contains("Invoice"));
+    let r = get(
+        &app,
+        "/staff/reports/transactions.csv?from=nonsense",
+        Some(&finance),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = get(&app, "/staff/reports/aged-debt.csv", Some(&finance)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Over 90 days"));
+}

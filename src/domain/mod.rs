@@ -2,12 +2,14 @@
 
 pub mod actor;
 pub mod address;
+pub mod dates;
 pub mod email;
 pub mod error;
 pub mod ledger;
 pub mod membership;
 pub mod membership_number;
 pub mod money;
+pub mod payments;
 pub mod person;
 pub mod phone;
 pub mod role;

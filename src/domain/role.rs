@@ -42,7 +42,13 @@ impl Role {
         use Permission::*;
         let officer = matches!(
             p,
-            StaffArea | ViewMembers | EditMembers | ViewOutbox | ViewAudit | RaiseRequests
+            StaffArea
+                | ViewMembers
+                | EditMembers
+                | ViewOutbox
+                | ViewAudit
+                | RaiseRequests
+                | RecordPayments
         );
         match self {
             Role::Officer => officer,
@@ -51,7 +57,13 @@ impl Role {
             }
             Role::Finance => matches!(
                 p,
-                StaffArea | ViewMembers | ViewAudit | ViewReports | Reconcile | AuthoriseRequests
+                StaffArea
+                    | ViewMembers
+                    | ViewAudit
+                    | ViewReports
+                    | Reconcile
+                    | AuthoriseRequests
+                    | RecordPayments
             ),
             Role::Admin => {
                 officer
@@ -97,6 +109,8 @@ pub enum Permission {
     ViewOutbox,
     ViewAudit,
     RaiseRequests,
+    /// Record a cheque or bank transfer received.
+    RecordPayments,
     AuthoriseRequests,
     EditTemplates,
     ViewReports,

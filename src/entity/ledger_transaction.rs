@@ -18,6 +18,10 @@ pub struct Model {
     pub memo: Option<String>,
     pub created_at: DateTimeUtc,
     pub created_by: String,
+    /// How the money moved, for payments and refunds: `card`, `cheque`, `bank_transfer`, `direct_debit`.
+    pub method: Option<String>,
+    /// The day the money moved or the document is dated (Europe/London).
+    pub value_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

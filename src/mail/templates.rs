@@ -46,7 +46,9 @@ templates![
     "resignation_confirmed",
     "confirm_new_email",
     "email_changed",
-    "representative_added"
+    "representative_added",
+    "receipt",
+    "refund_issued"
 ];
 
 /// A message ready for the outbox.
@@ -119,7 +121,7 @@ pub fn render(name: &str, context: &serde_json::Value) -> Result<Rendered, Rende
 }
 
 /// `GUILDHALL_BASE_URL` without a trailing slash, or [`DEFAULT_BASE_URL`]; read once.
-fn default_base_url() -> &'static str {
+pub fn default_base_url() -> &'static str {
     static BASE_URL: OnceLock<String> = OnceLock::new();
     BASE_URL.get_or_init(|| {
         std::env::var("GUILDHALL_BASE_URL")
@@ -238,6 +240,14 @@ mod tests {
             "representative_added" => (
                 json!({"given_name": NAME, "organisation": "Northern Counselling Network", "set_password_url": "https://example.test/reset-password?token=rep", "expires_days": 7, "sign_in_url": "https://example.test/sign-in"}),
                 "https://example.test/reset-password?token=rep",
+            ),
+            "receipt" => (
+                json!({"given_name": NAME, "receipt": "RCT-000001", "amount": "£216.00", "method": "Card", "invoice": "INV-000001", "account_url": "https://example.test/portal/payments"}),
+                "https://example.test/portal/payments",
+            ),
+            "refund_issued" => (
+                json!({"given_name": NAME, "amount": "£20.00", "by_card": true, "reference": "pi_1", "account_url": "https://example.test/portal/payments"}),
+                "https://example.test/portal/payments",
             ),
             other => panic!("no sample for template {other}"),
         }

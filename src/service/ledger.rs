@@ -28,6 +28,10 @@ pub struct NewTransaction {
     pub member_id: Option<Uuid>,
     pub memo: Option<String>,
     pub entries: Vec<Entry<Uuid>>,
+    /// How the money moved (payments and refunds).
+    pub method: Option<String>,
+    /// The day the money moved; today in London when not given.
+    pub value_date: Option<chrono::NaiveDate>,
 }
 
 /// What `post` did.
@@ -70,6 +74,10 @@ pub async fn post<C: ConnectionTrait>(
         memo: Set(t.memo),
         created_at: Set(crate::service::now()),
         created_by: Set(actor.label.clone()),
+        method: Set(t.method),
+        value_date: Set(Some(t.value_date.unwrap_or_else(|| {
+            crate::domain::dates::london_date(crate::service::now())
+        }))),
     };
     let inserted = ledger_transaction::Entity::insert(row)
         .on_conflict(

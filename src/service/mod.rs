@@ -8,6 +8,7 @@ pub mod counters;
 pub mod identity;
 pub mod ledger;
 pub mod members;
+pub mod money;
 pub mod outbox;
 pub mod people;
 pub mod seed;

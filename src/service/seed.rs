@@ -530,6 +530,18 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             Some(json!({"membership_number": number, "email": DEMO_MEMBER})),
         )
         .await?;
+        // Something to pay from the portal.
+        crate::service::money::issue_invoice(
+            &txn,
+            &actor,
+            m.id,
+            "Annual conference 2027: member's ticket",
+            crate::domain::money::Money::from_pence(4_500),
+            crate::domain::money::Money::ZERO,
+            &format!("demo:conference:{}", m.id),
+            "demo data",
+        )
+        .await?;
         report.accounts += 1;
         report.members += 1;
     }
@@ -569,6 +581,27 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             [usize::try_from(i % 4).unwrap_or(0)];
         let m = member_row(f, number, cat, None, now).insert(&txn).await?;
         add_history(&txn, m.id, cat, joined, today, shape, how).await?;
+        if shape == Shape::Grace {
+            // Their renewal is unpaid: an open invoice (shown in aged debt).
+            let fee = cats
+                .iter()
+                .find(|c| c.id == cat)
+                .map(|c| c.annual_fee_pence)
+                .unwrap_or(0);
+            if fee > 0 {
+                crate::service::money::issue_invoice(
+                    &txn,
+                    &actor,
+                    m.id,
+                    "Renewal of membership",
+                    crate::domain::money::Money::from_pence(fee),
+                    crate::domain::money::Money::ZERO,
+                    &format!("demo:renewal:{}", m.id),
+                    "demo data",
+                )
+                .await?;
+            }
+        }
         report.members += 1;
     }
     // An organisation the demo member acts for.

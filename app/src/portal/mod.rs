@@ -1,6 +1,7 @@
 //! The member portal: a member's own membership, from a phone first.
 
 pub mod account;
+pub mod payments;
 
 use crate::components::{Forbidden, PageTitle};
 use crate::MeResource;
@@ -189,6 +190,7 @@ pub fn PortalHome() -> impl IntoView {
                                 </dl>
                                 <h2 class="heading-m">"Manage"</h2>
                                 <ul class="body">
+                                    <li><a href=link("/portal/payments")>"Payments, invoices and receipts"</a></li>
                                     <li><a href=link("/portal/details")>{if own { "Change your name, address or phone number" } else { "Change the organisation's details" }}</a></li>
                                     <li><a href=link("/portal/preferences")>"How we contact you and the public register"</a></li>
                                     <li><a href=link("/portal/resign")>"Resign"</a></li>

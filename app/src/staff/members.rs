@@ -129,6 +129,8 @@ pub struct RecordDto {
     pub erased: bool,
     /// "Personal data erased on … by …", for an erased record.
     pub erased_note: String,
+    /// What the member owes or is owed, in words.
+    pub balance: String,
     /// The caller may erase this record's personal data (supervisors).
     pub can_erase: bool,
     pub periods: Vec<PeriodRow>,
@@ -426,6 +428,10 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
                 )
             })
             .unwrap_or_default(),
+        balance: crate::money::ssr::balance_note(
+            guildhall::service::ledger::member_balance(&st.db, m.id).await?,
+            false,
+        ),
         can_erase: actor.can(guildhall::domain::Permission::EraseMembers)
             && m.pseudonymised_at.is_none(),
         periods: r
@@ -764,6 +770,7 @@ pub fn MemberRecordPage() -> impl IntoView {
                                     <div class="summary-list__row"><dt>"Portal account"</dt><dd>{m.account.clone()}</dd></div>
                                     <div class="summary-list__row"><dt>"Communication"</dt><dd>{m.preferences.clone()}</dd></div>
                                     <div class="summary-list__row"><dt>"Public register"</dt><dd>{if m.register_consent { "Consented" } else { "Not consented" }}</dd></div>
+                                    <div class="summary-list__row"><dt>"Balance"</dt><dd>{m.balance.clone()}" "<a href=format!("/staff/members/{}/money", m.number)>"Payments and balance"</a></dd></div>
                                 </dl>
                                 {m.erased.then(|| view! { <p class="body">{m.erased_note.clone()}</p> })}
                                 {(!m.erased).then(|| view! {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod categories;
 pub mod members;
 pub mod outbox;
+pub mod payments;
 
 use crate::components::{Forbidden, PageTitle};
 use crate::MeResource;
@@ -23,6 +24,9 @@ pub fn StaffLayout() -> impl IntoView {
             {move || me.get().map(|r| match r.ok().flatten() {
                 Some(me) if me.is_staff() => {
                     let admin = me.actor.can(Permission::ManageStaff);
+                    let money = me.actor.can(Permission::AuthoriseRequests) || me.actor.can(Permission::RaiseRequests);
+                    let reports = me.actor.can(Permission::ViewReports);
+                    let reconcile = me.actor.can(Permission::Reconcile);
                     view! {
                         <div class="staff">
                             <nav class="staff-nav" aria-label="Staff area">
@@ -30,11 +34,18 @@ pub fn StaffLayout() -> impl IntoView {
                                     <ul class="staff-nav__list">
                                         <li><A href="/staff" exact=true attr:class="staff-nav__link">"Overview"</A></li>
                                         <li><A href="/staff/members" attr:class="staff-nav__link">"Members"</A></li>
+                                        {money.then(|| view! { <li><A href="/staff/payments/requests" attr:class="staff-nav__link">"Requests to authorise"</A></li> })}
+                                        {reconcile.then(|| view! { <li><A href="/staff/payments/reconciliation" attr:class="staff-nav__link">"Reconciliation"</A></li> })}
+                                        {reports.then(|| view! {
+                                            <li><A href="/staff/reports/transactions" attr:class="staff-nav__link">"Transactions"</A></li>
+                                            <li><A href="/staff/reports/aged-debt" attr:class="staff-nav__link">"Aged debt"</A></li>
+                                        })}
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>
                                         <li><A href="/staff/audit" attr:class="staff-nav__link">"Audit trail"</A></li>
                                         {admin.then(|| view! {
                                             <li><A href="/staff/admin/categories" attr:class="staff-nav__link">"Categories"</A></li>
                                             <li><A href="/staff/admin/staff" attr:class="staff-nav__link">"Staff accounts"</A></li>
+                                            <li><A href="/staff/admin/settings" attr:class="staff-nav__link">"Office details"</A></li>
                                         })}
                                     </ul>
                                     <p class="staff-nav__who">{format!("{} {}", me.given_name, me.family_name)}

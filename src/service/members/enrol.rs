@@ -192,8 +192,76 @@ pub async fn create_member(
         );
     }
     audit::record(&txn, actor, "member", m.id, "created", None, Some(after)).await?;
+    first_invoice(&txn, actor, &m, &cat, start, end, &input.payment, today).await?;
     txn.commit().await?;
     Ok(m)
+}
+
+/// The first year's invoice (annual fee and joining fee), and the payment when it was taken at joining.
+/// Complimentary memberships and free categories get none.
+#[allow(clippy::too_many_arguments)]
+async fn first_invoice<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &member::Model,
+    cat: &category::Model,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    payment: &str,
+    today: chrono::NaiveDate,
+) -> Result<(), AppError> {
+    use crate::domain::money::Money;
+    use crate::service::money;
+    let subscription = Money::from_pence(cat.annual_fee_pence);
+    let joining = Money::from_pence(cat.joining_fee_pence);
+    if payment == "complimentary" || subscription.pence() + joining.pence() <= 0 {
+        return Ok(());
+    }
+    let description = format!(
+        "{} membership {} to {}{}",
+        cat.name,
+        start.format("%-d %b %Y"),
+        end.format("%-d %b %Y"),
+        if joining.is_zero() {
+            ""
+        } else {
+            ", with joining fee"
+        }
+    );
+    let inv = money::issue_invoice(
+        db,
+        actor,
+        m.id,
+        &description,
+        subscription,
+        joining,
+        &format!("enrol:{}", m.id),
+        "first year",
+    )
+    .await?;
+    if payment != "unpaid" {
+        let reference = match payment {
+            "card" => "taken by phone",
+            _ => "recorded at joining",
+        };
+        money::receive(
+            db,
+            actor,
+            money::Incoming {
+                member: m,
+                method: payment,
+                provider: None,
+                reference,
+                amount: Money::from_pence(inv.amount_pence),
+                received_on: today,
+                invoice_id: Some(inv.id),
+                key: format!("enrol-payment:{}", m.id),
+                base_url: crate::mail::templates::default_base_url(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// A representative as typed in the staff form.

@@ -1,0 +1,201 @@
+//! What the portal and the staff record share about a member's money: the view of their balance,
+//! invoices, credit notes, receipts, payments and transaction history, and the tables that show it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocDto {
+    pub kind: String,
+    pub number: String,
+    pub issued_on: String,
+    pub description: String,
+    pub amount: String,
+    pub outstanding: String,
+    pub status: String,
+    pub status_tag: String,
+    /// An invoice with something still to pay.
+    pub open: bool,
+    pub pdf: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistDto {
+    pub date: String,
+    pub what: String,
+    pub detail: String,
+    pub amount: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaymentDto {
+    pub id: String,
+    pub label: String,
+    pub refundable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MoneyDto {
+    pub number: String,
+    pub name: String,
+    pub balance: String,
+    pub balance_note: String,
+    pub documents: Vec<DocDto>,
+    pub history: Vec<HistDto>,
+    pub payments: Vec<PaymentDto>,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::*;
+    use guildhall::domain::money::Money;
+    use guildhall::domain::payments::{label, METHODS, TRANSACTION_KINDS};
+    use guildhall::service::money::{Account, CREDIT_NOTE, INVOICE};
+
+    /// How a balance reads to the person it belongs to (`own`) or to staff.
+    pub fn balance_note(b: Money, own: bool) -> String {
+        let abs = b.checked_neg().filter(|_| b.pence() < 0).unwrap_or(b);
+        match (b.pence().signum(), own) {
+            (1, true) => format!("You owe {abs}."),
+            (1, false) => format!("Owes {abs}."),
+            (-1, true) => format!("You are {abs} in credit."),
+            (-1, false) => format!("{abs} in credit."),
+            _ => "Nothing to pay.".into(),
+        }
+    }
+
+    /// The view of `a`, with PDF links under `pdf_prefix` (`/portal/documents` or `/staff/documents`).
+    pub fn view(number: String, name: String, a: Account, pdf_prefix: &str, own: bool) -> MoneyDto {
+        let d = crate::format::long_date;
+        MoneyDto {
+            number,
+            name,
+            balance: a.balance.to_string(),
+            balance_note: balance_note(a.balance, own),
+            documents: a
+                .documents
+                .into_iter()
+                .map(|x| {
+                    let (status, tag) = match x.status.as_str() {
+                        "open" if x.outstanding != x.amount => ("Part paid", "tag tag--yellow"),
+                        "open" => ("Due", "tag tag--yellow"),
+                        "paid" => ("Paid", "tag tag--green"),
+                        "credited" => ("Credited", "tag tag--grey"),
+                        "written_off" => ("Written off", "tag tag--grey"),
+                        _ => ("Issued", "tag tag--grey"),
+                    };
+                    DocDto {
+                        kind: match x.kind.as_str() {
+                            INVOICE => "Invoice",
+                            CREDIT_NOTE => "Credit note",
+                            _ => "Receipt",
+                        }
+                        .into(),
+                        pdf: format!("{pdf_prefix}/{}.pdf", x.number),
+                        open: x.kind == INVOICE && x.outstanding.pence() > 0,
+                        number: x.number,
+                        issued_on: d(x.issued_on),
+                        description: x.description,
+                        amount: x.amount.to_string(),
+                        outstanding: x.outstanding.to_string(),
+                        status: status.into(),
+                        status_tag: tag.into(),
+                    }
+                })
+                .collect(),
+            history: a
+                .history
+                .into_iter()
+                .map(|h| HistDto {
+                    date: d(h.date),
+                    what: match &h.method {
+                        Some(m) => format!(
+                            "{} ({})",
+                            label(&TRANSACTION_KINDS, &h.kind),
+                            label(&METHODS, m)
+                        ),
+                        None => label(&TRANSACTION_KINDS, &h.kind).to_owned(),
+                    },
+                    detail: h.cause,
+                    amount: h.amount.to_string(),
+                })
+                .collect(),
+            payments: a
+                .payments
+                .into_iter()
+                .map(|p| {
+                    let left = p.amount.pence() - p.refunded.pence();
+                    PaymentDto {
+                        id: p.id.to_string(),
+                        label: format!(
+                            "{} {} of {} on {}{}",
+                            label(&METHODS, &p.method),
+                            p.reference,
+                            p.amount,
+                            d(p.received_on),
+                            if p.refunded.is_zero() {
+                                String::new()
+                            } else {
+                                format!(" ({} refunded)", p.refunded)
+                            }
+                        ),
+                        refundable: left > 0,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+use leptos::prelude::*;
+
+/// Documents and history tables, for the portal and the staff record alike.
+#[component]
+pub fn MoneyTables(m: MoneyDto) -> impl IntoView {
+    let docs = m.documents.clone();
+    let hist = m.history.clone();
+    view! {
+        <h2 class="heading-m">"Invoices, credit notes and receipts"</h2>
+        {if docs.is_empty() {
+            view! { <p class="body">"None yet."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <caption class="visually-hidden">"Invoices, credit notes and receipts, newest first"</caption>
+                    <thead><tr><th scope="col">"Document"</th><th scope="col">"Date"</th><th scope="col">"For"</th><th scope="col" class="table__num">"Amount"</th><th scope="col">"Status"</th></tr></thead>
+                    <tbody>
+                        {docs.into_iter().map(|x| view! {
+                            <tr>
+                                <td data-label="Document"><a href=x.pdf.clone() rel="external" download=format!("{}.pdf", x.number)>{format!("{} {}", x.kind, x.number)}<span class="visually-hidden">" (PDF)"</span></a></td>
+                                <td data-label="Date">{x.issued_on.clone()}</td>
+                                <td data-label="For">{x.description.clone()}</td>
+                                <td data-label="Amount" class="table__num">{x.amount.clone()}</td>
+                                <td data-label="Status"><strong class=x.status_tag.clone()>{x.status.clone()}</strong>{x.open.then(|| format!(" {} to pay", x.outstanding))}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <h2 class="heading-m">"Transaction history"</h2>
+        {if hist.is_empty() {
+            view! { <p class="body">"No transactions yet."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <caption class="visually-hidden">"Transactions, newest first; a positive amount adds to what is owed"</caption>
+                    <thead><tr><th scope="col">"Date"</th><th scope="col">"What"</th><th scope="col">"Detail"</th><th scope="col" class="table__num">"Amount"</th></tr></thead>
+                    <tbody>
+                        {hist.into_iter().map(|h| view! {
+                            <tr>
+                                <td data-label="Date">{h.date}</td>
+                                <td data-label="What">{h.what}</td>
+                                <td data-label="Detail">{h.detail}</td>
+                                <td data-label="Amount" class="table__num">{h.amount}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}

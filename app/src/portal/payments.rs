@@ -1,0 +1,273 @@
+//! A member's money from the portal: balance, invoices with a "Pay by card" button, credit notes,
+//! receipts (each as a PDF) and transaction history; and the page they return to after paying.
+
+use crate::components::forms::last_error;
+use crate::components::{ErrorSummary, PageTitle, SubmitButton};
+use crate::money::{MoneyDto, MoneyTables};
+use guildhall::domain::AppError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[server(prefix = "/fn", endpoint = "portal-money")]
+pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
+    use crate::staff::members::ssr as names;
+    use guildhall::domain::Permission;
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let number = match member.trim() {
+        "" => {
+            guildhall::service::members::portal::own_member(&st.db, &actor)
+                .await?
+                .membership_number
+        }
+        m => names::parse_number(m)?,
+    };
+    let (m, a) = guildhall::service::money::own_account(&st.db, &actor, number).await?;
+    let own = m.user_id == actor.user_id;
+    Ok(crate::money::ssr::view(
+        names::number(m.membership_number),
+        names::display_name(&m),
+        a,
+        "/portal/documents",
+        own,
+    ))
+}
+
+/// Starts paying an invoice by card and sends the member to the provider's page.
+#[server(prefix = "/fn", endpoint = "pay-invoice")]
+pub async fn pay_invoice(member: String, invoice: String) -> Result<(), AppError> {
+    use guildhall::domain::Permission;
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let number = crate::staff::members::ssr::parse_number(&member)?;
+    let url =
+        guildhall::service::money::card::start(&st.db, &actor, &st.payments, number, &invoice)
+            .await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
+#[component]
+pub fn PortalPaymentsPage() -> impl IntoView {
+    let q = use_query_map();
+    let member = Memo::new(move |_| q.read().get("member").unwrap_or_default());
+    let data = Resource::new(move || member.get(), portal_money);
+    let pay = ServerAction::<PayInvoice>::new();
+    let pay_error = last_error(pay);
+    view! {
+        <PageTitle text="Payments"/>
+        <p class="back-link"><a href=move || { let m = member.get(); if m.is_empty() { "/portal".to_owned() } else { format!("/portal?member={m}") } }>"Back to your membership"</a></p>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(m) => {
+                    let open: Vec<_> = m.documents.iter().filter(|d| d.open).cloned().collect();
+                    let number = m.number.clone();
+                    view! {
+                        <h1 class="heading-l">"Payments"</h1>
+                        <div class="panel-balance">
+                            <p class="body">"Balance"</p>
+                            <p class="heading-l">{m.balance.clone()}</p>
+                            <p class="body">{m.balance_note.clone()}</p>
+                        </div>
+                        <ErrorSummary error=pay_error/>
+                        {(!open.is_empty()).then(|| view! {
+                            <h2 class="heading-m">"To pay"</h2>
+                            <ul class="pay-list">
+                                {open.into_iter().map(|d| {
+                                    let n = number.clone();
+                                    view! {
+                                        <li class="pay-list__item">
+                                            <p class="body"><strong>{format!("Invoice {}", d.number)}</strong><br/>{d.description.clone()}<br/>{format!("{} to pay", d.outstanding)}</p>
+                                            <ActionForm action=pay>
+                                                <input type="hidden" name="member" value=n/>
+                                                <input type="hidden" name="invoice" value=d.number.clone()/>
+                                                <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
+                                            </ActionForm>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        })}
+                        <MoneyTables m=m.clone()/>
+                    }.into_any()
+                }
+                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
+                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PaidDto {
+    pub paid: bool,
+    pub amount: String,
+    pub invoice: String,
+    pub receipt: Option<String>,
+    pub message: Option<String>,
+    pub number: String,
+}
+
+#[server(prefix = "/fn", endpoint = "checkout-result")]
+pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
+    use guildhall::domain::Permission;
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let id = uuid::Uuid::parse_str(checkout.trim()).map_err(|_| AppError::NotFound)?;
+    let v = guildhall::service::money::card::own_view(&st.db, &actor, id).await?;
+    Ok(PaidDto {
+        paid: v.status == "paid",
+        amount: v.amount.to_string(),
+        invoice: v.invoice_number,
+        receipt: v.receipt_number,
+        message: v.message,
+        number: crate::staff::members::ssr::number(v.membership_number),
+    })
+}
+
+/// Where the provider sends the member back to.
+#[component]
+pub fn PaymentDonePage() -> impl IntoView {
+    let q = use_query_map();
+    let checkout = move || q.read().get("checkout").unwrap_or_default();
+    let data = Resource::new(checkout, checkout_result);
+    view! {
+        <PageTitle text="Payment"/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(p) if p.paid => {
+                    let receipt = p.receipt.clone().unwrap_or_default();
+                    view! {
+                        <div class="panel panel--confirmation">
+                            <h1 class="heading-l">"Payment received"</h1>
+                            <p class="panel__body">"Your receipt number is"<br/><strong>{receipt.clone()}</strong></p>
+                        </div>
+                        <p class="body">{format!("We have received {} for invoice {}. We have emailed you a receipt.", p.amount, p.invoice)}</p>
+                        <p class="body"><a href=format!("/portal/documents/{receipt}.pdf") rel="external" download=format!("{receipt}.pdf")>{format!("Download receipt {receipt} (PDF)")}</a></p>
+                        <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
+                    }.into_any()
+                }
+                Ok(p) => view! {
+                    <h1 class="heading-l">"We are waiting to hear from the card provider"</h1>
+                    {p.message.clone().map(|m| view! { <p class="body">{m}</p> })}
+                    <p class="body">{format!("Invoice {} stays open until the payment is confirmed. Refresh this page in a minute.", p.invoice)}</p>
+                    <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
+                }.into_any(),
+                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
+                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SandboxDto {
+    pub id: String,
+    pub amount: String,
+    pub invoice: String,
+    pub description: String,
+    pub paid: bool,
+    pub message: Option<String>,
+    pub number: String,
+}
+
+#[server(prefix = "/fn", endpoint = "sandbox-checkout")]
+pub async fn sandbox_checkout(id: String) -> Result<SandboxDto, AppError> {
+    let st = crate::ctx::state()?;
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
+    let v = guildhall::service::money::card::sandbox_view(&st.db, id).await?;
+    Ok(SandboxDto {
+        id: v.id.to_string(),
+        amount: v.amount.to_string(),
+        invoice: v.invoice_number,
+        description: v.description,
+        paid: v.status == "paid",
+        message: v.message,
+        number: crate::staff::members::ssr::number(v.membership_number),
+    })
+}
+
+/// The sandbox's hosted page takes a card. Paid: back to Guildhall; declined or failed: the message.
+#[server(prefix = "/fn", endpoint = "sandbox-pay")]
+pub async fn sandbox_pay(
+    id: String,
+    card_number: String,
+    expiry: String,
+    cvc: String,
+) -> Result<(), AppError> {
+    use guildhall::domain::FieldErrors;
+    use guildhall::service::money::providers::{self, SandboxOutcome};
+    let st = crate::ctx::state()?;
+    let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let exp: Vec<&str> = expiry.trim().split('/').map(str::trim).collect();
+    let exp_ok = exp.len() == 2
+        && exp[0].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m))
+        && exp[1].len() == 2
+        && exp[1].parse::<u8>().is_ok();
+    if !exp_ok {
+        errors.add("expiry", "Enter the expiry date as on the card, like 12/29");
+    }
+    let c = cvc.trim();
+    if !(c.len() == 3 || c.len() == 4) || !c.chars().all(|x| x.is_ascii_digit()) {
+        errors.add(
+            "cvc",
+            "Enter the 3 or 4 digit security code from the back of the card",
+        );
+    }
+    if guildhall::domain::payments::card_digits(&card_number).is_none() {
+        errors.add(
+            "card_number",
+            "Enter a card number of 12 to 19 digits, as it is shown on the card",
+        );
+    }
+    errors.into_result()?;
+    match providers::sandbox_pay(&st.db, &st.payments, id, &card_number).await? {
+        SandboxOutcome::Paid(url) => {
+            leptos_axum::redirect(&url);
+            Ok(())
+        }
+        SandboxOutcome::Failed(message) => Err(AppError::Conflict(message)),
+    }
+}
+
+/// The sandbox provider's hosted payment page (what Stripe's Checkout page is in production).
+#[component]
+pub fn SandboxCheckoutPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(id, sandbox_checkout);
+    let pay = ServerAction::<SandboxPay>::new();
+    let error = last_error(pay);
+    view! {
+        <PageTitle text="Sandbox payment page"/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(s) if s.paid => view! {
+                    <h1 class="heading-l">"This payment is complete"</h1>
+                    <p class="body"><a href=format!("/portal/payments?member={}", s.number)>"Return to Guildhall"</a></p>
+                }.into_any(),
+                Ok(s) => view! {
+                    <p class="sandbox-badge">"Sandbox: test cards only, no real money"</p>
+                    <h1 class="heading-l">{format!("Pay {}", s.amount)}</h1>
+                    <p class="body">{format!("Invoice {}: {}", s.invoice, s.description)}</p>
+                    <ErrorSummary error=error/>
+                    <ActionForm action=pay attr:novalidate=true attr:class="form-narrow">
+                        <input type="hidden" name="id" value=s.id.clone()/>
+                        <crate::components::Field name="card_number" label="Card number" error=error autocomplete="cc-number" inputmode="numeric"
+                            hint="Test cards: 4242 4242 4242 4242 is paid; 4000 0000 0000 0002 is declined; 4000 0000 0000 0119 fails once, then is paid"/>
+                        <div class="inline-fields">
+                            <crate::components::Field name="expiry" label="Expiry date" hint="MM/YY" error=error autocomplete="cc-exp" class="input input--w4"/>
+                            <crate::components::Field name="cvc" label="Security code" error=error autocomplete="cc-csc" inputmode="numeric" class="input input--w4"/>
+                        </div>
+                        <SubmitButton label=format!("Pay {}", s.amount) pending=pay.pending()/>
+                    </ActionForm>
+                    <p class="body"><a href=format!("/portal/payments?member={}", s.number)>"Cancel and return to Guildhall"</a></p>
+                }.into_any(),
+                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
+                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

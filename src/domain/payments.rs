@@ -1,0 +1,122 @@
+//! Words and rules about payments that both the server and the browser need: payment methods, kinds of
+//! ledger transaction, requests needing a second person, and the sandbox provider's test cards.
+
+/// How money moves: (stored value, label).
+pub const METHODS: [(&str, &str); 4] = [
+    ("card", "Card"),
+    ("cheque", "Cheque"),
+    ("bank_transfer", "Bank transfer"),
+    ("direct_debit", "Direct Debit"),
+];
+
+/// Methods an officer records by hand.
+pub const MANUAL_METHODS: [(&str, &str); 2] =
+    [("cheque", "Cheque"), ("bank_transfer", "Bank transfer")];
+
+/// Kinds of ledger transaction: (stored value, label).
+pub const TRANSACTION_KINDS: [(&str, &str); 6] = [
+    ("invoice", "Invoice"),
+    ("card_payment", "Card payment"),
+    ("bank_payment", "Payment"),
+    ("credit_note", "Credit note"),
+    ("write_off", "Write-off"),
+    ("refund", "Refund"),
+];
+
+/// Requests that need a second person: (stored value, label).
+pub const REQUEST_KINDS: [(&str, &str); 4] = [
+    ("refund", "Refund"),
+    ("manual_invoice", "Manual invoice"),
+    ("credit_note", "Credit note"),
+    ("write_off", "Write-off"),
+];
+
+/// The label for a stored value in one of the lists above, or the value itself.
+pub fn label<'a>(list: &[(&'a str, &'a str)], value: &'a str) -> &'a str {
+    list.iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, l)| *l)
+        .unwrap_or(value)
+}
+
+/// What the sandbox provider does with a card number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestCard {
+    /// 4242 4242 4242 4242: paid.
+    Succeeds,
+    /// 4000 0000 0000 0002: declined by the bank.
+    Declined,
+    /// 4000 0000 0000 0119: a processing error the first time, paid when tried again.
+    FailsThenSucceeds,
+}
+
+/// The sandbox's test cards: (number, what happens).
+pub const TEST_CARDS: [(&str, TestCard); 3] = [
+    ("4242424242424242", TestCard::Succeeds),
+    ("4000000000000002", TestCard::Declined),
+    ("4000000000000119", TestCard::FailsThenSucceeds),
+];
+
+/// Reads a card number typed with spaces or dashes; `None` when it is not 12–19 digits passing the Luhn
+/// check.
+pub fn card_digits(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if !(12..=19).contains(&digits.len()) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = digits
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(10))
+        .enumerate()
+        .map(|(i, d)| {
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (sum % 10 == 0).then_some(digits)
+}
+
+/// The sandbox's answer for a card number that passed [`card_digits`]: unknown valid numbers are
+/// declined, as a real test environment does.
+pub fn test_card(digits: &str) -> TestCard {
+    TEST_CARDS
+        .iter()
+        .find(|(n, _)| *n == digits)
+        .map(|(_, c)| *c)
+        .unwrap_or(TestCard::Declined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_cards_pass_the_luhn_check_and_typos_do_not() {
+        for (n, _) in TEST_CARDS {
+            assert_eq!(card_digits(n).as_deref(), Some(n));
+        }
+        assert_eq!(
+            card_digits("4242 4242 4242 4242").as_deref(),
+            Some("4242424242424242")
+        );
+        assert_eq!(card_digits("4242 4242 4242 4241"), None);
+        assert_eq!(card_digits("4242"), None);
+        assert_eq!(card_digits("abcd efgh ijkl mnop"), None);
+    }
+
+    #[test]
+    fn unknown_cards_are_declined() {
+        assert_eq!(test_card("4242424242424242"), TestCard::Succeeds);
+        assert_eq!(test_card("4000000000000119"), TestCard::FailsThenSucceeds);
+        assert_eq!(test_card("5555555555554444"), TestCard::Declined);
+    }
+}

@@ -1,0 +1,42 @@
+use sea_orm::entity::prelude::*;
+
+/// A refund, manual invoice, credit note or write-off raised by one staff member and carried out only
+/// when a different supervisor or finance user authorises it. `status`: `pending`, `approved`, `declined`.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "money_requests")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// `refund`, `manual_invoice`, `credit_note`, `write_off`.
+    pub kind: String,
+    pub member_id: Uuid,
+    pub amount_pence: i64,
+    #[sea_orm(column_type = "Text")]
+    pub reason: String,
+    /// What a manual invoice is for.
+    #[sea_orm(column_type = "Text")]
+    pub description: String,
+    pub invoice_id: Option<Uuid>,
+    pub payment_id: Option<Uuid>,
+    pub status: String,
+    pub requested_by: Uuid,
+    pub requested_by_label: String,
+    pub requested_at: DateTimeUtc,
+    pub decided_by: Option<Uuid>,
+    pub decided_by_label: Option<String>,
+    pub decided_at: Option<DateTimeUtc>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub decision_note: Option<String>,
+    /// The document number or payment reference it produced.
+    pub result: Option<String>,
+    /// Card refunds: `pending` until the provider has been told, then `done` or `failed`.
+    pub provider_status: Option<String>,
+    pub provider_ref: Option<String>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub provider_error: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

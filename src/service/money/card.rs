@@ -1,0 +1,209 @@
+//! A member pays an open invoice by card: a checkout is opened at the provider and the member is sent to
+//! its hosted page; the payment is posted when the provider's webhook arrives (`money::webhooks`).
+//! Card refunds authorised in `money::requests` are passed to the provider here, after their commit.
+
+use super::providers::{CheckoutRequest, Providers};
+use super::INVOICE;
+use crate::domain::money::Money;
+use crate::domain::{Actor, AppError};
+use crate::entity::{checkout, document, money_request, payment};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use uuid::Uuid;
+
+/// A member starts paying invoice `invoice_number` of membership `membership_number` (their own or
+/// their organisation's). Answers the address of the provider's page.
+pub async fn start(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    providers: &Providers,
+    membership_number: i64,
+    invoice_number: &str,
+) -> Result<String, AppError> {
+    let m = crate::service::members::portal::reachable_member(db, actor, membership_number).await?;
+    let inv = document::Entity::find()
+        .filter(document::Column::Number.eq(invoice_number.trim().to_uppercase()))
+        .filter(document::Column::Kind.eq(INVOICE))
+        .filter(document::Column::MemberId.eq(m.id))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if inv.outstanding_pence <= 0 {
+        return Err(AppError::Conflict(format!(
+            "Invoice {} is already paid.",
+            inv.number
+        )));
+    }
+    let provider = providers.active.clone();
+    let id = crate::service::new_id();
+    let txn = crate::service::begin(db).await?;
+    checkout::ActiveModel {
+        id: Set(id),
+        member_id: Set(m.id),
+        invoice_id: Set(inv.id),
+        provider: Set(provider.name().to_owned()),
+        provider_ref: Set(None),
+        amount_pence: Set(inv.outstanding_pence),
+        status: Set("open".into()),
+        failures: Set(0),
+        message: Set(None),
+        payment_id: Set(None),
+        created_at: Set(crate::service::now()),
+        completed_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    let description = format!("{} {}", inv.number, inv.description);
+    let started = provider
+        .start_checkout(&CheckoutRequest {
+            checkout_id: id,
+            amount: Money::from_pence(inv.outstanding_pence),
+            description: &description,
+            email: &m.email,
+            success_url: super::providers::return_url(&providers.base_url, id),
+            cancel_url: format!("{}/portal/payments", providers.base_url),
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "starting a card payment failed");
+            AppError::Conflict(
+                "The card payment service is not answering. No money has been taken. Try again later."
+                    .into(),
+            )
+        })?;
+    checkout::Entity::update_many()
+        .col_expr(
+            checkout::Column::ProviderRef,
+            sea_orm::sea_query::Expr::value(started.provider_ref),
+        )
+        .filter(checkout::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(started.redirect_url)
+}
+
+/// A checkout as its pages show it.
+#[derive(Clone, Debug)]
+pub struct CheckoutView {
+    pub id: Uuid,
+    pub status: String,
+    pub amount: Money,
+    pub invoice_number: String,
+    pub description: String,
+    pub message: Option<String>,
+    pub failures: i32,
+    pub receipt_number: Option<String>,
+    pub membership_number: i64,
+}
+
+async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutView, AppError> {
+    let inv = document::Entity::find_by_id(c.invoice_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let receipt_number = match c.payment_id {
+        Some(pid) => document::Entity::find()
+            .filter(document::Column::RelatedId.eq(pid))
+            .one(db)
+            .await?
+            .map(|d| d.number),
+        None => None,
+    };
+    let m = crate::entity::member::Entity::find_by_id(c.member_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(CheckoutView {
+        id: c.id,
+        status: c.status,
+        amount: Money::from_pence(c.amount_pence),
+        invoice_number: inv.number,
+        description: inv.description,
+        message: c.message,
+        failures: c.failures,
+        receipt_number,
+        membership_number: m.membership_number,
+    })
+}
+
+/// The sandbox's hosted page reads its checkout (no sign-in: like a real provider's page, it is reached
+/// through the checkout's unguessable id).
+pub async fn sandbox_view(db: &DatabaseConnection, id: Uuid) -> Result<CheckoutView, AppError> {
+    let c = checkout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.provider == "sandbox")
+        .ok_or(AppError::NotFound)?;
+    view(db, c).await
+}
+
+/// A member reads how their checkout ended, on returning from the provider.
+pub async fn own_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CheckoutView, AppError> {
+    let c = checkout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = crate::entity::member::Entity::find_by_id(c.member_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::service::members::portal::reachable_member(db, actor, m.membership_number).await?;
+    view(db, c).await
+}
+
+/// Passes authorised card refunds to their provider: each `pending` one once (the provider's
+/// idempotency key is the request id), marking it `done` or `failed` with the provider's message.
+/// Answers how many were tried.
+pub async fn process_refunds(
+    db: &DatabaseConnection,
+    providers: &Providers,
+) -> Result<usize, AppError> {
+    let pending = money_request::Entity::find()
+        .filter(money_request::Column::ProviderStatus.eq("pending"))
+        .order_by_asc(money_request::Column::DecidedAt)
+        .all(db)
+        .await?;
+    let n = pending.len();
+    for r in pending {
+        let Some(pid) = r.payment_id else { continue };
+        let Some(p) = payment::Entity::find_by_id(pid).one(db).await? else {
+            continue;
+        };
+        let result = match p.provider.as_deref().and_then(|n| providers.by_name(n)) {
+            Some(provider) => provider
+                .refund(
+                    &p.reference,
+                    Money::from_pence(r.amount_pence),
+                    &format!("refund-{}", r.id),
+                )
+                .await
+                .map_err(|e| e.to_string()),
+            None => Err(format!(
+                "the provider {} is not configured",
+                p.provider.as_deref().unwrap_or("(none)")
+            )),
+        };
+        let mut am: money_request::ActiveModel = r.into();
+        match result {
+            Ok(reference) => {
+                am.provider_status = Set(Some("done".into()));
+                am.provider_ref = Set(Some(reference));
+                am.provider_error = Set(None);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a card refund failed at the provider");
+                am.provider_status = Set(Some("failed".into()));
+                am.provider_error = Set(Some(e));
+            }
+        }
+        am.update(db).await?;
+    }
+    Ok(n)
+}

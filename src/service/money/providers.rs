@@ -1,0 +1,474 @@
+//! Card payment providers behind one interface. The member is sent to the provider's hosted page (we
+//! never see card numbers); the provider tells us the outcome by a signed webhook, which
+//! `money::webhooks` processes exactly once.
+//!
+//! - **sandbox**: built in, for development, demos and tests. Its hosted page is `/sandbox/checkout/{id}`;
+//!   its test cards succeed, decline, or fail once and then succeed. It signs its events like Stripe does
+//!   (with its own secret) and posts them to `/webhooks/sandbox`.
+//! - **stripe**: a Checkout Session created over Stripe's HTTP API; events arrive at `/webhooks/stripe`
+//!   signed with `GUILDHALL_STRIPE_WEBHOOK_SECRET`.
+
+use crate::domain::money::Money;
+use crate::domain::payments::{card_digits, test_card, TestCard};
+use crate::domain::{AppError, FieldErrors};
+use crate::entity::checkout;
+use hmac::{Hmac, Mac};
+use sea_orm::{DatabaseConnection, EntityTrait};
+use serde_json::{json, Value};
+use sha2::Sha256;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Events older (or newer) than this many seconds are refused, as Stripe recommends.
+pub const TOLERANCE_SECS: i64 = 300;
+
+/// What we ask a provider to take payment for.
+pub struct CheckoutRequest<'a> {
+    pub checkout_id: Uuid,
+    pub amount: Money,
+    pub description: &'a str,
+    pub email: &'a str,
+    pub success_url: String,
+    pub cancel_url: String,
+}
+
+/// Where to send the member, and the provider's id for the session.
+#[derive(Clone, Debug)]
+pub struct Started {
+    pub provider_ref: String,
+    pub redirect_url: String,
+}
+
+/// A provider call that failed: the message is safe to show staff, never a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProviderError(pub String);
+
+#[async_trait::async_trait]
+pub trait PaymentProvider: Send + Sync {
+    /// `sandbox` or `stripe`: stored on checkouts and payments, and the webhook path.
+    fn name(&self) -> &'static str;
+    /// Opens a hosted payment page.
+    async fn start_checkout(&self, req: &CheckoutRequest<'_>) -> Result<Started, ProviderError>;
+    /// Pays `amount` of payment `payment_ref` back to the card, once per `key`. Answers the refund's id.
+    async fn refund(
+        &self,
+        payment_ref: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<String, ProviderError>;
+}
+
+/// The built-in sandbox.
+pub struct Sandbox {
+    pub base_url: String,
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for Sandbox {
+    fn name(&self) -> &'static str {
+        "sandbox"
+    }
+
+    async fn start_checkout(&self, req: &CheckoutRequest<'_>) -> Result<Started, ProviderError> {
+        Ok(Started {
+            provider_ref: req.checkout_id.to_string(),
+            redirect_url: format!("{}/sandbox/checkout/{}", self.base_url, req.checkout_id),
+        })
+    }
+
+    async fn refund(
+        &self,
+        _payment_ref: &str,
+        _amount: Money,
+        key: &str,
+    ) -> Result<String, ProviderError> {
+        Ok(format!(
+            "sbx_re_{}",
+            hex::encode(&sha256(key.as_bytes())[..12])
+        ))
+    }
+}
+
+fn sha256(b: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    Sha256::digest(b).to_vec()
+}
+
+/// Stripe, over its HTTP API.
+pub struct Stripe {
+    pub secret_key: String,
+    /// `https://api.stripe.com`, or a stand-in in tests.
+    pub api_base: String,
+    pub client: reqwest::Client,
+}
+
+impl Stripe {
+    pub fn new(secret_key: String, api_base: String) -> Self {
+        Self {
+            secret_key,
+            api_base,
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        form: &[(String, String)],
+        key: &str,
+    ) -> Result<Value, ProviderError> {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.api_base.trim_end_matches('/')))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", key)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| ProviderError(format!("Stripe could not be reached: {e}")))?;
+        let status = res.status();
+        let body: Value = res
+            .json()
+            .await
+            .map_err(|e| ProviderError(format!("Stripe's answer could not be read: {e}")))?;
+        if !status.is_success() {
+            let msg = body["error"]["message"].as_str().unwrap_or("no message");
+            return Err(ProviderError(format!("Stripe refused ({status}): {msg}")));
+        }
+        Ok(body)
+    }
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for Stripe {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn start_checkout(&self, req: &CheckoutRequest<'_>) -> Result<Started, ProviderError> {
+        let id = req.checkout_id.to_string();
+        let form: Vec<(String, String)> = [
+            ("mode", "payment".to_owned()),
+            ("success_url", req.success_url.clone()),
+            ("cancel_url", req.cancel_url.clone()),
+            ("client_reference_id", id.clone()),
+            ("customer_email", req.email.to_owned()),
+            ("metadata[checkout_id]", id.clone()),
+            ("payment_intent_data[metadata][checkout_id]", id.clone()),
+            ("line_items[0][quantity]", "1".to_owned()),
+            ("line_items[0][price_data][currency]", "gbp".to_owned()),
+            (
+                "line_items[0][price_data][unit_amount]",
+                req.amount.pence().to_string(),
+            ),
+            (
+                "line_items[0][price_data][product_data][name]",
+                req.description.to_owned(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let body = self
+            .post("/v1/checkout/sessions", &form, &format!("checkout-{id}"))
+            .await?;
+        match (body["id"].as_str(), body["url"].as_str()) {
+            (Some(sid), Some(url)) => Ok(Started {
+                provider_ref: sid.to_owned(),
+                redirect_url: url.to_owned(),
+            }),
+            _ => Err(ProviderError(
+                "Stripe's answer had no session id or address".into(),
+            )),
+        }
+    }
+
+    async fn refund(
+        &self,
+        payment_ref: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<String, ProviderError> {
+        let form = vec![
+            ("payment_intent".to_owned(), payment_ref.to_owned()),
+            ("amount".to_owned(), amount.pence().to_string()),
+        ];
+        let body = self.post("/v1/refunds", &form, key).await?;
+        body["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ProviderError("Stripe's answer had no refund id".into()))
+    }
+}
+
+/// How the sandbox's events reach our webhook endpoint.
+#[derive(Clone)]
+pub enum Delivery {
+    /// POSTed over HTTP to `{base_url}/webhooks/sandbox`, as a real provider does.
+    Http(String),
+    /// Handed straight to the webhook handler (tests without a server).
+    Direct(DatabaseConnection),
+}
+
+/// The configured providers: the one members pay through, and the webhook secrets.
+#[derive(Clone)]
+pub struct Providers {
+    pub active: Arc<dyn PaymentProvider>,
+    pub sandbox_secret: String,
+    pub stripe_secret: Option<String>,
+    pub stripe: Option<Arc<Stripe>>,
+    pub delivery: Delivery,
+    pub base_url: String,
+}
+
+impl Providers {
+    /// The sandbox only, its events handed straight to the handler: for tests.
+    pub fn sandbox_direct(db: DatabaseConnection, base_url: &str) -> Self {
+        Self {
+            active: Arc::new(Sandbox {
+                base_url: base_url.to_owned(),
+            }),
+            sandbox_secret: "whsec_test_sandbox".into(),
+            stripe_secret: None,
+            stripe: None,
+            delivery: Delivery::Direct(db),
+            base_url: base_url.to_owned(),
+        }
+    }
+
+    /// The provider that took a payment, for refunds.
+    pub fn by_name(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
+        match name {
+            "sandbox" => Some(Arc::new(Sandbox {
+                base_url: self.base_url.clone(),
+            })),
+            "stripe" => self.stripe.clone().map(|s| s as Arc<dyn PaymentProvider>),
+            _ => None,
+        }
+    }
+
+    /// The secret a provider's webhooks are signed with.
+    pub fn webhook_secret(&self, provider: &str) -> Option<&str> {
+        match provider {
+            "sandbox" => Some(&self.sandbox_secret),
+            "stripe" => self.stripe_secret.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The `Stripe-Signature` header value for `body` sent at unix time `t`.
+pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
+    format!("t={t},v1={}", hex::encode(mac(secret, t, body)))
+}
+
+fn mac(secret: &str, t: i64, body: &[u8]) -> Vec<u8> {
+    // HMAC takes a key of any length.
+    let mut m = match Hmac::<Sha256>::new_from_slice(secret.as_bytes()) {
+        Ok(m) => m,
+        Err(_) => return Vec::new(),
+    };
+    m.update(t.to_string().as_bytes());
+    m.update(b".");
+    m.update(body);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// Why an event was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("missing or malformed signature header")]
+    Malformed,
+    #[error("timestamp outside the {TOLERANCE_SECS} s tolerance")]
+    Stale,
+    #[error("no signature matches")]
+    Mismatch,
+}
+
+/// Checks a `Stripe-Signature`-style header (`t=…,v1=…[,v1=…]`) against `body` at unix time `now`.
+pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), SignatureError> {
+    let mut t = None;
+    let mut sigs = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => t = v.parse::<i64>().ok(),
+            Some(("v1", v)) => sigs.extend(hex::decode(v).ok()),
+            _ => {}
+        }
+    }
+    let t = t.ok_or(SignatureError::Malformed)?;
+    if sigs.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    let mut m =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).map_err(|_| SignatureError::Malformed)?;
+    m.update(t.to_string().as_bytes());
+    m.update(b".");
+    m.update(body);
+    // `verify_slice` compares in constant time.
+    if !sigs.iter().any(|s| m.clone().verify_slice(s).is_ok()) {
+        return Err(SignatureError::Mismatch);
+    }
+    if (now - t).abs() > TOLERANCE_SECS {
+        return Err(SignatureError::Stale);
+    }
+    Ok(())
+}
+
+const DECLINED: &str =
+    "Your card was declined. No money has been taken. Try another card or contact your bank.";
+const PROCESSING_ERROR: &str =
+    "The payment could not be processed. No money has been taken. Try again.";
+
+/// What the sandbox's page shows after a card is tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SandboxOutcome {
+    /// Paid: where to send the member back to.
+    Paid(String),
+    /// Declined or failed: the message to show; the invoice stays open.
+    Failed(String),
+}
+
+/// The sandbox's hosted page takes card `card_number` for checkout `id`: checks the card, tells our
+/// webhook endpoint the outcome in a signed event, and answers what the page should show.
+pub async fn sandbox_pay(
+    db: &DatabaseConnection,
+    providers: &Providers,
+    id: Uuid,
+    card_number: &str,
+) -> Result<SandboxOutcome, AppError> {
+    let co = checkout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|c| c.provider == "sandbox")
+        .ok_or(AppError::NotFound)?;
+    if co.status == "paid" {
+        return Ok(SandboxOutcome::Paid(return_url(&providers.base_url, id)));
+    }
+    let Some(digits) = card_digits(card_number) else {
+        let mut e = FieldErrors::new();
+        e.add(
+            "card_number",
+            "Enter a card number of 12 to 19 digits, as it is shown on the card",
+        );
+        return Err(AppError::Validation(e));
+    };
+    let now = crate::service::now().timestamp();
+    let event_id = format!("evt_sbx_{}", crate::service::new_id().simple());
+    // The "fails, then succeeds" card succeeds when its own processing error was the last failure.
+    let retried = co.message.as_deref() == Some(PROCESSING_ERROR);
+    let (event, outcome) = match (test_card(&digits), retried) {
+        (TestCard::Succeeds, _) | (TestCard::FailsThenSucceeds, true) => (
+            json!({
+                "id": event_id,
+                "object": "event",
+                "type": "checkout.session.completed",
+                "created": now,
+                "data": {"object": {
+                    "id": co.id.to_string(),
+                    "object": "checkout.session",
+                    "client_reference_id": co.id.to_string(),
+                    "payment_intent": format!("sbx_pi_{}", co.id.simple()),
+                    "amount_total": co.amount_pence,
+                    "currency": "gbp",
+                    "payment_status": "paid",
+                }},
+            }),
+            SandboxOutcome::Paid(return_url(&providers.base_url, id)),
+        ),
+        (card, _) => {
+            let message = if card == TestCard::Declined {
+                DECLINED
+            } else {
+                PROCESSING_ERROR
+            };
+            (
+                json!({
+                    "id": event_id,
+                    "object": "event",
+                    "type": "payment_intent.payment_failed",
+                    "created": now,
+                    "data": {"object": {
+                        "id": format!("sbx_pi_{}", co.id.simple()),
+                        "object": "payment_intent",
+                        "amount": co.amount_pence,
+                        "metadata": {"checkout_id": co.id.to_string()},
+                        "last_payment_error": {"message": message},
+                    }},
+                }),
+                SandboxOutcome::Failed(message.to_owned()),
+            )
+        }
+    };
+    let body = serde_json::to_vec(&event).map_err(AppError::internal)?;
+    let signature = sign(&providers.sandbox_secret, now, &body);
+    match &providers.delivery {
+        Delivery::Direct(db) => {
+            verify(&providers.sandbox_secret, &signature, &body, now)
+                .map_err(AppError::internal)?;
+            let ev = super::webhooks::parse(&body).map_err(AppError::internal)?;
+            super::webhooks::handle(db, "sandbox", ev, &providers.base_url).await?;
+        }
+        Delivery::Http(base) => {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/webhooks/sandbox"))
+                .header("content-type", "application/json")
+                .header("Sandbox-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .map_err(AppError::internal)?;
+            if !res.status().is_success() {
+                return Err(AppError::internal(format!(
+                    "the webhook endpoint answered {}",
+                    res.status()
+                )));
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Where a member lands after paying.
+pub fn return_url(base_url: &str, checkout_id: Uuid) -> String {
+    format!("{base_url}/portal/payments/done?checkout={checkout_id}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_body_verifies_and_tampering_or_age_is_refused() {
+        let body = br#"{"id":"evt_1"}"#;
+        let h = sign("whsec_x", 1_000, body);
+        assert_eq!(verify("whsec_x", &h, body, 1_100), Ok(()));
+        assert_eq!(
+            verify("whsec_y", &h, body, 1_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec_x", &h, br#"{"id":"evt_2"}"#, 1_100),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify("whsec_x", &h, body, 1_301),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify("whsec_x", "v1=00", body, 1_000),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify("whsec_x", "t=1000", body, 1_000),
+            Err(SignatureError::Malformed)
+        );
+        // Several v1 signatures (a secret being rolled): any one may match.
+        let two = format!("t=1000,v1=00ff,{}", &h[7..]);
+        assert_eq!(verify("whsec_x", &two, body, 1_000), Ok(()));
+    }
+}

@@ -1,0 +1,569 @@
+//! Refunds, manual invoices, credit notes and write-offs need a second person: one staff member raises
+//! the request with a reason, and it is carried out only when a *different* supervisor or finance user
+//! authorises it. The rule is enforced here, whatever the screens show.
+
+use super::{allocate, insert_document, issue_invoice, next_number, notify, CREDIT_NOTE, INVOICE};
+use crate::domain::ledger::postings;
+use crate::domain::membership_number::MembershipNumber;
+use crate::domain::money::Money;
+use crate::domain::payments::{self as pay, REQUEST_KINDS};
+use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::{document, member, money_request, payment};
+use crate::service::audit;
+use crate::service::ledger::{self, NewTransaction};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A request as typed by staff.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInput {
+    pub kind: String,
+    pub amount: String,
+    pub reason: String,
+    /// Manual invoices: what it is for.
+    pub description: String,
+    /// Credit notes and write-offs: the invoice number.
+    pub invoice: String,
+    /// Refunds: the payment's id.
+    pub payment: String,
+}
+
+/// Pending refunds of a payment, which a new one must leave room for.
+async fn pending_refunds<C: ConnectionTrait>(db: &C, payment_id: Uuid) -> Result<i64, AppError> {
+    Ok(money_request::Entity::find()
+        .filter(money_request::Column::PaymentId.eq(payment_id))
+        .filter(money_request::Column::Kind.eq("refund"))
+        .filter(money_request::Column::Status.eq("pending"))
+        .all(db)
+        .await?
+        .iter()
+        .map(|r| r.amount_pence)
+        .sum())
+}
+
+/// Staff raise a request about member `member_id`.
+pub async fn raise(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    input: &RequestInput,
+) -> Result<money_request::Model, AppError> {
+    actor.require(Permission::RaiseRequests)?;
+    let uid = actor.user()?;
+    let mut errors = FieldErrors::new();
+    let kind = input.kind.trim();
+    if !REQUEST_KINDS.iter().any(|(k, _)| *k == kind) {
+        errors.add(
+            "kind",
+            "Choose a refund, manual invoice, credit note or write-off",
+        );
+    }
+    let amount = errors.check("amount", Money::parse(&input.amount));
+    if amount.is_some_and(|a| a.pence() == 0) {
+        errors.add("amount", "Enter an amount more than £0.00");
+    }
+    let reason = input
+        .reason
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if reason.chars().count() < 5 {
+        errors.add("reason", "Say why, so the person authorising it can decide");
+    } else if reason.chars().count() > 500 {
+        errors.add("reason", "The reason must be 500 characters or fewer");
+    }
+    let description = input
+        .description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if kind == "manual_invoice" && description.is_empty() {
+        errors.add("description", "Say what the invoice is for");
+    } else if description.chars().count() > 200 {
+        errors.add(
+            "description",
+            "The description must be 200 characters or fewer",
+        );
+    }
+    errors.into_result()?;
+    let Some(amount) = amount else {
+        return Err(AppError::internal("request validated without an amount"));
+    };
+    let txn = crate::service::begin(db).await?;
+    let m = member::Entity::find_by_id(member_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut invoice_id = None;
+    let mut payment_id = None;
+    match kind {
+        "credit_note" | "write_off" => {
+            let inv = document::Entity::find()
+                .filter(document::Column::Number.eq(input.invoice.trim().to_uppercase()))
+                .filter(document::Column::Kind.eq(INVOICE))
+                .filter(document::Column::MemberId.eq(m.id))
+                .one(&txn)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field(
+                        "invoice",
+                        "Enter the number of one of this member's invoices",
+                    )
+                })?;
+            let limit = if kind == "write_off" {
+                inv.outstanding_pence
+            } else {
+                inv.amount_pence
+            };
+            if amount.pence() > limit {
+                return Err(AppError::field(
+                    "amount",
+                    format!(
+                        "The amount must be no more than {} ({} of invoice {})",
+                        Money::from_pence(limit),
+                        if kind == "write_off" {
+                            "what is outstanding"
+                        } else {
+                            "the total"
+                        },
+                        inv.number
+                    ),
+                ));
+            }
+            invoice_id = Some(inv.id);
+        }
+        "refund" => {
+            let p = Uuid::parse_str(input.payment.trim())
+                .ok()
+                .map(|id| payment::Entity::find_by_id(id));
+            let p = match p {
+                Some(q) => q.one(&txn).await?,
+                None => None,
+            }
+            .filter(|p| p.member_id == m.id && p.direction == "in")
+            .ok_or_else(|| AppError::field("payment", "Choose one of this member's payments"))?;
+            let room = p.amount_pence - p.refunded_pence - pending_refunds(&txn, p.id).await?;
+            if amount.pence() > room {
+                return Err(AppError::field(
+                    "amount",
+                    format!(
+                        "The amount must be no more than {} (what is left of that payment after refunds)",
+                        Money::from_pence(room.max(0))
+                    ),
+                ));
+            }
+            payment_id = Some(p.id);
+        }
+        _ => {}
+    }
+    let r = money_request::ActiveModel {
+        id: Set(crate::service::new_id()),
+        kind: Set(kind.to_owned()),
+        member_id: Set(m.id),
+        amount_pence: Set(amount.pence()),
+        reason: Set(reason.clone()),
+        description: Set(description),
+        invoice_id: Set(invoice_id),
+        payment_id: Set(payment_id),
+        status: Set("pending".into()),
+        requested_by: Set(uid),
+        requested_by_label: Set(actor.label.clone()),
+        requested_at: Set(crate::service::now()),
+        decided_by: Set(None),
+        decided_by_label: Set(None),
+        decided_at: Set(None),
+        decision_note: Set(None),
+        result: Set(None),
+        provider_status: Set(None),
+        provider_ref: Set(None),
+        provider_error: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        m.id,
+        "request_raised",
+        None,
+        Some(json!({
+            "request": r.id,
+            "kind": kind,
+            "amount": amount.to_string(),
+            "reason": reason,
+        })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// A request as the worklist and the record show it.
+#[derive(Clone, Debug)]
+pub struct RequestRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub member_id: Uuid,
+    pub membership_number: String,
+    pub member_name: String,
+    pub amount: Money,
+    pub reason: String,
+    pub description: String,
+    pub what: String,
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub decided_by: Option<String>,
+    pub result: Option<String>,
+    pub provider_status: Option<String>,
+    /// Whether the caller may authorise it: they may authorise and did not raise it.
+    pub can_decide: bool,
+    /// The caller raised it (shown, so they know why they cannot authorise it).
+    pub own: bool,
+}
+
+async fn rows<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    list: Vec<money_request::Model>,
+) -> Result<Vec<RequestRow>, AppError> {
+    let ids: Vec<Uuid> = list.iter().map(|r| r.member_id).collect();
+    let members = member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let doc_ids: Vec<Uuid> = list.iter().filter_map(|r| r.invoice_id).collect();
+    let docs = document::Entity::find()
+        .filter(document::Column::Id.is_in(doc_ids))
+        .all(db)
+        .await?;
+    let pay_ids: Vec<Uuid> = list.iter().filter_map(|r| r.payment_id).collect();
+    let pays = payment::Entity::find()
+        .filter(payment::Column::Id.is_in(pay_ids))
+        .all(db)
+        .await?;
+    let may = actor.require(Permission::AuthoriseRequests).is_ok();
+    Ok(list
+        .into_iter()
+        .map(|r| {
+            let m = members.iter().find(|m| m.id == r.member_id);
+            let what = match (r.invoice_id, r.payment_id) {
+                (Some(i), _) => docs
+                    .iter()
+                    .find(|d| d.id == i)
+                    .map(|d| format!("Invoice {}", d.number))
+                    .unwrap_or_default(),
+                (_, Some(p)) => pays
+                    .iter()
+                    .find(|x| x.id == p)
+                    .map(|x| {
+                        format!(
+                            "{} payment {} of {} on {}",
+                            pay::label(&pay::METHODS, &x.method),
+                            x.reference,
+                            Money::from_pence(x.amount_pence),
+                            x.received_on.format("%-d %b %Y")
+                        )
+                    })
+                    .unwrap_or_default(),
+                _ => r.description.clone(),
+            };
+            let own = actor.user_id == Some(r.requested_by);
+            RequestRow {
+                id: r.id,
+                kind: r.kind,
+                member_id: r.member_id,
+                membership_number: m
+                    .map(|m| MembershipNumber::text_of(m.membership_number))
+                    .unwrap_or_default(),
+                member_name: m.map(super::member_name).unwrap_or_default(),
+                amount: Money::from_pence(r.amount_pence),
+                reason: r.reason,
+                description: r.description,
+                what,
+                can_decide: may && !own && r.status == "pending",
+                own,
+                status: r.status,
+                requested_by: r.requested_by_label,
+                requested_at: r.requested_at,
+                decided_by: r.decided_by_label,
+                result: r.result,
+                provider_status: r.provider_status,
+            }
+        })
+        .collect())
+}
+
+/// Requests waiting for a second person, oldest first.
+pub async fn pending<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> Result<Vec<RequestRow>, AppError> {
+    if actor.require(Permission::AuthoriseRequests).is_err() {
+        actor.require(Permission::RaiseRequests)?;
+    }
+    let list = money_request::Entity::find()
+        .filter(money_request::Column::Status.eq("pending"))
+        .order_by_asc(money_request::Column::RequestedAt)
+        .limit(500)
+        .all(db)
+        .await?;
+    rows(db, actor, list).await
+}
+
+/// A member's requests, newest first.
+pub async fn for_member<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    member_id: Uuid,
+) -> Result<Vec<RequestRow>, AppError> {
+    actor.require(Permission::ViewMembers)?;
+    let list = money_request::Entity::find()
+        .filter(money_request::Column::MemberId.eq(member_id))
+        .order_by_desc(money_request::Column::RequestedAt)
+        .limit(100)
+        .all(db)
+        .await?;
+    rows(db, actor, list).await
+}
+
+/// A different supervisor or finance user approves (and so carries out) or declines request `id`.
+pub async fn decide(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    approve: bool,
+    note: &str,
+    base_url: &str,
+) -> Result<money_request::Model, AppError> {
+    actor.require(Permission::AuthoriseRequests)?;
+    let uid = actor.user()?;
+    let note = note.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !approve && note.is_empty() {
+        return Err(AppError::field("note", "Say why you are declining it"));
+    }
+    if note.chars().count() > 500 {
+        return Err(AppError::field(
+            "note",
+            "The note must be 500 characters or fewer",
+        ));
+    }
+    let txn = crate::service::begin(db).await?;
+    let r = money_request::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if r.requested_by == uid {
+        return Err(AppError::Conflict(
+            "You raised this request, so someone else must authorise it.".into(),
+        ));
+    }
+    if r.status != "pending" {
+        return Err(AppError::Conflict(format!(
+            "This request has already been {} by {}.",
+            r.status,
+            r.decided_by_label.clone().unwrap_or_default()
+        )));
+    }
+    let m = member::Entity::find_by_id(r.member_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let amount = Money::from_pence(r.amount_pence);
+    let key = format!("request:{}", r.id);
+    let mut provider_status = None;
+    let result = if !approve {
+        None
+    } else {
+        Some(match r.kind.as_str() {
+            "manual_invoice" => {
+                issue_invoice(
+                    &txn,
+                    actor,
+                    m.id,
+                    &r.description,
+                    amount,
+                    Money::ZERO,
+                    &key,
+                    "manual invoice",
+                )
+                .await?
+                .number
+            }
+            "credit_note" | "write_off" => {
+                let inv_id = r
+                    .invoice_id
+                    .ok_or_else(|| AppError::internal("request without its invoice"))?;
+                let inv = document::Entity::find_by_id(inv_id)
+                    .one(&txn)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                if r.kind == "write_off" && inv.outstanding_pence < r.amount_pence {
+                    return Err(AppError::Conflict(format!(
+                        "Only {} of invoice {} is still outstanding; decline this request and raise a new one.",
+                        Money::from_pence(inv.outstanding_pence),
+                        inv.number
+                    )));
+                }
+                let credit = r.kind == "credit_note";
+                let number = if credit {
+                    next_number(&txn, CREDIT_NOTE).await?
+                } else {
+                    format!("write-off of {}", inv.number)
+                };
+                let posted = ledger::post(
+                    &txn,
+                    actor,
+                    NewTransaction {
+                        idempotency_key: key.clone(),
+                        kind: if credit { "credit_note" } else { "write_off" },
+                        cause: if credit {
+                            format!("{number} for {}", inv.number)
+                        } else {
+                            number.clone()
+                        },
+                        member_id: Some(m.id),
+                        memo: Some(r.reason.clone()),
+                        entries: if credit {
+                            postings::credit_note(m.id, amount)
+                        } else {
+                            postings::write_off(m.id, amount)
+                        },
+                        method: None,
+                        value_date: None,
+                    },
+                )
+                .await?;
+                allocate(
+                    &txn,
+                    m.id,
+                    Some(inv.id),
+                    amount,
+                    if credit { "credited" } else { "written_off" },
+                )
+                .await?;
+                if credit {
+                    insert_document(
+                        &txn,
+                        actor,
+                        CREDIT_NOTE,
+                        m.id,
+                        super::today(),
+                        &format!("Credit for invoice {}: {}", inv.number, r.reason),
+                        amount,
+                        Some(inv.id),
+                        Some(posted.id()),
+                        number.clone(),
+                    )
+                    .await?;
+                }
+                number
+            }
+            "refund" => {
+                let pid = r
+                    .payment_id
+                    .ok_or_else(|| AppError::internal("refund without its payment"))?;
+                let p = payment::Entity::find_by_id(pid)
+                    .one(&txn)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                if p.amount_pence - p.refunded_pence < r.amount_pence {
+                    return Err(AppError::Conflict(
+                        "That payment has already been refunded in part; decline this request and raise a new one."
+                            .into(),
+                    ));
+                }
+                let card = p.method == "card";
+                let today = super::today();
+                let posted = ledger::post(
+                    &txn,
+                    actor,
+                    NewTransaction {
+                        idempotency_key: key.clone(),
+                        kind: "refund",
+                        cause: format!(
+                            "Refund of {} payment {}",
+                            pay::label(&pay::METHODS, &p.method),
+                            p.reference
+                        ),
+                        member_id: Some(m.id),
+                        memo: Some(r.reason.clone()),
+                        entries: postings::refund(m.id, amount, card),
+                        method: Some(p.method.clone()),
+                        value_date: Some(today),
+                    },
+                )
+                .await?;
+                payment::ActiveModel {
+                    id: Set(crate::service::new_id()),
+                    member_id: Set(m.id),
+                    direction: Set("out".into()),
+                    method: Set(p.method.clone()),
+                    provider: Set(p.provider.clone()),
+                    reference: Set(format!("refund of {}", p.reference)),
+                    amount_pence: Set(r.amount_pence),
+                    refunded_pence: Set(0),
+                    received_on: Set(today),
+                    invoice_id: Set(None),
+                    refund_of: Set(Some(p.id)),
+                    receipt_id: Set(None),
+                    ledger_transaction_id: Set(posted.id()),
+                    created_at: Set(crate::service::now()),
+                    created_by: Set(actor.label.clone()),
+                }
+                .insert(&txn)
+                .await?;
+                let refunded = p.refunded_pence + r.amount_pence;
+                let reference = p.reference.clone();
+                let mut pa: payment::ActiveModel = p.into();
+                pa.refunded_pence = Set(refunded);
+                pa.update(&txn).await?;
+                if card {
+                    provider_status = Some("pending".to_owned());
+                }
+                notify(
+                    &txn,
+                    &m,
+                    "refund_issued",
+                    json!({
+                        "amount": amount.to_string(),
+                        "by_card": card,
+                        "reference": reference,
+                        "account_url": format!("{base_url}/portal/payments"),
+                        "base_url": base_url,
+                    }),
+                )
+                .await?;
+                format!("refund of {reference}")
+            }
+            other => return Err(AppError::internal(format!("unknown request kind {other}"))),
+        })
+    };
+    let status = if approve { "approved" } else { "declined" };
+    let mut am: money_request::ActiveModel = r.clone().into();
+    am.status = Set(status.into());
+    am.decided_by = Set(Some(uid));
+    am.decided_by_label = Set(Some(actor.label.clone()));
+    am.decided_at = Set(Some(crate::service::now()));
+    am.decision_note = Set((!note.is_empty()).then(|| note.clone()));
+    am.result = Set(result.clone());
+    am.provider_status = Set(provider_status);
+    let out = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        m.id,
+        if approve { "request_approved" } else { "request_declined" },
+        Some(json!({"request": r.id, "kind": r.kind, "amount": amount.to_string(), "status": "pending", "requested_by": r.requested_by_label})),
+        Some(json!({"status": status, "result": result, "note": note})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(out)
+}
