@@ -82,7 +82,7 @@ pub fn card_digits(raw: &str) -> Option<String> {
             }
         })
         .sum();
-    (sum % 10 == 0).then_some(digits)
+    sum.is_multiple_of(10).then_some(digits)
 }
 
 /// The sandbox's answer for a card number that passed [`card_digits`]: unknown valid numbers are

@@ -499,6 +499,7 @@ pub struct TxnReportDto {
     pub capped: bool,
 }
 
+#[cfg(feature = "ssr")]
 const REPORT_ROWS: u64 = 500;
 
 #[server(prefix = "/fn", endpoint = "transaction-report")]

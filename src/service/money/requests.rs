@@ -139,7 +139,7 @@ pub async fn raise(
         "refund" => {
             let p = Uuid::parse_str(input.payment.trim())
                 .ok()
-                .map(|id| payment::Entity::find_by_id(id));
+                .map(payment::Entity::find_by_id);
             let p = match p {
                 Some(q) => q.one(&txn).await?,
                 None => None,
