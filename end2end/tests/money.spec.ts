@@ -135,10 +135,10 @@ test("an officer raises a refund and cannot authorise it; a supervisor can", asy
   await page.getByRole("button", { name: "Raise request" }).click();
   await expect(page.getByText("The request was raised. Someone else must authorise it.")).toBeVisible();
 
-  // The officer sees it waiting, with no way to authorise it.
+  // The officer sees it waiting, with no way to authorise it (the server refuses them too).
   await page.getByRole("link", { name: "Requests to authorise" }).click();
   const row = page.getByRole("row", { name: new RegExp(cheque) });
-  await expect(row).toContainText("Waiting for a supervisor or finance.");
+  await expect(row).toContainText("You raised this; someone else must authorise it.");
   await expect(row.getByRole("button")).toHaveCount(0);
   await waitForHydration(page);
   await expectNoA11yViolations(page);
@@ -146,7 +146,9 @@ test("an officer raises a refund and cannot authorise it; a supervisor can", asy
 
   await authorise(page, cheque);
   await openMoney(page, "GH0000002");
-  await expect(page.getByRole("row", { name: new RegExp(`Refund.*${cheque}`) })).toContainText("Approved by supervisor@guildhall.test");
+  // The request is approved, and the refund is in the member's history.
+  await expect(page.getByRole("row").filter({ hasText: cheque }).filter({ hasText: "Overpaid their subscription" })).toContainText("Approved by supervisor@guildhall.test");
+  await expect(page.getByRole("row").filter({ hasText: `Refund of Cheque payment ${cheque}` })).toContainText("£5.00");
   expect(errors).toEqual([]);
 });
 

@@ -289,7 +289,7 @@ pub fn MemberMoneyPage() -> impl IntoView {
                         <PageTitle text=format!("Payments: {} {}", m.name, m.number)/>
                         <p class="back-link"><a href=back>"Back to the member"</a></p>
                         <Saved/>
-                        <h1 class="heading-l">"Payments and balance"<span class="caption">{format!("{} {}", m.name, m.number)}</span></h1>
+                        <h1 class="heading-l">"Payments and balance "<span class="caption">{format!("{} {}", m.name, m.number)}</span></h1>
                         <div class="panel-balance">
                             <p class="body">"Balance"</p>
                             <p class="heading-l">{m.balance.clone()}</p>
