@@ -543,6 +543,9 @@ async fn members_download_their_own_data_as_a_json_file() {
     let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     assert_eq!(v["account"]["email"], "member@guildhall.test");
     assert_eq!(v["membership"]["details"]["family_name"], "Taylor");
+    // Their money too: the demo invoice, owed.
+    assert_eq!(v["membership"]["money"]["balance_pence"], 4500);
+    assert_eq!(v["membership"]["money"]["documents"][0]["kind"], "invoice");
     assert!(!r.body.contains("@example.org"), "another member's data");
     let staff = sign_in(&app, "officer@guildhall.test").await;
     assert_eq!(
@@ -945,4 +948,225 @@ async fn documents_and_reports_download_only_for_those_allowed() {
     let r = get(&app, "/staff/reports/aged-debt.csv", Some(&finance)).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Over 90 days"));
+}
+
+/// A stand-in for Stripe's API: answers Checkout Sessions and refunds as Stripe does, and keeps what it
+/// was sent (path, Authorization, Idempotency-Key, form fields).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String, String, Vec<(String, String)>)>>>;
+
+async fn stripe_stand_in() -> (String, Seen) {
+    use axum::extract::State;
+    let seen: Seen = Default::default();
+    async fn record(
+        State(seen): State<Seen>,
+        uri: axum::http::Uri,
+        headers: axum::http::HeaderMap,
+        body: String,
+    ) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let h = |k: &str| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        let form: Vec<(String, String)> = serde_urlencoded_pairs(&body);
+        seen.lock().expect("lock").push((
+            uri.path().to_owned(),
+            h("authorization"),
+            h("idempotency-key"),
+            form,
+        ));
+        let body = if uri.path() == "/v1/refunds" {
+            r#"{"id":"re_test_1","object":"refund","status":"succeeded"}"#
+        } else {
+            r#"{"id":"cs_test_1","object":"checkout.session","url":"https://checkout.stripe.test/c/pay/cs_test_1"}"#
+        };
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }
+    let app = Router::new()
+        .route("/v1/checkout/sessions", axum::routing::post(record))
+        .route("/v1/refunds", axum::routing::post(record))
+        .with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), seen)
+}
+
+fn serde_urlencoded_pairs(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| {
+            let d = |s: &str| percent_decode(&s.replace('+', " "));
+            (d(k), d(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Stripe as the provider: the Checkout Session is created over its API with the invoice's amount and
+/// our checkout id; the member is sent to Stripe's page; the signed `checkout.session.completed` event
+/// posted to /webhooks/stripe records the payment once; an authorised refund goes back over the API
+/// with an idempotency key.
+#[tokio::test]
+async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
+    use guildhall::domain::{Actor, ActorKind, Role};
+    use guildhall::entity::{document, money_request, payment, user};
+    use guildhall::service::money::{card, providers::sign, requests};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let t = guildhall::testing::sqlite().await;
+    guildhall::service::seed::demo(&t.db, ORIGIN)
+        .await
+        .expect("demo");
+    let (api, seen) = stripe_stand_in().await;
+    let mut cfg = config(1000, 1000);
+    cfg.payment_provider = "stripe".into();
+    cfg.stripe_secret_key = Some("sk_test_guildhall".into());
+    cfg.stripe_api_base = api;
+    let providers = cfg.providers().expect("providers");
+    let opts = leptos_options(&cfg);
+    let app = router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+
+    let u = user::Entity::find()
+        .filter(user::Column::EmailKey.eq("member@guildhall.test"))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("demo member");
+    let me = Actor::member(u.id, &u.email);
+    let m = guildhall::entity::member::Entity::find()
+        .filter(guildhall::entity::member::Column::UserId.eq(u.id))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("member");
+    let inv = document::Entity::find()
+        .filter(document::Column::MemberId.eq(m.id))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("invoice");
+    let url = card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+        .await
+        .expect("checkout");
+    assert_eq!(url, "https://checkout.stripe.test/c/pay/cs_test_1");
+    let (path, auth, key, form) = seen.lock().expect("lock")[0].clone();
+    assert_eq!(path, "/v1/checkout/sessions");
+    assert_eq!(auth, "Bearer sk_test_guildhall");
+    assert!(key.starts_with("checkout-"));
+    let field = |k: &str| {
+        form.iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(field("mode"), "payment");
+    assert_eq!(field("line_items[0][price_data][currency]"), "gbp");
+    assert_eq!(field("line_items[0][price_data][unit_amount]"), "4500");
+    let checkout_id = field("client_reference_id");
+    assert!(
+        field("success_url").ends_with(&format!("/portal/payments/done?checkout={checkout_id}"))
+    );
+
+    // Stripe tells us it was paid.
+    let event = serde_json::json!({
+        "id": "evt_test_paid",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {"object": {
+            "id": "cs_test_1",
+            "object": "checkout.session",
+            "client_reference_id": checkout_id,
+            "payment_intent": "pi_test_1",
+            "amount_total": 4500,
+            "payment_status": "paid",
+        }},
+    })
+    .to_string()
+    .into_bytes();
+    let now = chrono::Utc::now().timestamp();
+    let sig = sign(STRIPE_SECRET, now, &event);
+    let r = webhook(&app, "stripe", "stripe-signature", &sig, event.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("processed"), "{}", r.body);
+    let r = webhook(&app, "stripe", "stripe-signature", &sig, event).await;
+    assert!(r.body.contains("duplicate"), "{}", r.body);
+    let p = payment::Entity::find().all(&t.db).await.expect("payments");
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        (
+            p[0].provider.as_deref(),
+            p[0].reference.as_str(),
+            p[0].amount_pence
+        ),
+        (Some("stripe"), "pi_test_1", 4500)
+    );
+
+    // A refund, authorised by someone else, goes back through Stripe.
+    let staff = |role: Role| Actor {
+        kind: ActorKind::Staff,
+        user_id: Some(uuid::Uuid::now_v7()),
+        label: format!("{}@guildhall.test", role.as_str()),
+        roles: vec![role],
+        request_id: None,
+    };
+    let r = requests::raise(
+        &t.db,
+        &staff(Role::Officer),
+        m.id,
+        &requests::RequestInput {
+            kind: "refund".into(),
+            amount: "10".into(),
+            reason: "Conference ticket partly refunded".into(),
+            payment: p[0].id.to_string(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("raise");
+    requests::decide(&t.db, &staff(Role::Finance), r.id, true, "", ORIGIN)
+        .await
+        .expect("approve");
+    assert_eq!(
+        card::process_refunds(&t.db, &providers)
+            .await
+            .expect("refunds"),
+        1
+    );
+    let (path, _, key, form) = seen.lock().expect("lock")[1].clone();
+    assert_eq!(path, "/v1/refunds");
+    assert_eq!(key, format!("refund-{}", r.id));
+    assert!(form.contains(&("payment_intent".into(), "pi_test_1".into())));
+    assert!(form.contains(&("amount".into(), "1000".into())));
+    let done = money_request::Entity::find_by_id(r.id)
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("request");
+    assert_eq!(done.provider_status.as_deref(), Some("done"));
+    assert_eq!(done.provider_ref.as_deref(), Some("re_test_1"));
 }

@@ -333,6 +333,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "reason": e.reason,
             })).collect::<Vec<_>>(),
             "notes": notes.iter().map(|n| json!({"at": n.created_at, "by": n.author_label, "note": n.body})).collect::<Vec<_>>(),
+            "money": money_json(&crate::service::money::account(&txn, m.id).await?),
         });
     }
     let mut msg_filter = sea_orm::Condition::any().add(outbox_message::Column::UserId.eq(uid));
@@ -405,4 +406,34 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
     .await?;
     txn.commit().await?;
     Ok(out)
+}
+
+/// A member's balance, documents, payments and transactions, for their data export.
+fn money_json(a: &crate::service::money::Account) -> Value {
+    json!({
+        "balance_pence": a.balance.pence(),
+        "documents": a.documents.iter().map(|d| json!({
+            "kind": d.kind,
+            "number": d.number,
+            "issued_on": d.issued_on,
+            "description": d.description,
+            "amount_pence": d.amount.pence(),
+            "outstanding_pence": d.outstanding.pence(),
+            "status": d.status,
+        })).collect::<Vec<_>>(),
+        "payments": a.payments.iter().map(|p| json!({
+            "method": p.method,
+            "reference": p.reference,
+            "received_on": p.received_on,
+            "amount_pence": p.amount.pence(),
+            "refunded_pence": p.refunded.pence(),
+        })).collect::<Vec<_>>(),
+        "transactions": a.history.iter().map(|h| json!({
+            "date": h.date,
+            "kind": h.kind,
+            "method": h.method,
+            "detail": h.cause,
+            "balance_change_pence": h.amount.pence(),
+        })).collect::<Vec<_>>(),
+    })
 }
