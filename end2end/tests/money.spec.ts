@@ -176,3 +176,27 @@ test("finance reads transactions, aged debt and reconciliation", async ({ page }
   await expect(page.getByRole("alert")).toBeVisible();
   expect(errors).toEqual([]);
 });
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a member starts a card payment and a declined card leaves the invoice open", async ({ page }) => {
+    await page.goto("/sign-in");
+    await page.getByLabel("Email address").fill(DEMO.member);
+    await page.getByLabel("Password", { exact: true }).fill("guildhall-demo");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page).toHaveURL(/\/portal$/);
+    await page.goto("/portal/payments");
+    // The demo data's conference ticket is never paid by these tests.
+    const item = page.locator(".pay-list__item", { hasText: "Annual conference 2027" });
+    await item.getByRole("button", { name: "Pay £45.00 by card" }).click();
+    await expect(page).toHaveURL(/\/sandbox\/checkout\//);
+    await page.getByLabel("Card number").fill("4000 0000 0000 0002");
+    await page.getByLabel("Expiry date").fill("12/30");
+    await page.getByLabel("Security code").fill("123");
+    await page.getByRole("button", { name: "Pay £45.00" }).click();
+    await expect(page.getByRole("alert")).toContainText("Your card was declined");
+    await page.goto("/portal/payments");
+    await expect(page.locator(".pay-list__item", { hasText: "Annual conference 2027" })).toContainText("£45.00 to pay");
+  });
+});
