@@ -2,6 +2,7 @@
 
 pub mod actor;
 pub mod address;
+pub mod calendar;
 pub mod dates;
 pub mod email;
 pub mod error;
