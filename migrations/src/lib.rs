@@ -10,6 +10,7 @@ mod m20261122_000003_categories_erasure;
 mod m20261122_000004_ledger;
 mod m20261122_000005_drop_raw_member_indexes;
 mod m20261122_000006_money;
+mod m20261123_000007_renewals;
 mod util;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_ledger::Migration),
             Box::new(m20261122_000005_drop_raw_member_indexes::Migration),
             Box::new(m20261122_000006_money::Migration),
+            Box::new(m20261123_000007_renewals::Migration),
         ]
     }
 }

@@ -27,10 +27,29 @@ pub enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// The renewal run.
+    Renewals {
+        #[command(subcommand)]
+        command: RenewalsCommand,
+    },
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
         command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RenewalsCommand {
+    /// Raise the renewal invoice and invitation, once, for every member whose paid period ends within
+    /// the window.
+    Run {
+        /// Run as if today were this day (YYYY-MM-DD); default today in London.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Days ahead of a period's end that its renewal is raised.
+        #[arg(long, default_value_t = guildhall::service::renewals::WINDOW_DAYS)]
+        window_days: i64,
     },
 }
 
@@ -171,6 +190,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             what: BenchCommand::Ledger { ops, members },
         } => crate::bench::ledger(&config.database_url, ops, members).await,
+        Command::Renewals {
+            command: RenewalsCommand::Run { as_of, window_days },
+        } => {
+            let db = connect(&config).await?;
+            let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
+            let started = Instant::now();
+            let report = guildhall::service::renewals::run(
+                &db,
+                &guildhall::domain::Actor::system("renewals"),
+                as_of,
+                window_days,
+                |done, total| {
+                    let width = 30usize;
+                    let filled = (done as usize * width) / (total.max(1) as usize);
+                    eprint!(
+                        "\r[{}{}] {done}/{total} renewals raised",
+                        "#".repeat(filled),
+                        ".".repeat(width - filled.min(width))
+                    );
+                },
+            )
+            .await
+            .map_err(explain)?;
+            eprintln!();
+            println!("renewals_as_of {as_of}");
+            println!("renewals_due {} count", report.due);
+            println!("renewals_raised {} count", report.raised);
+            println!("renewals_already_raised {} count", report.already);
+            println!("renewals_free {} count", report.free);
+            println!("renewals_seconds {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
         Command::Staff {
             command:
                 StaffCommand::Create {

@@ -16,6 +16,7 @@ pub mod money_request;
 pub mod outbox_message;
 pub mod payment;
 pub mod period;
+pub mod renewal;
 pub mod session;
 pub mod setting;
 pub mod settlement;

@@ -48,7 +48,8 @@ templates![
     "email_changed",
     "representative_added",
     "receipt",
-    "refund_issued"
+    "refund_issued",
+    "renewal_invitation"
 ];
 
 /// A message ready for the outbox.
@@ -247,6 +248,10 @@ mod tests {
             ),
             "refund_issued" => (
                 json!({"given_name": NAME, "amount": "£20.00", "by_card": true, "reference": "pi_1", "account_url": "https://example.test/portal/payments"}),
+                "https://example.test/portal/payments",
+            ),
+            "renewal_invitation" => (
+                json!({"given_name": NAME, "number": "GH0000042", "ends": "31 December 2026", "starts": "1 January 2027", "new_end": "31 December 2027", "amount": "£216.00", "invoice": "INV-000009", "account_url": "https://example.test/portal/payments"}),
                 "https://example.test/portal/payments",
             ),
             other => panic!("no sample for template {other}"),

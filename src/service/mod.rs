@@ -11,6 +11,7 @@ pub mod members;
 pub mod money;
 pub mod outbox;
 pub mod people;
+pub mod renewals;
 pub mod seed;
 
 use chrono::{DateTime, Utc};

@@ -688,6 +688,7 @@ pub fn action_label(action: &str) -> String {
         "request_raised" => "Money request raised",
         "request_approved" => "Money request authorised",
         "request_declined" => "Money request declined",
+        "renewal_invoiced" => "Renewal invoiced and invitation sent",
         "email_changed" => "Email address changed",
         "password_changed" => "Password changed",
         "password_reset" => "Password reset",

@@ -1,0 +1,345 @@
+//! The renewal run: for every member whose paid period ends within the window (default 60 days after
+//! the run's day), raise the renewal invoice for their category's annual fee and queue the invitation,
+//! exactly once. Candidates are read in bulk; each batch of members is written in one transaction (the
+//! `renewals` row, unique per member and period start, the ledger transaction and entries, the invoice,
+//! the audit entry and the e-mail), so a run stopped at any point and run again raises nothing twice and
+//! misses no one.
+
+use crate::domain::dates::london_date;
+use crate::domain::ledger::Account;
+use crate::domain::membership::{next_period, HowPaid, PaidState, Period};
+use crate::domain::membership_number::MembershipNumber;
+use crate::domain::money::Money;
+use crate::domain::{Actor, AppError, Permission};
+use crate::entity::{
+    audit_log, category, document, ledger_entry, ledger_transaction, member, membership_event,
+    outbox_message, period, renewal,
+};
+use crate::mail::templates;
+use crate::service::{counters, outbox::MESSAGE_ID_DOMAIN};
+use chrono::{Duration, NaiveDate};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Days before a period ends that its renewal is raised.
+pub const WINDOW_DAYS: i64 = 60;
+/// Members written per transaction.
+const BATCH: usize = 500;
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunReport {
+    /// Members whose paid period ends within the window and who are still members.
+    pub due: u64,
+    /// Renewals raised by this run (invoice and invitation).
+    pub raised: u64,
+    /// Renewals an earlier run had raised already.
+    pub already: u64,
+    /// Members due in a category without a fee (nothing to invoice).
+    pub free: u64,
+}
+
+struct Due {
+    member: member::Model,
+    category: category::Model,
+    ends: NaiveDate,
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+/// Runs the renewal window as of `as_of`, calling `progress(done, total)` after each batch.
+pub async fn run(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+    window_days: i64,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<RunReport, AppError> {
+    actor.require(Permission::EditMembers)?;
+    let last = as_of + Duration::days(window_days.clamp(0, 366));
+    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    // Each member's latest period end, for those ending within the window.
+    let latest: Vec<(Uuid, Option<NaiveDate>)> = period::Entity::find()
+        .select_only()
+        .column(period::Column::MemberId)
+        .column_as(period::Column::EndOn.max(), "last_end")
+        .group_by(period::Column::MemberId)
+        .having(period::Column::EndOn.max().gte(as_of))
+        .having(period::Column::EndOn.max().lte(last))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let latest: HashMap<Uuid, NaiveDate> = latest
+        .into_iter()
+        .filter_map(|(m, e)| Some((m, e?)))
+        .collect();
+    // Those periods themselves: paid ones only (an unpaid one already has its invoice).
+    let periods = period::Entity::find()
+        .filter(period::Column::EndOn.gte(as_of))
+        .filter(period::Column::EndOn.lte(last))
+        .all(db)
+        .await?;
+    let ended: HashSet<Uuid> = membership_event::Entity::find()
+        .select_only()
+        .column(membership_event::Column::MemberId)
+        .filter(membership_event::Column::Kind.is_in(["resigned", "removed"]))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut current: HashMap<Uuid, period::Model> = HashMap::new();
+    for p in periods {
+        if latest.get(&p.member_id) == Some(&p.end_on)
+            && p.paid_state != "unpaid"
+            && !ended.contains(&p.member_id)
+        {
+            current.insert(p.member_id, p);
+        }
+    }
+    let done: HashSet<(Uuid, NaiveDate)> = renewal::Entity::find()
+        .select_only()
+        .column(renewal::Column::MemberId)
+        .column(renewal::Column::PeriodStart)
+        .filter(renewal::Column::PeriodStart.gt(as_of))
+        .into_tuple::<(Uuid, NaiveDate)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let ids: Vec<Uuid> = current.keys().copied().collect();
+    let mut report = RunReport::default();
+    let mut due = Vec::new();
+    for chunk in ids.chunks(1000) {
+        for m in member::Entity::find()
+            .filter(member::Column::Id.is_in(chunk.to_vec()))
+            .filter(member::Column::PseudonymisedAt.is_null())
+            .all(db)
+            .await?
+        {
+            let Some(p) = current.get(&m.id) else {
+                continue;
+            };
+            let Some(cat) = categories.get(&p.category_id) else {
+                continue;
+            };
+            let basis = crate::service::categories::renewal_basis(cat);
+            let (start, end) = next_period(
+                &Period {
+                    id: p.id,
+                    category_code: cat.code.clone(),
+                    start: p.start_on,
+                    end: p.end_on,
+                    paid: PaidState::Unpaid,
+                    how_paid: HowPaid::Card,
+                },
+                basis,
+            );
+            report.due += 1;
+            if done.contains(&(m.id, start)) {
+                report.already += 1;
+                continue;
+            }
+            if cat.annual_fee_pence <= 0 {
+                report.free += 1;
+                continue;
+            }
+            due.push(Due {
+                ends: p.end_on,
+                category: cat.clone(),
+                member: m,
+                start,
+                end,
+            });
+        }
+    }
+    due.sort_by_key(|d| d.member.membership_number);
+    let total = due.len() as u64;
+    let base_url = templates::default_base_url();
+    for batch in due.chunks(BATCH) {
+        write_batch(db, actor, batch, as_of, base_url).await?;
+        report.raised += batch.len() as u64;
+        progress(report.raised, total);
+    }
+    Ok(report)
+}
+
+async fn write_batch(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    batch: &[Due],
+    as_of: NaiveDate,
+    base_url: &str,
+) -> Result<(), AppError> {
+    let txn = crate::service::begin(db).await?;
+    let first = counters::take(&txn, "invoice_number", batch.len() as i64).await?;
+    let now = crate::service::now();
+    let today = london_date(now);
+    let (mut renewals, mut txns, mut entries, mut docs, mut audits, mut mails) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (i, d) in batch.iter().enumerate() {
+        let m = &d.member;
+        let fee = Money::from_pence(d.category.annual_fee_pence);
+        let number = crate::service::money::document_number("invoice", first + i as i64);
+        let description = format!(
+            "Renewal: {} membership {} to {}",
+            d.category.name,
+            d.start.format("%-d %b %Y"),
+            d.end.format("%-d %b %Y")
+        );
+        let (tid, doc_id) = (crate::service::new_id(), crate::service::new_id());
+        renewals.push(renewal::ActiveModel {
+            id: Set(crate::service::new_id()),
+            member_id: Set(m.id),
+            category_id: Set(d.category.id),
+            period_start: Set(d.start),
+            period_end: Set(d.end),
+            amount_pence: Set(fee.pence()),
+            invoice_id: Set(Some(doc_id)),
+            created_at: Set(now),
+            created_by: Set(actor.label.clone()),
+        });
+        txns.push(ledger_transaction::ActiveModel {
+            id: Set(tid),
+            idempotency_key: Set(format!("renewal:{}:{}", m.id, d.start)),
+            kind: Set("invoice".into()),
+            cause: Set(format!("{number}: renewal")),
+            member_id: Set(Some(m.id)),
+            memo: Set(Some(description.clone())),
+            created_at: Set(now),
+            created_by: Set(actor.label.clone()),
+            method: Set(None),
+            value_date: Set(Some(today)),
+        });
+        for (account, member_id, amount) in [
+            (Account::MembersReceivable, Some(m.id), fee.pence()),
+            (Account::SubscriptionIncome, None, -fee.pence()),
+        ] {
+            entries.push(ledger_entry::ActiveModel {
+                id: Set(crate::service::new_id()),
+                transaction_id: Set(tid),
+                account_code: Set(account.code().to_owned()),
+                member_id: Set(member_id),
+                amount_pence: Set(amount),
+            });
+        }
+        docs.push(document::ActiveModel {
+            id: Set(doc_id),
+            kind: Set("invoice".into()),
+            number: Set(number.clone()),
+            member_id: Set(m.id),
+            issued_on: Set(today),
+            description: Set(description.clone()),
+            amount_pence: Set(fee.pence()),
+            outstanding_pence: Set(fee.pence()),
+            status: Set("open".into()),
+            related_id: Set(None),
+            ledger_transaction_id: Set(Some(tid)),
+            created_at: Set(now),
+            created_by: Set(actor.label.clone()),
+        });
+        audits.push(audit_log::ActiveModel {
+            id: Set(crate::service::new_id()),
+            at: Set(now),
+            actor_kind: Set(crate::service::audit::kind_str(actor.kind).to_owned()),
+            actor_id: Set(actor.user_id),
+            actor_label: Set(actor.label.clone()),
+            entity: Set("member".into()),
+            entity_id: Set(m.id.to_string()),
+            action: Set("renewal_invoiced".into()),
+            before: Set(None),
+            after: Set(Some(json!({
+                "invoice": number,
+                "amount": fee.to_string(),
+                "period": {"start": d.start, "end": d.end},
+                "as_of": as_of,
+            }))),
+            request_id: Set(actor.request_id.clone()),
+        });
+        if m.stop_all_mail || m.email.is_empty() {
+            continue;
+        }
+        let greet = if m.kind == "organisation" {
+            m.organisation_name.clone().unwrap_or_default()
+        } else {
+            m.given_name.clone()
+        };
+        let rendered = templates::render(
+            "renewal_invitation",
+            &json!({
+                "given_name": greet,
+                "number": MembershipNumber::text_of(m.membership_number),
+                "ends": d.ends.format("%-d %B %Y").to_string(),
+                "starts": d.start.format("%-d %B %Y").to_string(),
+                "new_end": d.end.format("%-d %B %Y").to_string(),
+                "amount": fee.to_string(),
+                "invoice": number,
+                "account_url": format!("{base_url}/portal/payments"),
+                "base_url": base_url,
+            }),
+        )
+        .map_err(AppError::internal)?;
+        let id = crate::service::new_id();
+        mails.push(outbox_message::ActiveModel {
+            id: Set(id),
+            message_id: Set(format!("<{}@{}>", id.simple(), MESSAGE_ID_DOMAIN)),
+            template: Set("renewal_invitation".into()),
+            to_address: Set(m.email.trim().to_lowercase()),
+            to_name: Set(Some(greet)),
+            subject: Set(rendered.subject),
+            body_text: Set(rendered.text),
+            body_html: Set(rendered.html),
+            user_id: Set(m.user_id),
+            member_id: Set(Some(m.id)),
+            status: Set(crate::service::outbox::STATUS_PENDING.to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            claimed_at: Set(None),
+            claimed_by: Set(None),
+            last_error: Set(None),
+            sent_at: Set(None),
+            created_at: Set(now),
+        });
+    }
+    // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
+    renewal::Entity::insert_many(renewals)
+        .exec_without_returning(&txn)
+        .await?;
+    ledger_transaction::Entity::insert_many(txns)
+        .exec_without_returning(&txn)
+        .await?;
+    for chunk in entries.chunks(BATCH) {
+        ledger_entry::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    document::Entity::insert_many(docs)
+        .exec_without_returning(&txn)
+        .await?;
+    audit_log::Entity::insert_many(audits)
+        .exec_without_returning(&txn)
+        .await?;
+    if !mails.is_empty() {
+        outbox_message::Entity::insert_many(mails)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
