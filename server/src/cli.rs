@@ -83,6 +83,12 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         members: u64,
     },
+    /// The renewal run at volume: members all due, run twice; prints the time, what the second run
+    /// raised (0) and the peak memory.
+    Renewals {
+        #[arg(long, default_value_t = 58_000)]
+        members: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -190,6 +196,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             what: BenchCommand::Ledger { ops, members },
         } => crate::bench::ledger(&config.database_url, ops, members).await,
+        Command::Bench {
+            what: BenchCommand::Renewals { members },
+        } => crate::bench::renewals(&config.database_url, members).await,
         Command::Renewals {
             command: RenewalsCommand::Run { as_of, window_days },
         } => {
