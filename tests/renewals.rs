@@ -183,15 +183,22 @@ async fn a_run_interrupted_between_batches_completes_on_the_next_run_without_dou
             .await
             .expect("cats");
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
-        let n = 620;
+        let n = 420;
         for i in 0..n {
             join(&db, i, as_of - Duration::days(330), "complimentary").await;
         }
         let db2 = db.clone();
         let died = tokio::spawn(async move {
-            renewals::run(&db2, &Actor::system("renewals"), as_of, 60, |done, _| {
-                assert!(done < 500, "simulated crash after the first batch");
-            })
+            renewals::run_in_batches(
+                &db2,
+                &Actor::system("renewals"),
+                as_of,
+                60,
+                200,
+                |done, _| {
+                    assert!(done < 200, "simulated crash after the first batch");
+                },
+            )
             .await
         })
         .await;

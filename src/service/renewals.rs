@@ -29,7 +29,9 @@ use uuid::Uuid;
 /// Days before a period ends that its renewal is raised.
 pub const WINDOW_DAYS: i64 = 60;
 /// Members written per transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 1_000;
+/// Rows per INSERT statement.
+const ROWS: usize = 50;
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,6 +60,18 @@ pub async fn run(
     actor: &Actor,
     as_of: NaiveDate,
     window_days: i64,
+    progress: impl FnMut(u64, u64),
+) -> Result<RunReport, AppError> {
+    run_in_batches(db, actor, as_of, window_days, BATCH, progress).await
+}
+
+/// [`run`] with `batch` members per transaction (tests use small batches).
+pub async fn run_in_batches(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+    window_days: i64,
+    batch: usize,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RunReport, AppError> {
     actor.require(Permission::EditMembers)?;
@@ -166,7 +180,7 @@ pub async fn run(
     due.sort_by_key(|d| d.member.membership_number);
     let total = due.len() as u64;
     let base_url = templates::default_base_url();
-    for batch in due.chunks(BATCH) {
+    for batch in due.chunks(batch.max(1)) {
         write_batch(db, actor, batch, as_of, base_url).await?;
         report.raised += batch.len() as u64;
         progress(report.raised, total);
@@ -318,25 +332,35 @@ async fn write_batch(
         });
     }
     // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
-    renewal::Entity::insert_many(renewals)
-        .exec_without_returning(&txn)
-        .await?;
-    ledger_transaction::Entity::insert_many(txns)
-        .exec_without_returning(&txn)
-        .await?;
-    for chunk in entries.chunks(BATCH) {
+    // Statements of at most ROWS rows: SQLite prepares a statement with thousands of numbered
+    // parameters slowly.
+    for chunk in renewals.chunks(ROWS) {
+        renewal::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in txns.chunks(ROWS) {
+        ledger_transaction::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in entries.chunks(ROWS) {
         ledger_entry::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    document::Entity::insert_many(docs)
-        .exec_without_returning(&txn)
-        .await?;
-    audit_log::Entity::insert_many(audits)
-        .exec_without_returning(&txn)
-        .await?;
-    if !mails.is_empty() {
-        outbox_message::Entity::insert_many(mails)
+    for chunk in docs.chunks(ROWS) {
+        document::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in audits.chunks(ROWS) {
+        audit_log::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in mails.chunks(ROWS) {
+        outbox_message::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
