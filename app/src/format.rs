@@ -1,28 +1,11 @@
 //! How dates and times are shown: members read "31 March 2027"; staff tables use 31/03/2027 14:05.
 //! Stored times are UTC; shown in Europe/London (GMT/BST).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-/// The UTC offset of Europe/London at `t`: BST (+1) from 01:00 UTC on the last Sunday of March to
-/// 01:00 UTC on the last Sunday of October.
+/// The UTC offset of Europe/London at `t` (BST, +1, as `domain::dates` decides it).
 pub fn london_offset_hours(t: DateTime<Utc>) -> i64 {
-    let y = t.year();
-    let last_sunday = |month: u32| -> Option<DateTime<Utc>> {
-        let first_next = if month == 12 {
-            NaiveDate::from_ymd_opt(y + 1, 1, 1)
-        } else {
-            NaiveDate::from_ymd_opt(y, month + 1, 1)
-        }?;
-        let mut d = first_next - Duration::days(1);
-        while d.weekday() != Weekday::Sun {
-            d -= Duration::days(1);
-        }
-        Some(Utc.from_utc_datetime(&d.and_hms_opt(1, 0, 0)?))
-    };
-    match (last_sunday(3), last_sunday(10)) {
-        (Some(start), Some(end)) if t >= start && t < end => 1,
-        _ => 0,
-    }
+    i64::from(guildhall::domain::dates::is_bst(t))
 }
 
 pub fn london(t: DateTime<Utc>) -> chrono::NaiveDateTime {
@@ -56,6 +39,7 @@ pub fn urlencode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn summer_times_are_shown_in_british_summer_time() {

@@ -20,7 +20,22 @@ pub async fn record<C: ConnectionTrait>(
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), DbErr> {
-    let row = audit_log::ActiveModel {
+    audit_log::Entity::insert(row(actor, entity, entity_id, action, before, after))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// One audit entry, for callers that write many at once.
+pub fn row(
+    actor: &Actor,
+    entity: &str,
+    entity_id: impl ToString,
+    action: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> audit_log::ActiveModel {
+    audit_log::ActiveModel {
         id: Set(super::new_id()),
         at: Set(super::now()),
         actor_kind: Set(kind_str(actor.kind).to_owned()),
@@ -32,11 +47,7 @@ pub async fn record<C: ConnectionTrait>(
         before: Set(before),
         after: Set(after),
         request_id: Set(actor.request_id.clone()),
-    };
-    audit_log::Entity::insert(row)
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    }
 }
 
 /// The fields that differ between two JSON objects, as (before, after) objects holding only those fields.

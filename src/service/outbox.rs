@@ -25,6 +25,15 @@ pub struct NewMessage<'a> {
 
 /// Renders `msg` and writes it to the outbox, due now. Returns its id.
 pub async fn enqueue<C: ConnectionTrait>(db: &C, msg: NewMessage<'_>) -> Result<Uuid, AppError> {
+    let (id, row) = row(msg)?;
+    outbox_message::Entity::insert(row)
+        .exec_without_returning(db)
+        .await?;
+    Ok(id)
+}
+
+/// Renders `msg` into an outbox row due now, for callers that write many at once. Returns its id too.
+pub fn row(msg: NewMessage<'_>) -> Result<(Uuid, outbox_message::ActiveModel), AppError> {
     let rendered = templates::render(msg.template, &msg.context).map_err(AppError::internal)?;
     let id = super::new_id();
     let now = super::now();
@@ -48,10 +57,7 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, msg: NewMessage<'_>) -> Result<
         sent_at: Set(None),
         created_at: Set(now),
     };
-    outbox_message::Entity::insert(row)
-        .exec_without_returning(db)
-        .await?;
-    Ok(id)
+    Ok((id, row))
 }
 
 pub const STATUS_PENDING: &str = "pending";

@@ -16,7 +16,8 @@ use crate::entity::{
     outbox_message, period, renewal,
 };
 use crate::mail::templates;
-use crate::service::{counters, outbox::MESSAGE_ID_DOMAIN};
+use crate::service::counters;
+use crate::service::outbox::{self, NewMessage};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
@@ -268,36 +269,31 @@ async fn write_batch(
             created_at: Set(now),
             created_by: Set(actor.label.clone()),
         });
-        audits.push(audit_log::ActiveModel {
-            id: Set(crate::service::new_id()),
-            at: Set(now),
-            actor_kind: Set(crate::service::audit::kind_str(actor.kind).to_owned()),
-            actor_id: Set(actor.user_id),
-            actor_label: Set(actor.label.clone()),
-            entity: Set("member".into()),
-            entity_id: Set(m.id.to_string()),
-            action: Set("renewal_invoiced".into()),
-            before: Set(None),
-            after: Set(Some(json!({
+        audits.push(crate::service::audit::row(
+            actor,
+            "member",
+            m.id,
+            "renewal_invoiced",
+            None,
+            Some(json!({
                 "invoice": number,
                 "amount": fee.to_string(),
                 "period": {"start": d.start, "end": d.end},
                 "as_of": as_of,
-            }))),
-            request_id: Set(actor.request_id.clone()),
-        });
+            })),
+        ));
         if m.stop_all_mail || m.email.is_empty() {
             continue;
         }
-        let greet = if m.kind == "organisation" {
-            m.organisation_name.clone().unwrap_or_default()
-        } else {
-            m.given_name.clone()
-        };
-        let rendered = templates::render(
-            "renewal_invitation",
-            &json!({
-                "given_name": greet,
+        let greet = crate::service::money::greeting(m);
+        let (_, mail) = outbox::row(NewMessage {
+            template: "renewal_invitation",
+            to_address: &m.email,
+            to_name: Some(&greet),
+            user_id: m.user_id,
+            member_id: Some(m.id),
+            context: json!({
+                "given_name": greet.clone(),
                 "number": MembershipNumber::text_of(m.membership_number),
                 "ends": d.ends.format("%-d %B %Y").to_string(),
                 "starts": d.start.format("%-d %B %Y").to_string(),
@@ -307,29 +303,8 @@ async fn write_batch(
                 "account_url": format!("{base_url}/portal/payments"),
                 "base_url": base_url,
             }),
-        )
-        .map_err(AppError::internal)?;
-        let id = crate::service::new_id();
-        mails.push(outbox_message::ActiveModel {
-            id: Set(id),
-            message_id: Set(format!("<{}@{}>", id.simple(), MESSAGE_ID_DOMAIN)),
-            template: Set("renewal_invitation".into()),
-            to_address: Set(m.email.trim().to_lowercase()),
-            to_name: Set(Some(greet)),
-            subject: Set(rendered.subject),
-            body_text: Set(rendered.text),
-            body_html: Set(rendered.html),
-            user_id: Set(m.user_id),
-            member_id: Set(Some(m.id)),
-            status: Set(crate::service::outbox::STATUS_PENDING.to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            claimed_at: Set(None),
-            claimed_by: Set(None),
-            last_error: Set(None),
-            sent_at: Set(None),
-            created_at: Set(now),
-        });
+        })?;
+        mails.push(mail);
     }
     // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
     // Statements of at most ROWS rows: SQLite prepares a statement with thousands of numbered

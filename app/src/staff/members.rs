@@ -469,7 +469,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-fn member_uuid(id: &str) -> Result<uuid::Uuid, AppError> {
+pub(crate) fn member_uuid(id: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
 }
 

@@ -117,9 +117,7 @@ pub async fn member_money(number: String) -> Result<MemberMoneyDto, AppError> {
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[cfg(feature = "ssr")]
-fn member_uuid(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
+use super::members::member_uuid;
 
 #[server(prefix = "/fn", endpoint = "record-payment")]
 pub async fn record_payment(

@@ -453,6 +453,15 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     Ok((pm, receipt))
 }
 
+/// How an e-mail greets the member: a person's first name, an organisation's name.
+pub(crate) fn greeting(m: &member::Model) -> String {
+    if m.kind == "organisation" {
+        m.organisation_name.clone().unwrap_or_default()
+    } else {
+        m.given_name.clone()
+    }
+}
+
 /// Writes an e-mail to the member about money, unless there is nobody to write to.
 pub(crate) async fn notify<C: ConnectionTrait>(
     db: &C,
@@ -463,11 +472,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(
     if m.pseudonymised_at.is_some() || m.stop_all_mail || m.email.is_empty() {
         return Ok(());
     }
-    let greet = if m.kind == "organisation" {
-        m.organisation_name.clone().unwrap_or_default()
-    } else {
-        m.given_name.clone()
-    };
+    let greet = greeting(m);
     if let Some(o) = context.as_object_mut() {
         o.insert("given_name".into(), json!(greet));
     }

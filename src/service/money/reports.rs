@@ -87,6 +87,24 @@ pub fn parse_filter(from: &str, to: &str, method: &str, kind: &str) -> Result<Tx
     })
 }
 
+/// The members with these ids, read in chunks.
+async fn members_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, member::Model>, AppError> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for m in member::Entity::find()
+            .filter(member::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            out.insert(m.id, m);
+        }
+    }
+    Ok(out)
+}
+
 /// Transactions matching `f`, newest first, at most `limit`.
 pub async fn transactions<C: ConnectionTrait>(
     db: &C,
@@ -127,16 +145,7 @@ pub async fn transactions<C: ConnectionTrait>(
         }
     }
     let member_ids: Vec<Uuid> = txns.iter().filter_map(|t| t.member_id).collect();
-    let mut members: HashMap<Uuid, member::Model> = HashMap::new();
-    for chunk in member_ids.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            members.insert(m.id, m);
-        }
-    }
+    let members = members_by_id(db, &member_ids).await?;
     Ok(txns
         .into_iter()
         .map(|t| {
@@ -245,16 +254,7 @@ pub async fn aged_debt<C: ConnectionTrait>(
         e.1 = e.1.min(d.issued_on);
     }
     let ids: Vec<Uuid> = by_member.keys().copied().collect();
-    let mut members: HashMap<Uuid, member::Model> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for m in member::Entity::find()
-            .filter(member::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            members.insert(m.id, m);
-        }
-    }
+    let members = members_by_id(db, &ids).await?;
     let mut totals = [0i64; 5];
     let mut rows: Vec<AgedRow> = by_member
         .into_iter()
