@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("resign/confirm") view=portal::account::ResignConfirmPage ssr=SsrMode::Async/>
                     <Route path=path!("payments") view=portal::payments::PortalPaymentsPage ssr=SsrMode::Async/>
                     <Route path=path!("payments/done") view=portal::payments::PaymentDonePage ssr=SsrMode::Async/>
+                    <Route path=path!("renew") view=portal::renew::RenewPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/transactions") view=staff::payments::TransactionsReportPage ssr=SsrMode::Async/>
                     <Route path=path!("reports/aged-debt") view=staff::payments::AgedDebtPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/settings") view=staff::payments::OfficeSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("jobs") view=staff::jobs::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>

@@ -11,6 +11,7 @@ mod m20261122_000004_ledger;
 mod m20261122_000005_drop_raw_member_indexes;
 mod m20261122_000006_money;
 mod m20261123_000007_renewals;
+mod m20261123_000008_lifecycle;
 mod util;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_drop_raw_member_indexes::Migration),
             Box::new(m20261122_000006_money::Migration),
             Box::new(m20261123_000007_renewals::Migration),
+            Box::new(m20261123_000008_lifecycle::Migration),
         ]
     }
 }

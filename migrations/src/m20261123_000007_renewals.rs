@@ -48,13 +48,6 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_index(
-            Index::drop()
-                .name("ix_periods_end")
-                .table("periods")
-                .to_owned(),
-        )
-        .await?;
         m.drop_table(Table::drop().table("renewals").to_owned())
             .await?;
         Ok(())

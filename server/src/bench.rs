@@ -293,13 +293,15 @@ fn peak_rss_mb() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Seeds `members` members whose paid period ends within the next 60 days, runs the renewal run twice
-/// and prints its time, what the second run raised (must be 0) and the peak memory.
-pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
+/// Adds `members` members, each a current member whose latest, paid period ends within the 60 days
+/// after `as_of` (spread evenly). Answers how many.
+pub async fn seed_due(
+    db: &sea_orm::DatabaseConnection,
+    members: u64,
+    as_of: chrono::NaiveDate,
+) -> anyhow::Result<usize> {
     use guildhall::entity::{category, membership_event, period};
     use sea_orm::ActiveValue::Set;
-    let bench = BenchDb::fresh(database_url).await?;
-    let db = &bench.db;
     guildhall::service::seed::members(db, members, |_| {})
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -310,7 +312,6 @@ pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
         .one(db)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no REG category"))?;
-    let as_of = guildhall::service::money::today();
     let ids: Vec<uuid::Uuid> = member::Entity::find()
         .all(db)
         .await?
@@ -339,7 +340,17 @@ pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
             .exec_without_returning(db)
             .await?;
     }
-    eprintln!("seeded {} members due", ids.len());
+    Ok(ids.len())
+}
+
+/// Seeds `members` members whose paid period ends within the next 60 days, runs the renewal run twice
+/// and prints its time, what the second run raised (must be 0) and the peak memory.
+pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
+    let bench = BenchDb::fresh(database_url).await?;
+    let db = &bench.db;
+    let as_of = guildhall::service::money::today();
+    let n = seed_due(db, members, as_of).await?;
+    eprintln!("seeded {n} members due");
     let actor = Actor::system("bench");
     let started = Instant::now();
     let first = guildhall::service::renewals::run(db, &actor, as_of, 60, |_, _| {})

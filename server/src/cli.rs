@@ -32,6 +32,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RenewalsCommand,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Staff accounts.
     Staff {
         #[command(subcommand)]
@@ -53,6 +58,17 @@ pub enum RenewalsCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum JobsCommand {
+    /// The daily membership job: the renewal run, reminders, and the grace and lapse messages. Each
+    /// message is sent once, however often it runs.
+    Daily {
+        /// Run as if today were this day (YYYY-MM-DD); default today in London.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+}
+
 #[derive(Args, Debug)]
 pub struct SeedArgs {
     /// Categories, one account per staff role, the demo member and a few dozen members. Safe to repeat.
@@ -64,6 +80,10 @@ pub struct SeedArgs {
     /// Add members portal1@guildhall.test … portalN@guildhall.test who can sign in (demo password).
     #[arg(long)]
     pub portal_accounts: Option<u32>,
+    /// Add members renew1@guildhall.test … renewN@guildhall.test (demo password) whose membership
+    /// ends in 20 days, to try renewing.
+    #[arg(long)]
+    pub renewal_accounts: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,7 +173,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => {
             let db = connect(&config).await?;
-            if !args.demo && args.members.is_none() && args.portal_accounts.is_none() {
+            if !args.demo
+                && args.members.is_none()
+                && args.portal_accounts.is_none()
+                && args.renewal_accounts.is_none()
+            {
                 anyhow::bail!("say what to seed: --demo, --members N and/or --portal-accounts N");
             }
             if args.demo {
@@ -171,6 +195,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .await
                     .map_err(explain)?;
                 println!("portal accounts: {added} added (portal1@guildhall.test … portal{n}@guildhall.test)");
+            }
+            if let Some(n) = args.renewal_accounts {
+                let added = guildhall::service::seed::renewal_accounts(&db, n)
+                    .await
+                    .map_err(explain)?;
+                println!("renewal accounts: {added} added (renew1@guildhall.test … renew{n}@guildhall.test)");
             }
             if let Some(n) = args.members {
                 let started = Instant::now();
@@ -203,6 +233,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             command: RenewalsCommand::Run { as_of, window_days },
         } => {
             let db = connect(&config).await?;
+            if let Some(day) = as_of {
+                guildhall::service::travel_to(day);
+            }
             let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
             let started = Instant::now();
             let report = guildhall::service::renewals::run(
@@ -229,6 +262,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("renewals_already_raised {} count", report.already);
             println!("renewals_free {} count", report.free);
             println!("renewals_seconds {:.2} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Jobs {
+            command: JobsCommand::Daily { as_of },
+        } => {
+            let db = connect(&config).await?;
+            if let Some(day) = as_of {
+                guildhall::service::travel_to(day);
+            }
+            let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
+            let started = Instant::now();
+            let report = guildhall::service::lifecycle::daily(
+                &db,
+                &guildhall::domain::Actor::system("daily job"),
+                as_of,
+                |step, done, total| {
+                    if total > 0 {
+                        eprint!("\r{step}: {done}/{total}   ");
+                    } else {
+                        eprint!("\r{step}…            ");
+                    }
+                },
+            )
+            .await
+            .map_err(explain)?;
+            eprintln!();
+            println!("daily_as_of {as_of}");
+            println!("daily_renewals_raised {} count", report.renewals.raised);
+            println!("daily_reminders {} count", report.reminders);
+            println!("daily_into_grace {} count", report.grace);
+            println!("daily_lapsed {} count", report.lapsed);
+            println!("daily_seconds {:.2} s", started.elapsed().as_secs_f64());
             Ok(())
         }
         Command::Staff {
@@ -288,6 +353,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = connect(&config).await?;
     let options = leptos_options(&config);
     let addr = config.addr;
+    let interrupted = guildhall::service::jobs::mark_interrupted(&db)
+        .await
+        .map_err(explain)?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "jobs left running by the last server marked failed"
+        );
+    }
     let state = AppState::new(config, db.clone(), options)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = crate::workers::spawn(&state, stop_rx)?;

@@ -38,6 +38,52 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
             }
         }));
     }
+    if let Some(hour) = daily_job_hour() {
+        // The daily membership job, once a day from `hour` o'clock London time (also if the server was
+        // down then). Running it twice does nothing twice, so several nodes may race harmlessly.
+        let db = state.server.db.clone();
+        let mut stop = stop.clone();
+        out.push(tokio::spawn(async move {
+            loop {
+                let now = guildhall::service::now();
+                let local = now
+                    + chrono::Duration::hours(if guildhall::domain::dates::is_bst(now) {
+                        1
+                    } else {
+                        0
+                    });
+                let today = guildhall::domain::dates::london_date(now);
+                if chrono::Timelike::hour(&local) >= hour {
+                    match guildhall::service::jobs::started_for(
+                        &db,
+                        guildhall::service::jobs::DAILY,
+                        today,
+                    )
+                    .await
+                    {
+                        Ok(false) => {
+                            if let Err(e) = guildhall::service::jobs::start(
+                                &db,
+                                &guildhall::domain::Actor::system("schedule"),
+                                guildhall::service::jobs::DAILY,
+                                today,
+                            )
+                            .await
+                            {
+                                tracing::warn!(error = ?e, "could not start the daily job");
+                            }
+                        }
+                        Ok(true) => {}
+                        Err(e) => tracing::warn!(error = ?e, "could not read the jobs"),
+                    }
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(600)) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        }));
+    }
     {
         let store = crate::session_store::DbStore::new(state.server.db.clone());
         let mut stop = stop;
@@ -54,4 +100,14 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
         }));
     }
     Ok(out)
+}
+
+/// The hour (London time) the daily job runs from: `GUILDHALL_DAILY_JOB_HOUR`, default 6; `off` stops
+/// the schedule (the job can still be run from the Jobs page or `guildhall jobs daily`).
+fn daily_job_hour() -> Option<u32> {
+    match std::env::var("GUILDHALL_DAILY_JOB_HOUR") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("off") => None,
+        Ok(v) => v.trim().parse().ok().filter(|h| *h < 24).or(Some(6)),
+        Err(_) => Some(6),
+    }
 }

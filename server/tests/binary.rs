@@ -222,3 +222,87 @@ async fn guildhall_serves_on_postgresql() {
     handle.await.expect("serve on postgres");
     pg.finish().await;
 }
+
+/// `kill -9` in the middle of `guildhall renewals run`, then the same command again: exactly one
+/// renewal invoice and one invitation per member due, and the ledger balanced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_run_killed_with_sigkill_and_run_again_raises_each_renewal_once() {
+    use guildhall::entity::{document, outbox_message, renewal};
+    use migrations::MigratorTrait;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
+    let dir = temp_dir("kill");
+    let url = format!("sqlite://{}/guildhall.db?mode=rwc", dir.display());
+    let db = guildhall::db::connect(&url).await.expect("db");
+    migrations::Migrator::up(&db, None).await.expect("migrate");
+    guildhall::service::seed::categories(&db, &guildhall::domain::Actor::system("test"))
+        .await
+        .expect("categories");
+    let n = server::bench::seed_due(&db, 8_000, guildhall::service::money::today())
+        .await
+        .expect("seed") as u64;
+    db.close().await.expect("close");
+
+    let mut child = bin()
+        .env("DATABASE_URL", &url)
+        .args(["renewals", "run"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The progress line is written after each committed batch of 1,000: kill at the first one.
+    let mut err = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains("renewals raised") {
+        match err.read(&mut byte) {
+            Ok(1) => seen.push(byte[0]),
+            _ => break,
+        }
+    }
+    child.kill().expect("kill -9");
+    let status = child.wait().expect("wait");
+    assert!(!status.success(), "the run should have been killed");
+
+    let db = guildhall::db::connect(&url).await.expect("db");
+    let part = renewal::Entity::find().count(&db).await.expect("n");
+    assert!(
+        part > 0 && part < n,
+        "{part} of {n} raised before the kill: {}",
+        String::from_utf8_lossy(&seen)
+    );
+    let (ok, out) = run(
+        bin().env("DATABASE_URL", &url).args(["renewals", "run"]),
+        "",
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&format!("renewals_already_raised {part} count")),
+        "{out}"
+    );
+
+    assert_eq!(renewal::Entity::find().count(&db).await.expect("n"), n);
+    let invoices = document::Entity::find()
+        .filter(document::Column::Kind.eq("invoice"))
+        .filter(document::Column::Description.starts_with("Renewal:"))
+        .count(&db)
+        .await
+        .expect("n");
+    assert_eq!(invoices, n, "one renewal invoice per member");
+    let invited: Vec<Option<uuid::Uuid>> = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::MemberId)
+        .filter(outbox_message::Column::Template.eq("renewal_invitation"))
+        .into_tuple()
+        .all(&db)
+        .await
+        .expect("q");
+    let distinct: std::collections::HashSet<_> = invited.iter().flatten().collect();
+    assert_eq!(invited.len() as u64, n, "one invitation per member");
+    assert_eq!(distinct.len() as u64, n);
+    assert!(guildhall::service::ledger::unbalanced_transactions(&db)
+        .await
+        .expect("check")
+        .is_empty());
+    db.close().await.expect("close");
+    let _ = std::fs::remove_dir_all(&dir);
+}

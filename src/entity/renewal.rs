@@ -14,6 +14,22 @@ pub struct Model {
     pub invoice_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub created_by: String,
+    /// `open` (invoice not yet paid), `paid` (the period exists) or `cancelled` (credited: the member
+    /// resigned, was removed or changed category).
+    pub status: String,
+    /// `renewal` (the period after the current one) or `reinstatement` (a lapsed member back from the
+    /// day they pay, with the reinstatement fee).
+    pub kind: String,
+    /// What the member declared when renewing (categories that need a declaration).
+    #[sea_orm(column_type = "Text", nullable)]
+    pub declaration: Option<String>,
+    pub declared_at: Option<DateTimeUtc>,
+    /// The period the payment created.
+    pub period_id: Option<Uuid>,
+    pub closed_at: Option<DateTimeUtc>,
+    /// Auto-renewal: charges tried so far, and the day of the next one.
+    pub charge_attempts: i32,
+    pub next_charge_on: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

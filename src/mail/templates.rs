@@ -49,7 +49,10 @@ templates![
     "representative_added",
     "receipt",
     "refund_issued",
-    "renewal_invitation"
+    "renewal_invitation",
+    "renewal_reminder",
+    "membership_grace",
+    "membership_lapsed"
 ];
 
 /// A message ready for the outbox.
@@ -253,6 +256,18 @@ mod tests {
             "renewal_invitation" => (
                 json!({"given_name": NAME, "number": "GH0000042", "ends": "31 December 2026", "starts": "1 January 2027", "new_end": "31 December 2027", "amount": "£216.00", "invoice": "INV-000009", "account_url": "https://example.test/portal/payments"}),
                 "https://example.test/portal/payments",
+            ),
+            "renewal_reminder" => (
+                json!({"given_name": NAME, "number": "GH0000042", "when": "Your membership ends on 31 December 2026, in 30 days.", "amount": "£216.00", "invoice": "INV-000009", "renew_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "membership_grace" => (
+                json!({"given_name": NAME, "number": "GH0000042", "ended": "31 December 2026", "grace_ends": "30 January 2027", "lapsed_since": "", "deadline": "", "fee": "£216.00", "reinstatement_fee": "£25.00", "renew_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "membership_lapsed" => (
+                json!({"given_name": NAME, "number": "GH0000042", "ended": "31 December 2026", "grace_ends": "", "lapsed_since": "31 January 2027", "deadline": "31 July 2027", "fee": "£216.00", "reinstatement_fee": "£25.00", "renew_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
             ),
             other => panic!("no sample for template {other}"),
         }

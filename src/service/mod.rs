@@ -6,7 +6,9 @@ pub mod audit;
 pub mod categories;
 pub mod counters;
 pub mod identity;
+pub mod jobs;
 pub mod ledger;
+pub mod lifecycle;
 pub mod members;
 pub mod money;
 pub mod outbox;
@@ -29,9 +31,28 @@ pub async fn begin<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr>
     .await
 }
 
-/// The current time. One place, so that jobs can later run "as of" another date.
+/// Seconds added to the real clock by [`travel_to`].
+static CLOCK_OFFSET_SECS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// The current time: the real clock, unless [`travel_to`] moved it. One place, so that a job run "as of"
+/// another day dates everything it writes on that day.
 pub fn now() -> DateTime<Utc> {
     Utc::now()
+        + chrono::Duration::seconds(CLOCK_OFFSET_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+/// Moves this process's clock so that [`now`] falls on `day` (London), at the present time of day. For
+/// the command line's `--as-of` (a short-lived process) and time-travel tests; the server never calls
+/// it.
+pub fn travel_to(day: chrono::NaiveDate) {
+    let real = Utc::now();
+    let days = (day - crate::domain::dates::london_date(real)).num_days();
+    CLOCK_OFFSET_SECS.store(days * 86_400, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Puts the clock back to the real time after [`travel_to`].
+pub fn travel_home() {
+    CLOCK_OFFSET_SECS.store(0, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A new time-ordered primary key.

@@ -13,10 +13,11 @@ use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{
     audit_log, category, document, ledger_entry, ledger_transaction, member, membership_event,
-    outbox_message, period, renewal,
+    notice, outbox_message, period, renewal,
 };
 use crate::mail::templates;
 use crate::service::counters;
+use crate::service::lifecycle;
 use crate::service::outbox::{self, NewMessage};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::ExprTrait;
@@ -181,8 +182,9 @@ pub async fn run_in_batches(
     due.sort_by_key(|d| d.member.membership_number);
     let total = due.len() as u64;
     let base_url = templates::default_base_url();
+    let offsets = lifecycle::offsets(db).await?;
     for batch in due.chunks(batch.max(1)) {
-        write_batch(db, actor, batch, as_of, base_url).await?;
+        write_batch(db, actor, batch, as_of, base_url, &offsets).await?;
         report.raised += batch.len() as u64;
         progress(report.raised, total);
     }
@@ -195,11 +197,13 @@ async fn write_batch(
     batch: &[Due],
     as_of: NaiveDate,
     base_url: &str,
+    offsets: &[i64],
 ) -> Result<(), AppError> {
     let txn = crate::service::begin(db).await?;
     let first = counters::take(&txn, "invoice_number", batch.len() as i64).await?;
     let now = crate::service::now();
     let today = london_date(now);
+    let mut notices = Vec::new();
     let (mut renewals, mut txns, mut entries, mut docs, mut audits, mut mails) = (
         Vec::new(),
         Vec::new(),
@@ -229,7 +233,25 @@ async fn write_batch(
             invoice_id: Set(Some(doc_id)),
             created_at: Set(now),
             created_by: Set(actor.label.clone()),
+            status: Set(lifecycle::OPEN.into()),
+            kind: Set(lifecycle::KIND_RENEWAL.into()),
+            declaration: Set(None),
+            declared_at: Set(None),
+            period_id: Set(None),
+            closed_at: Set(None),
+            charge_attempts: Set(0),
+            next_charge_on: Set(None),
         });
+        // The invitation stands for the reminders already reached: the first reminder is the next one.
+        for o in lifecycle::reached_offsets(offsets, d.ends, as_of) {
+            notices.push(notice::ActiveModel {
+                id: Set(crate::service::new_id()),
+                member_id: Set(m.id),
+                key: Set(lifecycle::reminder_key(o, d.start)),
+                sent_on: Set(as_of),
+                created_at: Set(now),
+            });
+        }
         txns.push(ledger_transaction::ActiveModel {
             id: Set(tid),
             idempotency_key: Set(format!("renewal:{}:{}", m.id, d.start)),
@@ -300,7 +322,7 @@ async fn write_batch(
                 "new_end": d.end.format("%-d %B %Y").to_string(),
                 "amount": fee.to_string(),
                 "invoice": number,
-                "account_url": format!("{base_url}/portal/payments"),
+                "account_url": format!("{base_url}/portal/renew"),
                 "base_url": base_url,
             }),
         })?;
@@ -311,6 +333,11 @@ async fn write_batch(
     // parameters slowly.
     for chunk in renewals.chunks(ROWS) {
         renewal::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for chunk in notices.chunks(ROWS) {
+        notice::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }

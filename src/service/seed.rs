@@ -736,6 +736,35 @@ pub async fn member_account<C: ConnectionTrait>(
     category_code: &str,
     shape: Shape,
 ) -> Result<(user::Model, member::Model), AppError> {
+    let today = super::now().date_naive();
+    let joined = today - chrono::Duration::days(2 * 365 + 30);
+    member_account_joined(
+        db,
+        given,
+        family,
+        email,
+        password,
+        postcode,
+        category_code,
+        shape,
+        joined,
+    )
+    .await
+}
+
+/// [`member_account`], joined on `joined`.
+#[allow(clippy::too_many_arguments)]
+pub async fn member_account_joined<C: ConnectionTrait>(
+    db: &C,
+    given: &'static str,
+    family: &'static str,
+    email: &str,
+    password: &str,
+    postcode: &str,
+    category_code: &str,
+    shape: Shape,
+    joined: NaiveDate,
+) -> Result<(user::Model, member::Model), AppError> {
     let now = super::now();
     let today = now.date_naive();
     let cat = category::Entity::find()
@@ -756,7 +785,6 @@ pub async fn member_account<C: ConnectionTrait>(
     )
     .await?;
     let number = counters::take(db, counters::MEMBERSHIP_NUMBER, 1).await?;
-    let joined = today - chrono::Duration::days(2 * 365 + 30);
     let f = FakeMember {
         given,
         family,
@@ -776,6 +804,42 @@ pub async fn member_account<C: ConnectionTrait>(
         .await?;
     add_history(db, m.id, cat.id, joined, today, shape, "card").await?;
     Ok((u, m))
+}
+
+/// Adds members `renew1@guildhall.test` … `renewN@guildhall.test` (demo password) in the Registered
+/// category, joined three years ago less 20 days: their membership ends in 20 days, so they can renew.
+/// Existing ones are left alone. Returns how many were added.
+pub async fn renewal_accounts(db: &DatabaseConnection, n: u32) -> Result<u32, AppError> {
+    let txn = crate::service::begin(db).await?;
+    categories(&txn, &Actor::system("seed")).await?;
+    let today = super::now().date_naive();
+    let anniversary = today + chrono::Duration::days(20);
+    let joined = anniversary
+        .with_year(anniversary.year() - 3)
+        .unwrap_or(anniversary - chrono::Duration::days(3 * 365));
+    let mut added = 0;
+    for i in 1..=n {
+        let email = format!("renew{i}@guildhall.test");
+        if user_exists(&txn, &email).await? {
+            continue;
+        }
+        let k = usize::try_from(i).unwrap_or(0);
+        member_account_joined(
+            &txn,
+            GIVEN[(k * 3) % GIVEN.len()],
+            FAMILY[(k * 11) % FAMILY.len()],
+            &email,
+            DEMO_PASSWORD,
+            "LS2 7EW",
+            "REG",
+            Shape::Active,
+            joined,
+        )
+        .await?;
+        added += 1;
+    }
+    txn.commit().await?;
+    Ok(added)
 }
 
 /// An organisation member in the category with `category_code`, represented by `representatives`.

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod payments;
+pub mod renew;
 
 use crate::components::{Forbidden, PageTitle};
 use crate::MeResource;
@@ -42,6 +43,8 @@ pub struct Membership {
     pub period: Option<String>,
     pub renewal_date: Option<String>,
     pub attention: Vec<String>,
+    /// "Renew your membership" or "Reinstate your membership" when the member can do so now.
+    pub renew: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,7 +70,7 @@ fn membership_view(o: guildhall::service::members::portal::OwnMembership) -> Mem
             s.grace_ends.map(d).unwrap_or_default()
         )),
         Status::Lapsed => attention.push(
-            "Your membership has lapsed: you are not on the register and do not get member benefits. Contact us to reinstate it.".into(),
+            "Your membership has lapsed: you are not on the register and do not get member benefits. See below how to reinstate it.".into(),
         ),
         Status::Suspended => attention.push(
             "A payment failed and your membership is suspended. Contact us to put it right.".into(),
@@ -96,6 +99,7 @@ fn membership_view(o: guildhall::service::members::portal::OwnMembership) -> Mem
             .then(|| s.member_until.map(|u| d(u + chrono::Duration::days(1))))
             .flatten(),
         attention,
+        renew: None,
     }
 }
 
@@ -111,9 +115,22 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
         None => s.member.as_ref().map(|(m, _)| m.membership_number),
     };
     let membership = match number {
-        Some(n) => Some(membership_view(
-            portal::membership(&st.db, &actor, n).await?,
-        )),
+        Some(n) => {
+            let mut v = membership_view(portal::membership(&st.db, &actor, n).await?);
+            use guildhall::service::lifecycle::{own_offer, Offer};
+            let o = own_offer(&st.db, &actor, n, guildhall::service::money::today())
+                .await
+                .ok();
+            v.renew = match o.map(|o| o.offer) {
+                Some(Offer::Renew { .. }) => Some("Renew your membership".to_owned()),
+                Some(Offer::Reinstate { .. }) => Some("Reinstate your membership".to_owned()),
+                Some(Offer::NewApplication { .. }) => {
+                    Some("Why you need to apply again".to_owned())
+                }
+                _ => None,
+            };
+            Some(v)
+        }
         None => None,
     };
     let organisations = portal::represented(&st.db, &actor)
@@ -188,6 +205,9 @@ pub fn PortalHome() -> impl IntoView {
                                     {m.renewal_date.clone().map(|p| view! { <div class="summary-list__row"><dt>"Renewal date"</dt><dd>{p}</dd></div> })}
                                     <div class="summary-list__row"><dt>"Member since"</dt><dd>{m.joined_on.clone()}</dd></div>
                                 </dl>
+                                {m.renew.clone().map(|label| view! {
+                                    <p class="body"><a class="button" href=link("/portal/renew")>{label}</a></p>
+                                })}
                                 <h2 class="heading-m">"Manage"</h2>
                                 <ul class="body">
                                     <li><a href=link("/portal/payments")>"Payments, invoices and receipts"</a></li>

@@ -107,6 +107,8 @@ pub struct PaidDto {
     pub receipt: Option<String>,
     pub message: Option<String>,
     pub number: String,
+    /// "1 March 2027 to 29 February 2028" when the payment renewed or reinstated the membership.
+    pub new_period: Option<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "checkout-result")]
@@ -123,6 +125,9 @@ pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
         receipt: v.receipt_number,
         message: v.message,
         number: crate::staff::members::ssr::number(v.membership_number),
+        new_period: v
+            .new_period
+            .map(|(a, b)| format!("{} to {}", a.format("%-d %B %Y"), b.format("%-d %B %Y"))),
     })
 }
 
@@ -143,8 +148,13 @@ pub fn PaymentDonePage() -> impl IntoView {
                             <h1 class="heading-l">"Payment received"</h1>
                             <p class="panel__body">"Your receipt number is"<br/><strong>{receipt.clone()}</strong></p>
                         </div>
+                        {p.new_period.clone().map(|np| view! {
+                            <h2 class="heading-m">"Your membership is renewed"</h2>
+                            <p class="body" data-testid="new-period">{format!("Your new membership period: {np}.")}</p>
+                        })}
                         <p class="body">{format!("We have received {} for invoice {}. We have emailed you a receipt.", p.amount, p.invoice)}</p>
                         <p class="body"><a href=format!("/portal/documents/{receipt}.pdf") rel="external" download=format!("{receipt}.pdf")>{format!("Download receipt {receipt} (PDF)")}</a></p>
+                        <p class="body"><a href=format!("/portal?member={}", p.number)>"Your membership"</a></p>
                         <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
                     }.into_any()
                 }

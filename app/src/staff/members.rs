@@ -121,6 +121,8 @@ pub struct RecordDto {
     pub status: String,
     pub status_tag: String,
     pub status_note: String,
+    /// Why the member cannot renew or reinstate in the portal (lapsed too long).
+    pub renewal_note: Option<String>,
     pub joined_on: String,
     pub account: String,
     pub preferences: String,
@@ -400,6 +402,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
         status: r.status.status.label().to_owned(),
         status_tag: ssr::status_tag(r.status.status).to_owned(),
         status_note: ssr::status_note(&r.status),
+        renewal_note: r.renewal_note.clone(),
         joined_on: d(m.joined_on),
         account: match &r.account {
             Some(u) if u.email_verified_at.is_some() => format!("{} (confirmed)", u.email),
@@ -758,6 +761,7 @@ pub fn MemberRecordPage() -> impl IntoView {
                         {move || saved().map(|s| view! { <div class="banner banner--success" role="status"><p>{s}</p></div> })}
                         <h1 class="heading-l">{m.name.clone()}" "<span class="mono small">{m.number.clone()}</span></h1>
                         <p class="body"><strong class=m.status_tag.clone()>{m.status.clone()}</strong>" "{m.status_note.clone()}</p>
+                        {m.renewal_note.clone().map(|n| view! { <p class="body" data-testid="renewal-note">{n}</p> })}
                         <div class="record">
                             <div>
                                 <h2 class="heading-m">"Details"</h2>

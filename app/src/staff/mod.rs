@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod categories;
+pub mod jobs;
 pub mod members;
 pub mod outbox;
 pub mod payments;
@@ -27,6 +28,7 @@ pub fn StaffLayout() -> impl IntoView {
                     let money = me.actor.can(Permission::AuthoriseRequests) || me.actor.can(Permission::RaiseRequests);
                     let reports = me.actor.can(Permission::ViewReports);
                     let reconcile = me.actor.can(Permission::Reconcile);
+                    let jobs = me.actor.can(Permission::EditMembers);
                     view! {
                         <div class="staff">
                             <nav class="staff-nav" aria-label="Staff area">
@@ -40,6 +42,7 @@ pub fn StaffLayout() -> impl IntoView {
                                             <li><A href="/staff/reports/transactions" attr:class="staff-nav__link">"Transactions"</A></li>
                                             <li><A href="/staff/reports/aged-debt" attr:class="staff-nav__link">"Aged debt"</A></li>
                                         })}
+                                        {jobs.then(|| view! { <li><A href="/staff/jobs" attr:class="staff-nav__link">"Jobs"</A></li> })}
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>
                                         <li><A href="/staff/audit" attr:class="staff-nav__link">"Audit trail"</A></li>
                                         {admin.then(|| view! {

@@ -240,6 +240,8 @@ pub async fn resign(
         None,
     )
     .await?;
+    // No renewal for someone leaving: an open one is credited and its reminders stop.
+    crate::service::lifecycle::cancel_open(&txn, actor, m.id, "resigned").await?;
     audit::record(
         &txn,
         actor,

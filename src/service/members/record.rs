@@ -514,6 +514,8 @@ pub struct MemberRecord {
     /// For a person with an account: the organisations they act for.
     pub organisations: Vec<member::Model>,
     pub timeline: Vec<TimelineItem>,
+    /// Why the member cannot renew or reinstate in the portal, when they cannot (lapsed too long).
+    pub renewal_note: Option<String>,
 }
 
 /// The record of the member with membership number `number`, for staff.
@@ -570,7 +572,9 @@ pub async fn staff_record<C: ConnectionTrait>(
     };
     let timeline = timeline(db, &m).await?;
     let status = status_today(&m, &history);
+    let renewal_note = crate::service::lifecycle::staff_note(db, &m, &history).await?;
     Ok(MemberRecord {
+        renewal_note,
         member: m,
         category,
         account,
@@ -689,6 +693,16 @@ pub fn action_label(action: &str) -> String {
         "request_approved" => "Money request authorised",
         "request_declined" => "Money request declined",
         "renewal_invoiced" => "Renewal invoiced and invitation sent",
+        "reinstatement_invoiced" => "Reinstatement invoiced",
+        "renewal_declared" => "Renewal declaration made",
+        "renewal_reminder" => "Renewal reminder sent",
+        "renewal_cancelled" => "Renewal cancelled and credited",
+        "renewal_repriced" => "Renewal re-priced for the new category",
+        "renewed" => "Renewed: new period",
+        "reinstated" => "Reinstated: new period",
+        "grace_started" => "Membership ended: in grace",
+        "lapsed" => "Membership lapsed",
+        "invoice_credited" => "Invoice credited",
         "email_changed" => "Email address changed",
         "password_changed" => "Password changed",
         "password_reset" => "Password reset",
@@ -840,6 +854,7 @@ pub async fn change_category(
         .await?;
         new_period = Some(json!({"id": id, "start_on": today, "end_on": p.end_on}));
     }
+    crate::service::lifecycle::reprice_open(&txn, actor, &m, &new_cat).await?;
     let mut am: member::ActiveModel = m.clone().into();
     am.category_id = Set(new_cat.id);
     am.updated_at = Set(crate::service::now());
@@ -896,6 +911,7 @@ pub async fn remove(
         optional(detail),
     )
     .await?;
+    crate::service::lifecycle::cancel_open(&txn, actor, m.id, "removed").await?;
     let stop_mail = reason == RemovalReason::Deceased;
     if stop_mail && !m.stop_all_mail {
         let mut am: member::ActiveModel = m.clone().into();

@@ -97,6 +97,8 @@ pub struct CheckoutView {
     pub failures: i32,
     pub receipt_number: Option<String>,
     pub membership_number: i64,
+    /// The period a paid renewal or reinstatement created: (first day, last day).
+    pub new_period: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutView, AppError> {
@@ -116,7 +118,21 @@ async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutVie
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
+    let period_id = crate::entity::renewal::Entity::find()
+        .filter(crate::entity::renewal::Column::InvoiceId.eq(c.invoice_id))
+        .filter(crate::entity::renewal::Column::Status.eq("paid"))
+        .one(db)
+        .await?
+        .and_then(|r| r.period_id);
+    let new_period = match period_id {
+        Some(id) => crate::entity::period::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|p| (p.start_on, p.end_on)),
+        None => None,
+    };
     Ok(CheckoutView {
+        new_period,
         id: c.id,
         status: c.status,
         amount: Money::from_pence(c.amount_pence),

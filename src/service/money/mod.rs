@@ -266,14 +266,15 @@ pub(crate) async fn issue_invoice<C: ConnectionTrait>(
 }
 
 /// Sets `amount` against the member's open invoices, `first` before the oldest; each invoice reaching
-/// zero gets `closed_status`. Returns what was left over (a credit on the account).
+/// zero gets `closed_status`. Returns what was left over (a credit on the account) and the invoices
+/// closed.
 async fn allocate<C: ConnectionTrait>(
     db: &C,
     member_id: Uuid,
     first: Option<Uuid>,
     amount: Money,
     closed_status: &str,
-) -> Result<Money, AppError> {
+) -> Result<(Money, Vec<Uuid>), AppError> {
     let mut open = document::Entity::find()
         .filter(document::Column::MemberId.eq(member_id))
         .filter(document::Column::Kind.eq(INVOICE))
@@ -286,6 +287,7 @@ async fn allocate<C: ConnectionTrait>(
         open.sort_by_key(|d| d.id != f);
     }
     let mut left = amount.pence();
+    let mut closed = Vec::new();
     for inv in open {
         if left <= 0 {
             break;
@@ -293,6 +295,9 @@ async fn allocate<C: ConnectionTrait>(
         let take = left.min(inv.outstanding_pence);
         left -= take;
         let outstanding = inv.outstanding_pence - take;
+        if outstanding == 0 {
+            closed.push(inv.id);
+        }
         let mut am: document::ActiveModel = inv.into();
         am.outstanding_pence = Set(outstanding);
         if outstanding == 0 {
@@ -300,7 +305,7 @@ async fn allocate<C: ConnectionTrait>(
         }
         am.update(db).await?;
     }
-    Ok(Money::from_pence(left))
+    Ok((Money::from_pence(left), closed))
 }
 
 /// A payment as it arrives: by card through a provider, or recorded by staff.
@@ -366,7 +371,10 @@ pub(crate) async fn receive<C: ConnectionTrait>(
             .ok_or_else(|| AppError::internal("a payment has no receipt"))?;
         return Ok((pm, receipt));
     }
-    allocate(db, member_id, p.invoice_id, p.amount, "paid").await?;
+    let (_, paid) = allocate(db, member_id, p.invoice_id, p.amount, "paid").await?;
+    // A renewal (or reinstatement) invoice paid in full makes the new period, in this transaction.
+    crate::service::lifecycle::complete_paid(db, actor, p.member, &paid, p.method, p.received_on)
+        .await?;
     let payment_id = crate::service::new_id();
     let number = next_number(db, RECEIPT).await?;
     let invoice_number = match p.invoice_id {
@@ -451,6 +459,66 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     )
     .await?;
     Ok((pm, receipt))
+}
+
+/// Credits what is outstanding on invoice `inv` in the caller's transaction (posted once for `key`),
+/// issuing a credit note that says why. Answers the credit note's number, or none when nothing was
+/// outstanding.
+pub(crate) async fn credit_outstanding<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    inv: &document::Model,
+    reason: &str,
+    key: &str,
+) -> Result<Option<String>, AppError> {
+    if inv.kind != INVOICE || inv.outstanding_pence <= 0 {
+        return Ok(None);
+    }
+    let amount = Money::from_pence(inv.outstanding_pence);
+    let number = next_number(db, CREDIT_NOTE).await?;
+    let posted = ledger::post(
+        db,
+        actor,
+        NewTransaction {
+            idempotency_key: key.to_owned(),
+            kind: "credit_note",
+            cause: format!("{number} for {}", inv.number),
+            member_id: Some(inv.member_id),
+            memo: Some(reason.to_owned()),
+            entries: postings::credit_note(inv.member_id, amount),
+            method: None,
+            value_date: None,
+        },
+    )
+    .await?;
+    if let Posted::Duplicate(_) = posted {
+        return Ok(None);
+    }
+    allocate(db, inv.member_id, Some(inv.id), amount, "credited").await?;
+    insert_document(
+        db,
+        actor,
+        CREDIT_NOTE,
+        inv.member_id,
+        today(),
+        &format!("Credit for invoice {}: {reason}", inv.number),
+        amount,
+        Some(inv.id),
+        Some(posted.id()),
+        number.clone(),
+    )
+    .await?;
+    audit::record(
+        db,
+        actor,
+        "member",
+        inv.member_id,
+        "invoice_credited",
+        Some(json!({"invoice": inv.number, "outstanding": amount.to_string()})),
+        Some(json!({"credit_note": number, "reason": reason, "outstanding": "£0.00"})),
+    )
+    .await?;
+    Ok(Some(number))
 }
 
 /// How an e-mail greets the member: a person's first name, an organisation's name.

@@ -1,0 +1,231 @@
+//! Renewing (or reinstating) a membership from the portal: what it costs and covers, the declaration
+//! where the category needs one, then payment by card at the provider's page. Paying makes the new
+//! period at once (see `guildhall::service::lifecycle`).
+
+use crate::components::forms::last_error;
+use crate::components::{Checkbox, ErrorSummary, PageTitle, SubmitButton};
+use guildhall::domain::AppError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// The renewal as the page shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RenewDto {
+    pub number: String,
+    pub name: String,
+    /// Whether the member can pay now (renew or reinstate).
+    pub can_pay: bool,
+    pub heading: String,
+    /// What it costs and covers: (label, value).
+    pub rows: Vec<(String, String)>,
+    /// Plain words about the situation (why not yet, why a new application…).
+    pub message: Option<String>,
+    pub total: Option<String>,
+    pub needs_declaration: bool,
+    pub declaration: String,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use guildhall::domain::{Actor, AppError};
+
+    /// The membership number the page is about: `member`, or the caller's own.
+    pub async fn number(
+        db: &sea_orm::DatabaseConnection,
+        actor: &Actor,
+        member: &str,
+    ) -> Result<i64, AppError> {
+        Ok(match member.trim() {
+            "" => {
+                guildhall::service::members::portal::own_member(db, actor)
+                    .await?
+                    .membership_number
+            }
+            m => crate::staff::members::ssr::parse_number(m)?,
+        })
+    }
+}
+
+#[server(prefix = "/fn", endpoint = "renewal-offer")]
+pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
+    use guildhall::domain::Permission;
+    use guildhall::service::lifecycle::{self, Offer};
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let number = ssr::number(&st.db, &actor, &member).await?;
+    let o =
+        lifecycle::own_offer(&st.db, &actor, number, guildhall::service::money::today()).await?;
+    let d = crate::format::long_date;
+    let total = o.offer.total().map(|t| t.to_string());
+    let (can_pay, heading, rows, message) = match &o.offer {
+        Offer::Renew {
+            ends,
+            start,
+            end,
+            fee,
+            category,
+            grace_ends,
+            ..
+        } => (
+            true,
+            "Renew your membership".to_owned(),
+            vec![
+                ("Category".to_owned(), category.name.clone()),
+                ("Current membership ends".to_owned(), d(*ends)),
+                ("New period".to_owned(), format!("{} to {}", d(*start), d(*end))),
+                ("Annual fee".to_owned(), fee.to_string()),
+            ],
+            grace_ends.map(|g| {
+                format!(
+                    "Your membership has ended. You stay a member until {} while you renew; after that it lapses.",
+                    d(g)
+                )
+            }),
+        ),
+        Offer::Reinstate {
+            lapsed_since,
+            deadline,
+            start,
+            end,
+            fee,
+            reinstatement_fee,
+            category,
+            ..
+        } => (
+            true,
+            "Reinstate your membership".to_owned(),
+            vec![
+                ("Category".to_owned(), category.name.clone()),
+                ("Lapsed on".to_owned(), d(*lapsed_since)),
+                (
+                    "New period".to_owned(),
+                    format!("{} to {} (it starts on the day you pay)", d(*start), d(*end)),
+                ),
+                ("Annual fee".to_owned(), fee.to_string()),
+                ("Reinstatement fee".to_owned(), reinstatement_fee.to_string()),
+            ],
+            Some(format!(
+                "Your membership lapsed on {}. You can reinstate it until {} by paying the annual fee and the reinstatement fee.",
+                d(*lapsed_since),
+                d(*deadline)
+            )),
+        ),
+        Offer::NotYet { ends, opens_on } => (
+            false,
+            "Renew your membership".to_owned(),
+            vec![("Current membership ends".to_owned(), d(*ends))],
+            Some(format!(
+                "It is too early to renew. You can renew from {}; we will email you then.",
+                d(*opens_on)
+            )),
+        ),
+        Offer::NewApplication {
+            lapsed_since,
+            deadline,
+        } => (
+            false,
+            "You need to apply again".to_owned(),
+            vec![("Lapsed on".to_owned(), d(*lapsed_since))],
+            Some(format!(
+                "Your membership lapsed more than six months ago (reinstatement was possible until {}), so it cannot be reinstated. To become a member again, make a new application.",
+                d(*deadline)
+            )),
+        ),
+        Offer::Closed { reason } => (
+            false,
+            "Renew your membership".to_owned(),
+            vec![],
+            Some(reason.clone()),
+        ),
+    };
+    let mut rows = rows;
+    if let Some(inv) = &o.invoice {
+        rows.push(("Invoice".to_owned(), inv.number.clone()));
+    }
+    Ok(RenewDto {
+        number: crate::staff::members::ssr::number(o.member.membership_number),
+        name: crate::staff::members::ssr::display_name(&o.member),
+        can_pay,
+        heading,
+        rows,
+        message,
+        total,
+        needs_declaration: o.needs_declaration,
+        declaration: lifecycle::DECLARATION.to_owned(),
+    })
+}
+
+/// Renews (after the declaration, if needed) and sends the member to the card provider's page.
+#[server(prefix = "/fn", endpoint = "renew-and-pay")]
+pub async fn renew_and_pay(member: String, declaration: Option<String>) -> Result<(), AppError> {
+    use guildhall::domain::Permission;
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let number = ssr::number(&st.db, &actor, &member).await?;
+    let invoice = guildhall::service::lifecycle::prepare_payment(
+        &st.db,
+        &actor,
+        number,
+        declaration.as_deref() == Some("on"),
+        guildhall::service::money::today(),
+    )
+    .await?;
+    let url =
+        guildhall::service::money::card::start(&st.db, &actor, &st.payments, number, &invoice)
+            .await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
+#[component]
+pub fn RenewPage() -> impl IntoView {
+    let q = use_query_map();
+    let member = Memo::new(move |_| q.read().get("member").unwrap_or_default());
+    let data = Resource::new(move || member.get(), renewal_offer);
+    let action = ServerAction::<RenewAndPay>::new();
+    let error = last_error(action);
+    view! {
+        <PageTitle text="Renew your membership"/>
+        <p class="back-link"><a href=move || { let m = member.get(); if m.is_empty() { "/portal".to_owned() } else { format!("/portal?member={m}") } }>"Back to your membership"</a></p>
+        <ErrorSummary error/>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok(o) => {
+                    let total = o.total.clone().unwrap_or_default();
+                    view! {
+                        <h1 class="heading-l">{o.heading.clone()}</h1>
+                        {o.message.clone().map(|m| view! { <p class="body">{m}</p> })}
+                        {(!o.rows.is_empty()).then(|| view! {
+                            <dl class="summary-list">
+                                {o.rows.iter().map(|(k, v)| view! {
+                                    <div class="summary-list__row"><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
+                                }).collect_view()}
+                                {o.total.clone().map(|t| view! { <div class="summary-list__row"><dt>"To pay"</dt><dd><strong>{t}</strong></dd></div> })}
+                            </dl>
+                        })}
+                        {o.can_pay.then(|| view! {
+                            <ActionForm action>
+                                <input type="hidden" name="member" value=o.number.clone()/>
+                                {o.needs_declaration.then(|| view! {
+                                    <div class="field" id="declaration-field">
+                                        <fieldset class="fieldset">
+                                            <legend class="label">"Declaration"</legend>
+                                            <p class="hint">"Your category needs this declaration each year."</p>
+                                            {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("declaration").map(str::to_owned))).map(|m| view! { <p class="error-message" id="declaration-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                                            <Checkbox name="declaration" label=o.declaration.clone()/>
+                                        </fieldset>
+                                    </div>
+                                })}
+                                <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
+                                <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
+                            </ActionForm>
+                        })}
+                    }.into_any()
+                }
+                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
+                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,79 @@
+import { expect, test, type Page } from "@playwright/test";
+import {
+  DEMO,
+  expectNoA11yViolations,
+  projectName,
+  signInAsStaff,
+  trackConsoleErrors,
+  waitForHydration,
+} from "./helpers";
+
+// Renewals in the browser: an officer runs the daily job from the Jobs page and watches it finish; a
+// member whose membership ends in 20 days (`.ci/e2e-server` seeds renew1…renew4@guildhall.test) renews
+// from the portal, makes the declaration, pays by sandbox card and sees the new period at once.
+
+async function runDailyJob(page: Page): Promise<void> {
+  await signInAsStaff(page, DEMO.officer);
+  await page.goto("/staff/jobs");
+  await expect(page.getByRole("heading", { level: 1, name: "Jobs" })).toBeVisible();
+  await waitForHydration(page);
+  await expectNoA11yViolations(page);
+  await page.getByRole("button", { name: "Run the daily job now" }).click();
+  // Another browser project may have started it a moment ago: either way, wait for it to finish.
+  const row = page.getByTestId("job-row").first();
+  await expect(row).toContainText("Daily membership job");
+  await expect(row).toContainText("Finished", { timeout: 60_000 });
+  await expect(row).toContainText(/renewals raised/);
+  await expectNoA11yViolations(page);
+  await page.context().clearCookies();
+}
+
+test("a member with an open renewal renews by sandbox card and sees the new period", async ({ page }) => {
+  const errors = trackConsoleErrors(page);
+  await runDailyJob(page);
+
+  const email = projectName() === "phone" ? "renew2@guildhall.test" : "renew1@guildhall.test";
+  await signInAsStaff(page, email);
+  await page.goto("/portal/payments");
+  await expect(page.locator(".pay-list__item", { hasText: "Renewal: Registered membership" })).toContainText("£216.00 to pay");
+
+  await page.goto("/portal");
+  await page.getByRole("link", { name: "Renew your membership" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Renew your membership" })).toBeVisible();
+  await expect(page.getByText("New period")).toBeVisible();
+  await waitForHydration(page);
+  await expectNoA11yViolations(page);
+
+  // The declaration is needed.
+  await page.getByRole("button", { name: "Renew and pay £216.00 by card" }).click();
+  await expect(page.getByRole("alert")).toContainText("Confirm the declaration to renew your membership");
+  await expectNoA11yViolations(page);
+  await page.getByLabel(/I confirm that I have completed/).check();
+  await page.getByRole("button", { name: "Renew and pay £216.00 by card" }).click();
+
+  await expect(page).toHaveURL(/\/sandbox\/checkout\//);
+  await expect(page.getByRole("heading", { level: 1, name: "Pay £216.00" })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByLabel("Expiry date").fill("12/30");
+  await page.getByLabel("Security code").fill("123");
+  await page.getByRole("button", { name: "Pay £216.00" }).click();
+
+  await expect(page).toHaveURL(/\/portal\/payments\/done\?checkout=/);
+  await expect(page.getByRole("heading", { level: 1, name: "Payment received" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Your membership is renewed" })).toBeVisible();
+  const period = await page.getByTestId("new-period").textContent();
+  expect(period).toMatch(/Your new membership period: \d+ \w+ \d{4} to \d+ \w+ \d{4}\./);
+  await waitForHydration(page);
+  await expectNoA11yViolations(page);
+
+  // The portal shows the renewal date a year on, and nothing left to renew.
+  await page.getByRole("link", { name: "Your membership" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: "Your membership" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Renew your membership" })).toHaveCount(0);
+  const nextYear = String(new Date().getFullYear() + 1);
+  await expect(page.locator(".summary-list__row", { hasText: "Renewal date" })).toContainText(
+    new RegExp(`${nextYear}|${Number(nextYear) + 1}`),
+  );
+  expect(errors).toEqual([]);
+});

@@ -1,0 +1,1189 @@
+//! The membership lifecycle around a renewal, after the renewal run has raised it (`service::renewals`):
+//!
+//! - what a member may do now ([`offer`]): renew (in the window or in grace), reinstate (lapsed at most
+//!   six months: the annual fee plus the reinstatement fee, a new period from the day they pay), or
+//!   nothing yet / a new application;
+//! - self-renewal ([`prepare_payment`]): the declaration where the category needs one, and the invoice
+//!   the member then pays by card;
+//! - a renewal or reinstatement invoice paid in full makes the new period in the payment's own
+//!   transaction ([`complete_paid`]), whichever way it was paid;
+//! - resignation, removal and lapse credit open renewals ([`cancel_open`]); a change of category
+//!   re-prices them ([`reprice_open`]); either way the reminders stop, because reminders are only for
+//!   open renewals;
+//! - the daily job ([`daily`]): the renewal run, reminders at the configured offsets, and the grace and
+//!   lapse messages. Each message is sent once: a `notices` row, unique per member and key, is written
+//!   in the same transaction as the message and its audit entry (which puts it on the timeline).
+
+use crate::domain::membership::{first_period, next_period, Status};
+use crate::domain::membership_number::MembershipNumber;
+use crate::domain::money::Money;
+use crate::domain::{Actor, AppError, Permission};
+use crate::entity::{
+    audit_log, category, document, member, membership_event, notice, outbox_message, period,
+    renewal, setting,
+};
+use crate::mail::templates;
+use crate::service::members::record::{self, History, EVENT_REINSTATED};
+use crate::service::outbox::{self, NewMessage};
+use crate::service::renewals::{self, RunReport, WINDOW_DAYS};
+use crate::service::{audit, categories::renewal_basis};
+use chrono::{Duration, Months, NaiveDate};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Reminder days relative to the last day of the period, when the settings say nothing.
+pub const DEFAULT_OFFSETS: [i64; 6] = [-60, -30, -7, 0, 7, 21];
+/// The setting holding the reminder offsets, e.g. `-60,-30,-7,0,7,21`.
+pub const OFFSETS_SETTING: &str = "reminder_offsets";
+/// How long after lapsing a member may reinstate instead of applying again.
+pub const REINSTATE_MONTHS: u32 = 6;
+/// Lapse messages go to members who lapsed at most this many days ago (not to long-lapsed ones the
+/// first time the job runs).
+const LAPSE_MESSAGE_DAYS: i64 = 30;
+/// Members written per transaction by the daily job.
+const BATCH: usize = 500;
+
+pub const KIND_RENEWAL: &str = "renewal";
+pub const KIND_REINSTATEMENT: &str = "reinstatement";
+pub const OPEN: &str = "open";
+pub const PAID: &str = "paid";
+pub const CANCELLED: &str = "cancelled";
+
+/// The declaration a member confirms when their category needs one.
+pub const DECLARATION: &str = "I confirm that I have completed the continuing professional development my category requires this year, that my professional indemnity insurance is valid, and that I still meet the category's eligibility criteria.";
+
+/// Reads reminder offsets as typed: whole days, comma separated, each from −366 to 366.
+pub fn parse_offsets(text: &str) -> Result<Vec<i64>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let n: i64 = part
+            .replace('−', "-")
+            .parse()
+            .map_err(|_| format!("“{part}” is not a whole number of days"))?;
+        if !(-366..=366).contains(&n) {
+            return Err(format!("{n} is not between -366 and 366 days"));
+        }
+        out.push(n);
+    }
+    if out.is_empty() {
+        return Err("Enter at least one reminder day".into());
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// The reminder offsets in force.
+pub async fn offsets<C: ConnectionTrait>(db: &C) -> Result<Vec<i64>, AppError> {
+    let s = setting::Entity::find_by_id(OFFSETS_SETTING).one(db).await?;
+    Ok(s.and_then(|s| parse_offsets(&s.value).ok())
+        .unwrap_or_else(|| DEFAULT_OFFSETS.to_vec()))
+}
+
+/// What a member can do about their membership now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// Renew for the period after the current one (in the renewal window, or in grace).
+    Renew {
+        /// The last day of the current paid membership.
+        ends: NaiveDate,
+        start: NaiveDate,
+        end: NaiveDate,
+        fee: Money,
+        category: category::Model,
+        renewal: Option<renewal::Model>,
+        grace_ends: Option<NaiveDate>,
+    },
+    /// Lapsed at most six months ago: a new period from the day of payment, with the reinstatement fee.
+    Reinstate {
+        lapsed_since: NaiveDate,
+        /// The last day reinstatement is possible.
+        deadline: NaiveDate,
+        start: NaiveDate,
+        end: NaiveDate,
+        fee: Money,
+        reinstatement_fee: Money,
+        category: category::Model,
+        renewal: Option<renewal::Model>,
+    },
+    /// Paid up beyond the renewal window.
+    NotYet {
+        ends: NaiveDate,
+        opens_on: NaiveDate,
+    },
+    /// Lapsed more than six months ago: a new application is needed.
+    NewApplication {
+        lapsed_since: NaiveDate,
+        deadline: NaiveDate,
+    },
+    /// Nothing to renew, and why.
+    Closed { reason: String },
+}
+
+impl Offer {
+    /// What the member will pay.
+    pub fn total(&self) -> Option<Money> {
+        match self {
+            Offer::Renew { fee, .. } => Some(*fee),
+            Offer::Reinstate {
+                fee,
+                reinstatement_fee,
+                ..
+            } => fee.checked_add(*reinstatement_fee),
+            _ => None,
+        }
+    }
+
+    /// Why staff see a member cannot renew or reinstate in the portal, in words (none when they can).
+    pub fn staff_note(&self) -> Option<String> {
+        match self {
+            Offer::NewApplication {
+                lapsed_since,
+                deadline,
+            } => Some(format!(
+                "Lapsed on {} – more than {REINSTATE_MONTHS} months ago (reinstatement was possible until {}): a new application is needed.",
+                lapsed_since.format("%-d %B %Y"),
+                deadline.format("%-d %B %Y")
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The grace days of a category as the status rules take them.
+fn grace_of(c: &category::Model) -> u32 {
+    u32::try_from(c.grace_days).unwrap_or(30)
+}
+
+/// What member `m` (whose periods and events are `h`) can do on `as_of`.
+pub async fn offer<C: ConnectionTrait>(
+    db: &C,
+    m: &member::Model,
+    h: &History,
+    as_of: NaiveDate,
+) -> Result<Offer, AppError> {
+    let cat = h
+        .categories
+        .get(&m.category_id)
+        .cloned()
+        .ok_or(AppError::NotFound)?;
+    let s = h.status(grace_of(&cat), as_of);
+    if let Some(from) = s.resigning_from {
+        return Ok(Offer::Closed {
+            reason: format!(
+                "You have resigned: your membership ends on {}. If you would like to stay a member, contact the membership office.",
+                (from - Duration::days(1)).format("%-d %B %Y")
+            ),
+        });
+    }
+    let open: Vec<renewal::Model> = renewal::Entity::find()
+        .filter(renewal::Column::MemberId.eq(m.id))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .all(db)
+        .await?;
+    match s.status {
+        Status::Active | Status::Grace => {
+            let Some(until) = s.member_until else {
+                return Err(AppError::internal("a member without a last paid day"));
+            };
+            let Some(last) = h
+                .periods
+                .iter()
+                .filter(|p| p.end_on == until && p.paid_state != "unpaid")
+                .max_by_key(|p| p.start_on)
+            else {
+                return Err(AppError::internal("no period ends on the last paid day"));
+            };
+            let pcat = h
+                .categories
+                .get(&last.category_id)
+                .cloned()
+                .unwrap_or(cat);
+            let (start, end) = next_period(
+                &record::to_period(last, &pcat.code),
+                renewal_basis(&pcat),
+            );
+            let r = open
+                .into_iter()
+                .find(|r| r.kind == KIND_RENEWAL && r.period_start == start);
+            if r.is_none() && until - as_of > Duration::days(WINDOW_DAYS) {
+                return Ok(Offer::NotYet {
+                    ends: until,
+                    opens_on: until - Duration::days(WINDOW_DAYS),
+                });
+            }
+            if r.is_none() && pcat.annual_fee_pence <= 0 {
+                return Ok(Offer::Closed {
+                    reason: "Your category has no annual fee: your membership is renewed for you."
+                        .into(),
+                });
+            }
+            let fee = Money::from_pence(
+                r.as_ref()
+                    .map(|r| r.amount_pence)
+                    .unwrap_or(pcat.annual_fee_pence),
+            );
+            Ok(Offer::Renew {
+                ends: until,
+                start,
+                end,
+                fee,
+                category: pcat,
+                renewal: r,
+                grace_ends: s.grace_ends,
+            })
+        }
+        Status::Lapsed => {
+            let Some(since) = s.lapsed_since else {
+                return Err(AppError::internal("a lapsed member without a lapse date"));
+            };
+            let deadline = since
+                .checked_add_months(Months::new(REINSTATE_MONTHS))
+                .unwrap_or(since);
+            if as_of > deadline {
+                return Ok(Offer::NewApplication {
+                    lapsed_since: since,
+                    deadline,
+                });
+            }
+            let r = open.into_iter().find(|r| r.kind == KIND_REINSTATEMENT);
+            let (start, end) = first_period(as_of, renewal_basis(&cat));
+            let (fee, reinstatement_fee) = match &r {
+                Some(r) => (
+                    Money::from_pence(r.amount_pence - std::cmp::Ord::max(cat.reinstatement_fee_pence, 0)),
+                    Money::from_pence(std::cmp::Ord::max(cat.reinstatement_fee_pence, 0)),
+                ),
+                None => (
+                    Money::from_pence(cat.annual_fee_pence),
+                    Money::from_pence(std::cmp::Ord::max(cat.reinstatement_fee_pence, 0)),
+                ),
+            };
+            Ok(Offer::Reinstate {
+                lapsed_since: since,
+                deadline,
+                start,
+                end,
+                fee,
+                reinstatement_fee,
+                category: cat,
+                renewal: r,
+            })
+        }
+        Status::Resigned => Ok(Offer::Closed {
+            reason: "Your resignation has taken effect, so there is no membership to renew. To join again, apply for membership.".into(),
+        }),
+        Status::Removed => Ok(Offer::Closed {
+            reason: "Your membership has ended. Contact the membership office if you have questions.".into(),
+        }),
+        Status::Suspended => Ok(Offer::Closed {
+            reason: "Your membership is suspended because a payment failed. Pay what you owe on the payments page, or contact the membership office.".into(),
+        }),
+        Status::NotYetStarted | Status::NeverMember => Ok(Offer::Closed {
+            reason: "Your membership has not started yet, so there is nothing to renew.".into(),
+        }),
+    }
+}
+
+/// A member's renewal as the portal shows it.
+#[derive(Clone, Debug)]
+pub struct OwnOffer {
+    pub member: member::Model,
+    pub offer: Offer,
+    /// The open invoice for it, if one has been raised.
+    pub invoice: Option<document::Model>,
+    pub needs_declaration: bool,
+}
+
+/// What membership `number` (the caller's own or their organisation's) can do today.
+pub async fn own_offer(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    number: i64,
+    as_of: NaiveDate,
+) -> Result<OwnOffer, AppError> {
+    let m = crate::service::members::portal::reachable_member(db, actor, number).await?;
+    let h = record::history(db, m.id).await?;
+    let offer = offer(db, &m, &h, as_of).await?;
+    let invoice_id = match &offer {
+        Offer::Renew { renewal, .. } | Offer::Reinstate { renewal, .. } => {
+            renewal.as_ref().and_then(|r| r.invoice_id)
+        }
+        _ => None,
+    };
+    let invoice = match invoice_id {
+        Some(id) => document::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let needs_declaration = match &offer {
+        Offer::Renew { category, .. } | Offer::Reinstate { category, .. } => {
+            category.needs_declaration
+        }
+        _ => false,
+    };
+    Ok(OwnOffer {
+        member: m,
+        offer,
+        invoice,
+        needs_declaration,
+    })
+}
+
+/// Staff's view of the same: why the member cannot renew or reinstate in the portal, if they cannot.
+pub async fn staff_note<C: ConnectionTrait>(
+    db: &C,
+    m: &member::Model,
+    h: &History,
+) -> Result<Option<String>, AppError> {
+    // The record shows whatever else it can even if the offer cannot be worked out.
+    Ok(offer(db, m, h, crate::service::money::today())
+        .await
+        .ok()
+        .and_then(|o| o.staff_note()))
+}
+
+/// A member renews (or reinstates) membership `number`: checks the declaration where the category needs
+/// one, raises the invoice if the renewal run has not yet, records the declaration, and answers the
+/// invoice number to pay by card. One transaction.
+pub async fn prepare_payment(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    number: i64,
+    declared: bool,
+    as_of: NaiveDate,
+) -> Result<String, AppError> {
+    let txn = crate::service::begin(db).await?;
+    let m = crate::service::members::portal::reachable_member(&txn, actor, number).await?;
+    let h = record::history(&txn, m.id).await?;
+    let offer = offer(&txn, &m, &h, as_of).await?;
+    let (kind, start, end, cat, existing, fee, extra) = match offer {
+        Offer::Renew {
+            start,
+            end,
+            fee,
+            category,
+            renewal,
+            ..
+        } => (
+            KIND_RENEWAL,
+            start,
+            end,
+            category,
+            renewal,
+            fee,
+            Money::ZERO,
+        ),
+        Offer::Reinstate {
+            start,
+            end,
+            fee,
+            reinstatement_fee,
+            category,
+            renewal,
+            ..
+        } => (
+            KIND_REINSTATEMENT,
+            start,
+            end,
+            category,
+            renewal,
+            fee,
+            reinstatement_fee,
+        ),
+        Offer::NotYet { opens_on, .. } => {
+            return Err(AppError::Conflict(format!(
+                "You can renew from {}.",
+                opens_on.format("%-d %B %Y")
+            )))
+        }
+        Offer::NewApplication { .. } => {
+            return Err(AppError::Conflict(
+                "Your membership lapsed more than six months ago, so you need to apply again."
+                    .into(),
+            ))
+        }
+        Offer::Closed { reason } => return Err(AppError::Conflict(reason)),
+    };
+    if cat.needs_declaration && !declared {
+        return Err(AppError::field(
+            "declaration",
+            "Confirm the declaration to renew your membership",
+        ));
+    }
+    let r = match existing {
+        Some(r) => r,
+        None => {
+            if kind == KIND_REINSTATEMENT {
+                cancel_open(&txn, actor, m.id, "replaced by reinstatement").await?;
+            }
+            raise_one(&txn, actor, &m, &cat, kind, start, end, fee, extra).await?
+        }
+    };
+    let inv = match r.invoice_id {
+        Some(id) => document::Entity::find_by_id(id).one(&txn).await?,
+        None => None,
+    }
+    .ok_or_else(|| AppError::internal("a renewal without its invoice"))?;
+    if cat.needs_declaration && r.declaration.is_none() {
+        let mut am: renewal::ActiveModel = r.clone().into();
+        am.declaration = Set(Some(DECLARATION.to_owned()));
+        am.declared_at = Set(Some(crate::service::now()));
+        am.update(&txn).await?;
+        audit::record(
+            &txn,
+            actor,
+            "member",
+            m.id,
+            "renewal_declared",
+            None,
+            Some(json!({"declaration": DECLARATION, "period": {"start": r.period_start, "end": r.period_end}})),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(inv.number)
+}
+
+/// Raises one renewal (or reinstatement) and its invoice in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn raise_one<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &member::Model,
+    cat: &category::Model,
+    kind: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    fee: Money,
+    extra: Money,
+) -> Result<renewal::Model, AppError> {
+    let what = if kind == KIND_REINSTATEMENT {
+        "Reinstatement"
+    } else {
+        "Renewal"
+    };
+    let description = format!(
+        "{what}: {} membership {} to {}",
+        cat.name,
+        start.format("%-d %b %Y"),
+        end.format("%-d %b %Y")
+    );
+    let key = if kind == KIND_REINSTATEMENT {
+        format!("reinstatement:{}:{start}", m.id)
+    } else {
+        format!("renewal:{}:{start}", m.id)
+    };
+    let inv = crate::service::money::issue_invoice(
+        db,
+        actor,
+        m.id,
+        &description,
+        fee,
+        extra,
+        &key,
+        &kind.replace('_', " "),
+    )
+    .await?;
+    let total = fee.checked_add(extra).unwrap_or(fee);
+    let r = renewal::ActiveModel {
+        id: Set(crate::service::new_id()),
+        member_id: Set(m.id),
+        category_id: Set(cat.id),
+        period_start: Set(start),
+        period_end: Set(end),
+        amount_pence: Set(total.pence()),
+        invoice_id: Set(Some(inv.id)),
+        created_at: Set(crate::service::now()),
+        created_by: Set(actor.label.clone()),
+        status: Set(OPEN.into()),
+        kind: Set(kind.into()),
+        declaration: Set(None),
+        declared_at: Set(None),
+        period_id: Set(None),
+        closed_at: Set(None),
+        charge_attempts: Set(0),
+        next_charge_on: Set(None),
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        actor,
+        "member",
+        m.id,
+        if kind == KIND_REINSTATEMENT {
+            "reinstatement_invoiced"
+        } else {
+            "renewal_invoiced"
+        },
+        None,
+        Some(json!({
+            "invoice": inv.number,
+            "amount": total.to_string(),
+            "period": {"start": start, "end": end},
+        })),
+    )
+    .await?;
+    Ok(r)
+}
+
+/// How a payment method is kept on a period.
+fn how_paid(method: &str) -> &'static str {
+    match method {
+        "card" => "card",
+        "cheque" => "cheque",
+        "bank_transfer" => "bank_transfer",
+        "direct_debit" => "direct_debit",
+        _ => "imported",
+    }
+}
+
+/// Invoices `paid` were just paid in full on `on` by `method`: each open renewal or reinstatement among
+/// them gets its period (a reinstatement's from the day of payment), in the caller's transaction.
+pub(crate) async fn complete_paid<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &member::Model,
+    paid: &[Uuid],
+    method: &str,
+    on: NaiveDate,
+) -> Result<(), AppError> {
+    if paid.is_empty() {
+        return Ok(());
+    }
+    let rows = renewal::Entity::find()
+        .filter(renewal::Column::InvoiceId.is_in(paid.to_vec()))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .all(db)
+        .await?;
+    for r in rows {
+        let cat = category::Entity::find_by_id(r.category_id)
+            .one(db)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let (start, end) = if r.kind == KIND_REINSTATEMENT && on > r.period_start {
+            first_period(on, renewal_basis(&cat))
+        } else {
+            (r.period_start, r.period_end)
+        };
+        let pid = crate::service::new_id();
+        period::ActiveModel {
+            id: Set(pid),
+            member_id: Set(r.member_id),
+            category_id: Set(r.category_id),
+            start_on: Set(start),
+            end_on: Set(end),
+            paid_state: Set("paid".into()),
+            paid_on: Set(Some(on)),
+            mandate_active: Set(false),
+            how_paid: Set(how_paid(method).into()),
+            created_at: Set(crate::service::now()),
+            created_by: Set(actor.label.clone()),
+        }
+        .insert(db)
+        .await?;
+        if r.kind == KIND_REINSTATEMENT {
+            record::add_event(
+                db,
+                actor,
+                r.member_id,
+                EVENT_REINSTATED,
+                start,
+                start,
+                None,
+                None,
+            )
+            .await?;
+        }
+        let mut am: renewal::ActiveModel = r.clone().into();
+        am.status = Set(PAID.into());
+        am.period_id = Set(Some(pid));
+        am.closed_at = Set(Some(crate::service::now()));
+        am.update(db).await?;
+        audit::record(
+            db,
+            actor,
+            "member",
+            m.id,
+            if r.kind == KIND_REINSTATEMENT {
+                "reinstated"
+            } else {
+                "renewed"
+            },
+            None,
+            Some(json!({
+                "period": {"start": start, "end": end, "category": cat.name},
+                "paid_on": on,
+                "method": method,
+            })),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Cancels the member's open renewals in the caller's transaction: what is outstanding on each invoice is
+/// credited (a credit note says `reason`), so no reminder follows. Answers how many.
+pub(crate) async fn cancel_open<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    member_id: Uuid,
+    reason: &str,
+) -> Result<u64, AppError> {
+    let rows = renewal::Entity::find()
+        .filter(renewal::Column::MemberId.eq(member_id))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .all(db)
+        .await?;
+    let mut n = 0;
+    for r in rows {
+        let mut credit = None;
+        if let Some(inv) = match r.invoice_id {
+            Some(id) => document::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        } {
+            credit = crate::service::money::credit_outstanding(
+                db,
+                actor,
+                &inv,
+                &format!("renewal cancelled ({reason})"),
+                &format!("renewal-cancel:{}", r.id),
+            )
+            .await?;
+        }
+        let mut am: renewal::ActiveModel = r.clone().into();
+        am.status = Set(CANCELLED.into());
+        am.closed_at = Set(Some(crate::service::now()));
+        am.update(db).await?;
+        audit::record(
+            db,
+            actor,
+            "member",
+            member_id,
+            "renewal_cancelled",
+            Some(json!({"status": OPEN, "period": {"start": r.period_start, "end": r.period_end}})),
+            Some(json!({"status": CANCELLED, "reason": reason, "credit_note": credit})),
+        )
+        .await?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// The member moved to `new_cat`: an open renewal is re-priced (the old invoice credited, a new one
+/// raised at the new category's fee), or cancelled when the new category has no fee.
+pub(crate) async fn reprice_open<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &member::Model,
+    new_cat: &category::Model,
+) -> Result<(), AppError> {
+    let rows = renewal::Entity::find()
+        .filter(renewal::Column::MemberId.eq(m.id))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .all(db)
+        .await?;
+    for r in rows {
+        if new_cat.annual_fee_pence <= 0 {
+            cancel_open(db, actor, m.id, "moved to a category without a fee").await?;
+            continue;
+        }
+        if let Some(inv) = match r.invoice_id {
+            Some(id) => document::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        } {
+            crate::service::money::credit_outstanding(
+                db,
+                actor,
+                &inv,
+                &format!("category changed to {}", new_cat.name),
+                &format!("renewal-reprice:{}:{}", r.id, new_cat.id),
+            )
+            .await?;
+        }
+        let fee = Money::from_pence(new_cat.annual_fee_pence);
+        let description = format!(
+            "Renewal: {} membership {} to {}",
+            new_cat.name,
+            r.period_start.format("%-d %b %Y"),
+            r.period_end.format("%-d %b %Y")
+        );
+        let inv = crate::service::money::issue_invoice(
+            db,
+            actor,
+            m.id,
+            &description,
+            fee,
+            Money::ZERO,
+            &format!("renewal:{}:{}:{}", m.id, r.period_start, new_cat.id),
+            "renewal",
+        )
+        .await?;
+        let mut am: renewal::ActiveModel = r.clone().into();
+        am.category_id = Set(new_cat.id);
+        am.amount_pence = Set(fee.pence());
+        am.invoice_id = Set(Some(inv.id));
+        am.update(db).await?;
+        audit::record(
+            db,
+            actor,
+            "member",
+            m.id,
+            "renewal_repriced",
+            Some(json!({"amount": Money::from_pence(r.amount_pence).to_string()})),
+            Some(
+                json!({"amount": fee.to_string(), "invoice": inv.number, "category": new_cat.name}),
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// What the daily job did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DailyReport {
+    pub renewals: RunReport,
+    pub reminders: u64,
+    pub grace: u64,
+    pub lapsed: u64,
+}
+
+impl DailyReport {
+    /// In words, for the jobs page and the command line.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} renewals raised ({} due, {} raised before); {} reminders sent; {} members into grace; {} members lapsed",
+            self.renewals.raised,
+            self.renewals.due,
+            self.renewals.already,
+            self.reminders,
+            self.grace,
+            self.lapsed
+        )
+    }
+}
+
+/// The daily job as of `as_of`: the renewal run, then reminders, then grace and lapse messages.
+/// `progress(step, done, total)` is called as it goes. Running it twice on a day sends nothing twice.
+pub async fn daily(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+    mut progress: impl FnMut(&str, u64, u64),
+) -> Result<DailyReport, AppError> {
+    actor.require(Permission::EditMembers)?;
+    let renewals = renewals::run(db, actor, as_of, WINDOW_DAYS, |d, t| {
+        progress("renewals", d, t)
+    })
+    .await?;
+    progress("reminders", 0, 0);
+    let reminders = reminders(db, actor, as_of).await?;
+    progress("grace and lapse", 0, 0);
+    let (grace, lapsed) = grace_and_lapse(db, actor, as_of).await?;
+    Ok(DailyReport {
+        renewals,
+        reminders,
+        grace,
+        lapsed,
+    })
+}
+
+/// Members who resigned or were removed (their renewals are cancelled; this guards the rest).
+async fn ended_members<C: ConnectionTrait>(db: &C) -> Result<HashSet<Uuid>, AppError> {
+    Ok(membership_event::Entity::find()
+        .select_only()
+        .column(membership_event::Column::MemberId)
+        .filter(membership_event::Column::Kind.is_in(["resigned", "removed"]))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+async fn sent_keys<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+) -> Result<HashSet<(Uuid, String)>, AppError> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(500) {
+        for (m, k) in notice::Entity::find()
+            .select_only()
+            .column(notice::Column::MemberId)
+            .column(notice::Column::Key)
+            .filter(notice::Column::MemberId.is_in(chunk.to_vec()))
+            .into_tuple::<(Uuid, String)>()
+            .all(db)
+            .await?
+        {
+            out.insert((m, k));
+        }
+    }
+    Ok(out)
+}
+
+fn notice_row(member_id: Uuid, key: String, on: NaiveDate) -> notice::ActiveModel {
+    notice::ActiveModel {
+        id: Set(crate::service::new_id()),
+        member_id: Set(member_id),
+        key: Set(key),
+        sent_on: Set(on),
+        created_at: Set(crate::service::now()),
+    }
+}
+
+/// The notices, audit entries and messages of one batch, written together.
+#[derive(Default)]
+struct Writes {
+    notices: Vec<notice::ActiveModel>,
+    audits: Vec<audit_log::ActiveModel>,
+    mails: Vec<outbox_message::ActiveModel>,
+}
+
+impl Writes {
+    fn is_empty(&self) -> bool {
+        self.notices.is_empty()
+    }
+
+    async fn commit(self, db: &DatabaseConnection) -> Result<(), AppError> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        let txn = crate::service::begin(db).await?;
+        self.insert(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    async fn insert<C: ConnectionTrait>(self, txn: &C) -> Result<(), AppError> {
+        // The notices first: a job racing this one makes the batch fail whole.
+        for chunk in self.notices.chunks(50) {
+            notice::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for chunk in self.audits.chunks(50) {
+            audit_log::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        for chunk in self.mails.chunks(50) {
+            outbox_message::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The key of reminder `offset` for the period starting `start`.
+pub fn reminder_key(offset: i64, start: NaiveDate) -> String {
+    format!("reminder:{offset}:{start}")
+}
+
+/// The notices an invitation sent on `as_of` stands for: every reminder already reached, so that the
+/// first reminder comes at the next offset.
+pub fn reached_offsets(offsets: &[i64], ends: NaiveDate, as_of: NaiveDate) -> Vec<i64> {
+    offsets
+        .iter()
+        .copied()
+        .filter(|o| ends + Duration::days(*o) <= as_of)
+        .collect()
+}
+
+fn mail_allowed(m: &member::Model) -> bool {
+    m.pseudonymised_at.is_none() && !m.stop_all_mail && !m.email.is_empty()
+}
+
+/// Sends the reminders due on `as_of` for open renewals: for each, the latest offset reached, once
+/// (offsets passed before are marked as covered, never sent late in a burst).
+async fn reminders(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+) -> Result<u64, AppError> {
+    let offsets = offsets(db).await?;
+    let Some(&first) = offsets.first() else {
+        return Ok(0);
+    };
+    // A reminder is reached when ends + offset <= as_of, with ends = period_start - 1.
+    let latest_start = as_of - Duration::days(first) + Duration::days(1);
+    let open = renewal::Entity::find()
+        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .filter(renewal::Column::PeriodStart.lte(latest_start))
+        .order_by_asc(renewal::Column::PeriodStart)
+        .all(db)
+        .await?;
+    if open.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = open.iter().map(|r| r.member_id).collect();
+    let sent = sent_keys(db, &ids).await?;
+    let ended = ended_members(db).await?;
+    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let base_url = templates::default_base_url();
+    let mut count = 0;
+    for batch in open.chunks(BATCH) {
+        let mids: Vec<Uuid> = batch.iter().map(|r| r.member_id).collect();
+        let members: HashMap<Uuid, member::Model> = member::Entity::find()
+            .filter(member::Column::Id.is_in(mids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        let inv_ids: Vec<Uuid> = batch.iter().filter_map(|r| r.invoice_id).collect();
+        let invoices: HashMap<Uuid, document::Model> = document::Entity::find()
+            .filter(document::Column::Id.is_in(inv_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d))
+            .collect();
+        let mut w = Writes::default();
+        for r in batch {
+            let (Some(m), Some(inv)) = (
+                members.get(&r.member_id),
+                r.invoice_id.and_then(|i| invoices.get(&i)),
+            ) else {
+                continue;
+            };
+            if ended.contains(&m.id) || inv.outstanding_pence <= 0 {
+                continue;
+            }
+            let ends = r.period_start - Duration::days(1);
+            let grace = categories.get(&r.category_id).map(grace_of).unwrap_or(30);
+            let reached: Vec<i64> = reached_offsets(&offsets, ends, as_of)
+                .into_iter()
+                .filter(|o| *o <= i64::from(grace))
+                .collect();
+            let Some(&latest) = reached.last() else {
+                continue;
+            };
+            if sent.contains(&(m.id, reminder_key(latest, r.period_start))) {
+                continue;
+            }
+            for o in &reached {
+                let key = reminder_key(*o, r.period_start);
+                if !sent.contains(&(m.id, key.clone())) {
+                    w.notices.push(notice_row(m.id, key, as_of));
+                }
+            }
+            let grace_ends = ends + Duration::days(i64::from(grace));
+            let when = match latest {
+                o if o < 0 => format!(
+                    "Your membership ends on {}, in {} days.",
+                    ends.format("%-d %B %Y"),
+                    -o
+                ),
+                0 => "Your membership ends today.".to_owned(),
+                _ => format!(
+                    "Your membership ended on {}. You are still a member until {} while you renew; after that your membership lapses.",
+                    ends.format("%-d %B %Y"),
+                    grace_ends.format("%-d %B %Y")
+                ),
+            };
+            w.audits.push(audit::row(
+                actor,
+                "member",
+                m.id,
+                "renewal_reminder",
+                None,
+                Some(json!({"offset_days": latest, "invoice": inv.number, "as_of": as_of})),
+            ));
+            if mail_allowed(m) {
+                let greet = crate::service::money::greeting(m);
+                let (_, mail) = outbox::row(NewMessage {
+                    template: "renewal_reminder",
+                    to_address: &m.email,
+                    to_name: Some(&greet),
+                    user_id: m.user_id,
+                    member_id: Some(m.id),
+                    context: json!({
+                        "given_name": greet.clone(),
+                        "number": MembershipNumber::text_of(m.membership_number),
+                        "when": when,
+                        "amount": Money::from_pence(inv.outstanding_pence).to_string(),
+                        "invoice": inv.number,
+                        "renew_url": format!("{base_url}/portal/renew"),
+                        "base_url": base_url,
+                    }),
+                })?;
+                w.mails.push(mail);
+            }
+            count += 1;
+        }
+        w.commit(db).await?;
+    }
+    Ok(count)
+}
+
+/// Messages members whose paid membership has ended: once on entering grace, once on lapsing (which also
+/// cancels the unpaid renewal). Answers (into grace, lapsed).
+async fn grace_and_lapse(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+) -> Result<(u64, u64), AppError> {
+    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let max_grace = categories
+        .values()
+        .map(|c| i64::from(grace_of(c)))
+        .max()
+        .unwrap_or(30);
+    let earliest = as_of - Duration::days(max_grace + LAPSE_MESSAGE_DAYS + 1);
+    // Members whose last paid period ended before today, recently enough to matter.
+    let latest: Vec<(Uuid, Option<NaiveDate>)> = period::Entity::find()
+        .select_only()
+        .column(period::Column::MemberId)
+        .column_as(period::Column::EndOn.max(), "last_end")
+        .filter(period::Column::PaidState.ne("unpaid"))
+        .group_by(period::Column::MemberId)
+        .having(period::Column::EndOn.max().gte(earliest))
+        .having(period::Column::EndOn.max().lt(as_of))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = latest.into_iter().map(|(m, _)| m).collect();
+    if ids.is_empty() {
+        return Ok((0, 0));
+    }
+    let sent = sent_keys(db, &ids).await?;
+    let base_url = templates::default_base_url();
+    let (mut graced, mut lapsed) = (0, 0);
+    for chunk in ids.chunks(BATCH) {
+        let members = member::Entity::find()
+            .filter(member::Column::Id.is_in(chunk.to_vec()))
+            .filter(member::Column::PseudonymisedAt.is_null())
+            .all(db)
+            .await?;
+        let mut periods: HashMap<Uuid, Vec<period::Model>> = HashMap::new();
+        for p in period::Entity::find()
+            .filter(period::Column::MemberId.is_in(chunk.to_vec()))
+            .order_by_asc(period::Column::StartOn)
+            .all(db)
+            .await?
+        {
+            periods.entry(p.member_id).or_default().push(p);
+        }
+        let mut events: HashMap<Uuid, Vec<membership_event::Model>> = HashMap::new();
+        for e in membership_event::Entity::find()
+            .filter(membership_event::Column::MemberId.is_in(chunk.to_vec()))
+            .order_by_asc(membership_event::Column::OnDate)
+            .all(db)
+            .await?
+        {
+            events.entry(e.member_id).or_default().push(e);
+        }
+        let mut w = Writes::default();
+        let mut lapsing = Vec::new();
+        for m in members {
+            let Some(cat) = categories.get(&m.category_id) else {
+                continue;
+            };
+            let h = History {
+                periods: periods.remove(&m.id).unwrap_or_default(),
+                events: events.remove(&m.id).unwrap_or_default(),
+                categories: categories.clone(),
+            };
+            let s = h.status(grace_of(cat), as_of);
+            let Some(until) = s.member_until else {
+                continue;
+            };
+            let (key, template, action) = match s.status {
+                Status::Grace => (
+                    format!("grace:{until}"),
+                    "membership_grace",
+                    "grace_started",
+                ),
+                Status::Lapsed
+                    if s.lapsed_since
+                        .is_some_and(|l| l >= as_of - Duration::days(LAPSE_MESSAGE_DAYS)) =>
+                {
+                    (format!("lapsed:{until}"), "membership_lapsed", "lapsed")
+                }
+                _ => continue,
+            };
+            if sent.contains(&(m.id, key.clone())) {
+                continue;
+            }
+            w.notices.push(notice_row(m.id, key, as_of));
+            let fee = Money::from_pence(cat.annual_fee_pence);
+            let reinstatement =
+                Money::from_pence(std::cmp::Ord::max(cat.reinstatement_fee_pence, 0));
+            let detail = match s.status {
+                Status::Grace => json!({"ended": until, "grace_ends": s.grace_ends}),
+                _ => json!({"ended": until, "lapsed_since": s.lapsed_since}),
+            };
+            w.audits.push(audit::row(
+                actor,
+                "member",
+                m.id,
+                action,
+                Some(json!({"status": if s.status == Status::Grace { "Active" } else { "In grace" }})),
+                Some(json!({"status": s.status.label(), "detail": detail, "as_of": as_of})),
+            ));
+            if s.status == Status::Grace {
+                graced += 1;
+            } else {
+                lapsed += 1;
+                lapsing.push(m.id);
+            }
+            if mail_allowed(&m) {
+                let greet = crate::service::money::greeting(&m);
+                let deadline = s
+                    .lapsed_since
+                    .and_then(|l| l.checked_add_months(Months::new(REINSTATE_MONTHS)));
+                let (_, mail) = outbox::row(NewMessage {
+                    template,
+                    to_address: &m.email,
+                    to_name: Some(&greet),
+                    user_id: m.user_id,
+                    member_id: Some(m.id),
+                    context: json!({
+                        "given_name": greet.clone(),
+                        "number": MembershipNumber::text_of(m.membership_number),
+                        "ended": until.format("%-d %B %Y").to_string(),
+                        "grace_ends": s.grace_ends.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default(),
+                        "lapsed_since": s.lapsed_since.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default(),
+                        "deadline": deadline.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default(),
+                        "fee": fee.to_string(),
+                        "reinstatement_fee": reinstatement.to_string(),
+                        "renew_url": format!("{base_url}/portal/renew"),
+                        "base_url": base_url,
+                    }),
+                })?;
+                w.mails.push(mail);
+            }
+        }
+        if w.is_empty() {
+            continue;
+        }
+        // Lapsing cancels the unpaid renewal (credited): the member now reinstates instead.
+        let txn = crate::service::begin(db).await?;
+        for id in &lapsing {
+            cancel_open(&txn, actor, *id, "membership lapsed").await?;
+        }
+        w.insert(&txn).await?;
+        txn.commit().await?;
+    }
+    Ok((graced, lapsed))
+}
