@@ -95,7 +95,7 @@ async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> St
 
 async fn daily(db: &DatabaseConnection, day: NaiveDate) -> lifecycle::DailyReport {
     travel_to(day);
-    lifecycle::daily(db, &Actor::system("daily job"), day, |_, _, _| {})
+    lifecycle::daily(db, &Actor::system("daily job"), day, None, |_, _, _| {})
         .await
         .expect("daily")
 }

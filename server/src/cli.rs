@@ -273,10 +273,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
             let started = Instant::now();
+            let providers = config.providers()?;
             let report = guildhall::service::lifecycle::daily(
                 &db,
                 &guildhall::domain::Actor::system("daily job"),
                 as_of,
+                Some(providers.active.as_ref()),
                 |step, done, total| {
                     if total > 0 {
                         eprint!("\r{step}: {done}/{total}   ");
@@ -293,6 +295,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("daily_reminders {} count", report.reminders);
             println!("daily_into_grace {} count", report.grace);
             println!("daily_lapsed {} count", report.lapsed);
+            println!(
+                "daily_auto_renew_notices {} count",
+                report.auto_renew.notices
+            );
+            println!(
+                "daily_auto_renew_charged {} count",
+                report.auto_renew.charged
+            );
+            println!(
+                "daily_auto_renew_declined {} count",
+                report.auto_renew.declined
+            );
+            println!("daily_suspended {} count", report.auto_renew.suspended);
             println!("daily_seconds {:.2} s", started.elapsed().as_secs_f64());
             Ok(())
         }

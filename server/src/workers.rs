@@ -42,6 +42,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
         // The daily membership job, once a day from `hour` o'clock London time (also if the server was
         // down then). Running it twice does nothing twice, so several nodes may race harmlessly.
         let db = state.server.db.clone();
+        let provider = state.server.payments.active.clone();
         let mut stop = stop.clone();
         out.push(tokio::spawn(async move {
             loop {
@@ -67,6 +68,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
                                 &guildhall::domain::Actor::system("schedule"),
                                 guildhall::service::jobs::DAILY,
                                 today,
+                                Some(provider.clone()),
                             )
                             .await
                             {

@@ -48,13 +48,17 @@ pub enum TestCard {
     Declined,
     /// 4000 0000 0000 0119: a processing error the first time, paid when tried again.
     FailsThenSucceeds,
+    /// 4000 0000 0000 0341: paid at the hosted page, but later charges of the saved card (automatic
+    /// renewal) are declined.
+    SavedChargesDeclined,
 }
 
 /// The sandbox's test cards: (number, what happens).
-pub const TEST_CARDS: [(&str, TestCard); 3] = [
+pub const TEST_CARDS: [(&str, TestCard); 4] = [
     ("4242424242424242", TestCard::Succeeds),
     ("4000000000000002", TestCard::Declined),
     ("4000000000000119", TestCard::FailsThenSucceeds),
+    ("4000000000000341", TestCard::SavedChargesDeclined),
 ];
 
 /// Reads a card number typed with spaces or dashes; `None` when it is not 12–19 digits passing the Luhn

@@ -52,7 +52,10 @@ templates![
     "renewal_invitation",
     "renewal_reminder",
     "membership_grace",
-    "membership_lapsed"
+    "membership_lapsed",
+    "auto_renew_notice",
+    "auto_renew_failed",
+    "membership_suspended"
 ];
 
 /// A message ready for the outbox.
@@ -267,6 +270,18 @@ mod tests {
             ),
             "membership_lapsed" => (
                 json!({"given_name": NAME, "number": "GH0000042", "ended": "31 December 2026", "grace_ends": "", "lapsed_since": "31 January 2027", "deadline": "31 July 2027", "fee": "£216.00", "reinstatement_fee": "£25.00", "renew_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "auto_renew_notice" => (
+                json!({"given_name": NAME, "number": "GH0000042", "amount": "£216.00", "charge_on": "1 January 2027", "card": "Card ending 4242", "starts": "1 January 2027", "new_end": "31 December 2027", "manage_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "auto_renew_failed" => (
+                json!({"given_name": NAME, "number": "GH0000042", "amount": "£216.00", "message": "Your card was declined.", "attempt": 1, "of": 3, "retry_on": "4 January 2027", "card": "Card ending 0341", "pay_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "membership_suspended" => (
+                json!({"given_name": NAME, "number": "GH0000042", "amount": "£216.00", "attempts": 3, "pay_url": "https://example.test/portal/renew"}),
                 "https://example.test/portal/renew",
             ),
             other => panic!("no sample for template {other}"),

@@ -6,6 +6,7 @@
 
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::job;
+use crate::service::money::providers::PaymentProvider;
 use crate::service::{audit, lifecycle, renewals};
 use chrono::NaiveDate;
 use sea_orm::{
@@ -13,6 +14,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 pub const RENEWALS: &str = "renewals";
@@ -33,6 +35,7 @@ pub async fn start(
     actor: &Actor,
     kind: &str,
     as_of: NaiveDate,
+    provider: Option<Arc<dyn PaymentProvider>>,
 ) -> Result<Uuid, AppError> {
     actor.require(Permission::EditMembers)?;
     if kind != RENEWALS && kind != DAILY {
@@ -80,12 +83,19 @@ pub async fn start(
     txn.commit().await?;
     let (db, actor, kind) = (db.clone(), actor.clone(), kind.to_owned());
     tokio::spawn(async move {
-        run(&db, &actor, id, &kind, as_of).await;
+        run(&db, &actor, id, &kind, as_of, provider.as_deref()).await;
     });
     Ok(id)
 }
 
-async fn run(db: &DatabaseConnection, actor: &Actor, id: Uuid, kind: &str, as_of: NaiveDate) {
+async fn run(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+    kind: &str,
+    as_of: NaiveDate,
+    provider: Option<&dyn PaymentProvider>,
+) {
     let (tx, mut rx) = tokio::sync::watch::channel((0u64, 0u64));
     let writer_db = db.clone();
     // Progress is written at most a few times a second, whatever the job's pace.
@@ -121,7 +131,7 @@ async fn run(db: &DatabaseConnection, actor: &Actor, id: Uuid, kind: &str, as_of
                 r.raised,
             )
         }),
-        _ => lifecycle::daily(db, actor, as_of, |_, d, t| {
+        _ => lifecycle::daily(db, actor, as_of, provider, |_, d, t| {
             tx.send_replace((d, t));
         })
         .await

@@ -14,16 +14,18 @@
 //!   lapse messages. Each message is sent once: a `notices` row, unique per member and key, is written
 //!   in the same transaction as the message and its audit entry (which puts it on the timeline).
 
+use crate::domain::calendar::Calendar;
 use crate::domain::membership::{first_period, next_period, Status};
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{
     audit_log, category, document, member, membership_event, notice, outbox_message, period,
-    renewal, setting,
+    renewal, saved_card, setting,
 };
 use crate::mail::templates;
 use crate::service::members::record::{self, History, EVENT_REINSTATED};
+use crate::service::money::providers::{ChargeError, PaymentProvider};
 use crate::service::outbox::{self, NewMessage};
 use crate::service::renewals::{self, RunReport, WINDOW_DAYS};
 use crate::service::{audit, categories::renewal_basis};
@@ -188,7 +190,7 @@ pub async fn offer<C: ConnectionTrait>(
         .all(db)
         .await?;
     match s.status {
-        Status::Active | Status::Grace => {
+        Status::Active | Status::Grace | Status::Suspended => {
             let Some(until) = s.member_until else {
                 return Err(AppError::internal("a member without a last paid day"));
             };
@@ -280,9 +282,6 @@ pub async fn offer<C: ConnectionTrait>(
         }),
         Status::Removed => Ok(Offer::Closed {
             reason: "Your membership has ended. Contact the membership office if you have questions.".into(),
-        }),
-        Status::Suspended => Ok(Offer::Closed {
-            reason: "Your membership is suspended because a payment failed. Pay what you owe on the payments page, or contact the membership office.".into(),
         }),
         Status::NotYetStarted | Status::NeverMember => Ok(Offer::Closed {
             reason: "Your membership has not started yet, so there is nothing to renew.".into(),
@@ -532,6 +531,28 @@ async fn raise_one<C: ConnectionTrait>(
     Ok(r)
 }
 
+/// The day a suspension still in force began, if there is one.
+async fn suspended_since<C: ConnectionTrait>(
+    db: &C,
+    member_id: Uuid,
+) -> Result<Option<NaiveDate>, AppError> {
+    let events = membership_event::Entity::find()
+        .filter(membership_event::Column::MemberId.eq(member_id))
+        .filter(membership_event::Column::Kind.is_in([
+            record::EVENT_SUSPENDED,
+            record::EVENT_SUSPENSION_LIFTED,
+            EVENT_REINSTATED,
+        ]))
+        .order_by_asc(membership_event::Column::OnDate)
+        .order_by_asc(membership_event::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(events
+        .last()
+        .filter(|e| e.kind == record::EVENT_SUSPENDED)
+        .map(|e| e.on_date))
+}
+
 /// How a payment method is kept on a period.
 fn how_paid(method: &str) -> &'static str {
     match method {
@@ -597,6 +618,19 @@ pub(crate) async fn complete_paid<C: ConnectionTrait>(
                 start,
                 None,
                 None,
+            )
+            .await?;
+        } else if suspended_since(db, r.member_id).await?.is_some() {
+            // Paying what the declined charges were for ends the suspension.
+            record::add_event(
+                db,
+                actor,
+                r.member_id,
+                record::EVENT_SUSPENSION_LIFTED,
+                on,
+                on,
+                None,
+                Some("renewal paid".into()),
             )
             .await?;
         }
@@ -753,29 +787,36 @@ pub struct DailyReport {
     pub reminders: u64,
     pub grace: u64,
     pub lapsed: u64,
+    pub auto_renew: AutoRenewReport,
 }
 
 impl DailyReport {
     /// In words, for the jobs page and the command line.
     pub fn summary(&self) -> String {
         format!(
-            "{} renewals raised ({} due, {} raised before); {} reminders sent; {} members into grace; {} members lapsed",
+            "{} renewals raised ({} due, {} raised before); {} reminders sent; {} members into grace; {} members lapsed; automatic renewal: {} notices, {} charged, {} declined, {} suspended",
             self.renewals.raised,
             self.renewals.due,
             self.renewals.already,
             self.reminders,
             self.grace,
-            self.lapsed
+            self.lapsed,
+            self.auto_renew.notices,
+            self.auto_renew.charged,
+            self.auto_renew.declined,
+            self.auto_renew.suspended
         )
     }
 }
 
-/// The daily job as of `as_of`: the renewal run, then reminders, then grace and lapse messages.
-/// `progress(step, done, total)` is called as it goes. Running it twice on a day sends nothing twice.
+/// The daily job as of `as_of`: the renewal run, then automatic renewals (notices and charges through
+/// `provider`, when there is one), reminders, then grace and lapse messages. `progress(step, done,
+/// total)` is called as it goes. Running it twice on a day sends nothing twice.
 pub async fn daily(
     db: &DatabaseConnection,
     actor: &Actor,
     as_of: NaiveDate,
+    provider: Option<&dyn PaymentProvider>,
     mut progress: impl FnMut(&str, u64, u64),
 ) -> Result<DailyReport, AppError> {
     actor.require(Permission::EditMembers)?;
@@ -783,6 +824,11 @@ pub async fn daily(
         progress("renewals", d, t)
     })
     .await?;
+    progress("automatic renewals", 0, 0);
+    let auto_renew = match provider {
+        Some(p) => auto_renewals(db, actor, as_of, p).await?,
+        None => AutoRenewReport::default(),
+    };
     progress("reminders", 0, 0);
     let reminders = reminders(db, actor, as_of).await?;
     progress("grace and lapse", 0, 0);
@@ -792,6 +838,7 @@ pub async fn daily(
         reminders,
         grace,
         lapsed,
+        auto_renew,
     })
 }
 
@@ -928,6 +975,18 @@ async fn reminders(
     let ids: Vec<Uuid> = open.iter().map(|r| r.member_id).collect();
     let sent = sent_keys(db, &ids).await?;
     let ended = ended_members(db).await?;
+    // Members renewing automatically get the advance notice instead (and, if a charge is declined, the
+    // dunning messages).
+    let automatic: HashSet<Uuid> = saved_card::Entity::find()
+        .select_only()
+        .column(saved_card::Column::MemberId)
+        .filter(saved_card::Column::AutoRenew.eq(true))
+        .filter(saved_card::Column::Token.ne(""))
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let categories: HashMap<Uuid, category::Model> = category::Entity::find()
         .all(db)
         .await?
@@ -961,7 +1020,7 @@ async fn reminders(
             ) else {
                 continue;
             };
-            if ended.contains(&m.id) || inv.outstanding_pence <= 0 {
+            if ended.contains(&m.id) || inv.outstanding_pence <= 0 || automatic.contains(&m.id) {
                 continue;
             }
             let ends = r.period_start - Duration::days(1);
@@ -1186,4 +1245,446 @@ async fn grace_and_lapse(
         txn.commit().await?;
     }
     Ok((graced, lapsed))
+}
+
+/// Charges of a saved card tried before the membership is suspended.
+pub const MAX_CHARGE_ATTEMPTS: i32 = 3;
+/// Days between a declined charge and the next try.
+pub const RETRY_DAYS: i64 = 3;
+/// Working days' notice before each automatic charge.
+pub const NOTICE_WORKING_DAYS: i32 = 10;
+
+/// What automatic renewal did in a daily run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AutoRenewReport {
+    pub notices: u64,
+    pub charged: u64,
+    pub declined: u64,
+    pub suspended: u64,
+}
+
+/// A member's automatic renewal as the portal shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AutoRenew {
+    /// Whether the provider in use can save cards.
+    pub available: bool,
+    pub on: bool,
+    /// "Card ending 4242" once a card is saved.
+    pub card: Option<String>,
+    /// The next charge: day and amount, once the notice is sent.
+    pub next_charge: Option<(NaiveDate, Money)>,
+    /// Declined charges of the open renewal so far.
+    pub failures: i32,
+}
+
+/// The automatic renewal of member `member_id`.
+pub async fn auto_renew<C: ConnectionTrait>(
+    db: &C,
+    member_id: Uuid,
+    provider: &dyn PaymentProvider,
+) -> Result<AutoRenew, AppError> {
+    let card = saved_card::Entity::find()
+        .filter(saved_card::Column::MemberId.eq(member_id))
+        .one(db)
+        .await?;
+    let open = renewal::Entity::find()
+        .filter(renewal::Column::MemberId.eq(member_id))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .one(db)
+        .await?;
+    let on = card.as_ref().is_some_and(|c| c.auto_renew);
+    Ok(AutoRenew {
+        available: provider.saves_cards(),
+        on,
+        card: card
+            .as_ref()
+            .filter(|c| !c.token.is_empty())
+            .map(|c| c.label.clone()),
+        next_charge: open.as_ref().filter(|_| on).and_then(|r| {
+            r.next_charge_on
+                .map(|d| (d, Money::from_pence(r.amount_pence)))
+        }),
+        failures: open.map(|r| r.charge_attempts).unwrap_or(0),
+    })
+}
+
+/// A member turns automatic renewal of membership `number` on or off. Turning it on with no card saved
+/// yet saves the next card they pay with.
+pub async fn set_auto_renew(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    number: i64,
+    on: bool,
+    provider: &dyn PaymentProvider,
+) -> Result<(), AppError> {
+    if on && !provider.saves_cards() {
+        return Err(AppError::Conflict(
+            "Automatic renewal is not available at the moment.".into(),
+        ));
+    }
+    let txn = crate::service::begin(db).await?;
+    let m = crate::service::members::portal::reachable_member(&txn, actor, number).await?;
+    let now = crate::service::now();
+    let existing = saved_card::Entity::find()
+        .filter(saved_card::Column::MemberId.eq(m.id))
+        .one(&txn)
+        .await?;
+    let before = existing.as_ref().is_some_and(|c| c.auto_renew);
+    match existing {
+        Some(c) => {
+            let mut am: saved_card::ActiveModel = c.into();
+            am.auto_renew = Set(on);
+            am.updated_at = Set(now);
+            am.update(&txn).await?;
+        }
+        None => {
+            saved_card::ActiveModel {
+                id: Set(crate::service::new_id()),
+                member_id: Set(m.id),
+                provider: Set(provider.name().to_owned()),
+                token: Set(String::new()),
+                label: Set(String::new()),
+                auto_renew: Set(on),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    if !on {
+        // A charge already announced is not taken.
+        renewal::Entity::update_many()
+            .col_expr(
+                renewal::Column::NextChargeOn,
+                sea_orm::sea_query::Expr::value(Option::<NaiveDate>::None),
+            )
+            .filter(renewal::Column::MemberId.eq(m.id))
+            .filter(renewal::Column::Status.eq(OPEN))
+            .exec(&txn)
+            .await?;
+    }
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        m.id,
+        "auto_renew_changed",
+        Some(json!({"auto_renew": before})),
+        Some(json!({"auto_renew": on})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The member paid by card with `token` at `provider`: when they renew automatically, that card is the
+/// one charged from now on. In the caller's transaction (the webhook's).
+pub async fn card_used<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    member_id: Uuid,
+    provider: &str,
+    token: &str,
+) -> Result<(), AppError> {
+    let Some(c) = saved_card::Entity::find()
+        .filter(saved_card::Column::MemberId.eq(member_id))
+        .one(db)
+        .await?
+        .filter(|c| c.auto_renew)
+    else {
+        return Ok(());
+    };
+    if c.token == token && c.provider == provider {
+        return Ok(());
+    }
+    let last4: String = token
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let label = format!("Card ending {last4}");
+    let before = c.label.clone();
+    let mut am: saved_card::ActiveModel = c.into();
+    am.provider = Set(provider.to_owned());
+    am.token = Set(token.to_owned());
+    am.label = Set(label.clone());
+    am.updated_at = Set(crate::service::now());
+    am.update(db).await?;
+    // A renewal whose charges were declined is tried again with the new card at the next run.
+    renewal::Entity::update_many()
+        .col_expr(
+            renewal::Column::NextChargeOn,
+            sea_orm::sea_query::Expr::value(crate::service::money::today()),
+        )
+        .filter(renewal::Column::MemberId.eq(member_id))
+        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::ChargeAttempts.gt(0))
+        .exec(db)
+        .await?;
+    audit::record(
+        db,
+        actor,
+        "member",
+        member_id,
+        "card_saved",
+        Some(json!({"card": before})),
+        Some(json!({"card": label})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends the advance notices due and takes the charges due for members renewing automatically.
+async fn auto_renewals(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    as_of: NaiveDate,
+    provider: &dyn PaymentProvider,
+) -> Result<AutoRenewReport, AppError> {
+    let mut report = AutoRenewReport::default();
+    if !provider.saves_cards() {
+        return Ok(report);
+    }
+    let cal = Calendar::default();
+    let base_url = templates::default_base_url();
+    let cards = saved_card::Entity::find()
+        .filter(saved_card::Column::AutoRenew.eq(true))
+        .filter(saved_card::Column::Token.ne(""))
+        .filter(saved_card::Column::Provider.eq(provider.name()))
+        .all(db)
+        .await?;
+    let ended = ended_members(db).await?;
+    for card in cards {
+        if ended.contains(&card.member_id) {
+            continue;
+        }
+        let Some(r) = renewal::Entity::find()
+            .filter(renewal::Column::MemberId.eq(card.member_id))
+            .filter(renewal::Column::Status.eq(OPEN))
+            .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let Some(m) = member::Entity::find_by_id(card.member_id)
+            .one(db)
+            .await?
+            .filter(|m| m.pseudonymised_at.is_none())
+        else {
+            continue;
+        };
+        let Some(inv) = match r.invoice_id {
+            Some(id) => document::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        }
+        .filter(|i| i.outstanding_pence > 0) else {
+            continue;
+        };
+        let amount = Money::from_pence(inv.outstanding_pence);
+        let notice_key = format!("autorenew-notice:{}", r.period_start);
+        let noticed = notice::Entity::find()
+            .filter(notice::Column::MemberId.eq(m.id))
+            .filter(notice::Column::Key.eq(notice_key.clone()))
+            .one(db)
+            .await?
+            .is_some();
+        if !noticed {
+            // The notice goes 10 working days before the renewal date; if that day has passed (the
+            // member turned it on late), the charge moves so that the notice is still 10 working days
+            // ahead of it.
+            let notice_by = cal.add_working_days(r.period_start, -NOTICE_WORKING_DAYS);
+            if as_of < notice_by {
+                continue;
+            }
+            let charge_on = std::cmp::Ord::max(
+                r.period_start,
+                cal.add_working_days(as_of, NOTICE_WORKING_DAYS),
+            );
+            let txn = crate::service::begin(db).await?;
+            notice::Entity::insert(notice_row(m.id, notice_key, as_of))
+                .exec_without_returning(&txn)
+                .await?;
+            let mut am: renewal::ActiveModel = r.clone().into();
+            am.next_charge_on = Set(Some(charge_on));
+            am.update(&txn).await?;
+            audit::record(
+                &txn,
+                actor,
+                "member",
+                m.id,
+                "auto_renew_notice",
+                None,
+                Some(json!({"charge_on": charge_on, "amount": amount.to_string(), "card": card.label})),
+            )
+            .await?;
+            send(
+                &txn,
+                &m,
+                "auto_renew_notice",
+                json!({
+                    "amount": amount.to_string(),
+                    "charge_on": charge_on.format("%-d %B %Y").to_string(),
+                    "card": card.label,
+                    "starts": r.period_start.format("%-d %B %Y").to_string(),
+                    "new_end": r.period_end.format("%-d %B %Y").to_string(),
+                    "manage_url": format!("{base_url}/portal/renew"),
+                    "base_url": base_url,
+                }),
+            )
+            .await?;
+            txn.commit().await?;
+            report.notices += 1;
+            continue;
+        }
+        let Some(due) = r.next_charge_on.filter(|d| *d <= as_of) else {
+            continue;
+        };
+        let attempt = r.charge_attempts + 1;
+        let key = format!("renewal-charge:{}:{attempt}", r.id);
+        let description = format!("{} {}", inv.number, inv.description);
+        match provider
+            .charge_saved(&card.token, amount, &description, &key)
+            .await
+        {
+            Ok(reference) => {
+                let txn = crate::service::begin(db).await?;
+                crate::service::money::receive(
+                    &txn,
+                    actor,
+                    crate::service::money::Incoming {
+                        member: &m,
+                        method: "card",
+                        provider: Some(provider.name()),
+                        reference: &reference,
+                        amount,
+                        received_on: as_of,
+                        invoice_id: Some(inv.id),
+                        key: format!("{}:payment:{reference}", provider.name()),
+                        base_url,
+                    },
+                )
+                .await?;
+                txn.commit().await?;
+                report.charged += 1;
+            }
+            Err(ChargeError::Unavailable(e)) => {
+                tracing::warn!(error = %e, member = %m.id, "automatic renewal charge not tried");
+            }
+            Err(ChargeError::Declined(message)) => {
+                let txn = crate::service::begin(db).await?;
+                let mut am: renewal::ActiveModel = r.clone().into();
+                am.charge_attempts = Set(attempt);
+                let suspend = attempt >= MAX_CHARGE_ATTEMPTS;
+                let retry_on = as_of + Duration::days(RETRY_DAYS);
+                am.next_charge_on = Set((!suspend).then_some(retry_on));
+                am.update(&txn).await?;
+                audit::record(
+                    &txn,
+                    actor,
+                    "member",
+                    m.id,
+                    "auto_renew_declined",
+                    None,
+                    Some(json!({"attempt": attempt, "of": MAX_CHARGE_ATTEMPTS, "message": message, "due": due})),
+                )
+                .await?;
+                let pay_url = format!("{base_url}/portal/renew");
+                if suspend {
+                    record::add_event(
+                        &txn,
+                        actor,
+                        m.id,
+                        record::EVENT_SUSPENDED,
+                        as_of,
+                        as_of,
+                        None,
+                        Some(format!("automatic renewal declined {attempt} times")),
+                    )
+                    .await?;
+                    audit::record(
+                        &txn,
+                        actor,
+                        "member",
+                        m.id,
+                        "suspended",
+                        None,
+                        Some(json!({"on": as_of, "why": "automatic renewal declined"})),
+                    )
+                    .await?;
+                    send(
+                        &txn,
+                        &m,
+                        "membership_suspended",
+                        json!({
+                            "amount": amount.to_string(),
+                            "attempts": attempt,
+                            "pay_url": pay_url,
+                            "base_url": base_url,
+                        }),
+                    )
+                    .await?;
+                    report.suspended += 1;
+                } else {
+                    send(
+                        &txn,
+                        &m,
+                        "auto_renew_failed",
+                        json!({
+                            "amount": amount.to_string(),
+                            "message": message,
+                            "attempt": attempt,
+                            "of": MAX_CHARGE_ATTEMPTS,
+                            "retry_on": retry_on.format("%-d %B %Y").to_string(),
+                            "card": card.label,
+                            "pay_url": pay_url,
+                            "base_url": base_url,
+                        }),
+                    )
+                    .await?;
+                }
+                txn.commit().await?;
+                report.declined += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Queues lifecycle e-mail `template` to the member (unless they get none), in the caller's transaction.
+async fn send<C: ConnectionTrait>(
+    db: &C,
+    m: &member::Model,
+    template: &str,
+    mut context: serde_json::Value,
+) -> Result<(), AppError> {
+    if !mail_allowed(m) {
+        return Ok(());
+    }
+    let greet = crate::service::money::greeting(m);
+    if let Some(o) = context.as_object_mut() {
+        o.insert("given_name".into(), json!(greet));
+        o.insert(
+            "number".into(),
+            json!(MembershipNumber::text_of(m.membership_number)),
+        );
+    }
+    outbox::enqueue(
+        db,
+        NewMessage {
+            template,
+            to_address: &m.email,
+            to_name: Some(&greet),
+            user_id: m.user_id,
+            member_id: Some(m.id),
+            context,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -24,6 +24,12 @@ pub struct RenewDto {
     pub total: Option<String>,
     pub needs_declaration: bool,
     pub declaration: String,
+    /// Automatic renewal: offered (the provider can save cards), on, the saved card, the next charge.
+    pub auto_available: bool,
+    pub auto_on: bool,
+    pub auto_card: Option<String>,
+    pub auto_next: Option<String>,
+    pub auto_failures: i32,
 }
 
 #[cfg(feature = "ssr")]
@@ -139,6 +145,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
             Some(reason.clone()),
         ),
     };
+    let auto = lifecycle::auto_renew(&st.db, o.member.id, st.payments.active.as_ref()).await?;
     let mut rows = rows;
     if let Some(inv) = &o.invoice {
         rows.push(("Invoice".to_owned(), inv.number.clone()));
@@ -153,7 +160,32 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         total,
         needs_declaration: o.needs_declaration,
         declaration: lifecycle::DECLARATION.to_owned(),
+        auto_available: auto.available,
+        auto_on: auto.on,
+        auto_card: auto.card,
+        auto_next: auto
+            .next_charge
+            .map(|(day, amount)| format!("{amount} on {}", d(day))),
+        auto_failures: auto.failures,
     })
+}
+
+/// Turns automatic renewal on or off.
+#[server(prefix = "/fn", endpoint = "set-auto-renew")]
+pub async fn set_auto_renew(member: String, on: String) -> Result<(), AppError> {
+    use guildhall::domain::Permission;
+    let actor = crate::ctx::require(Permission::OwnRecords)?;
+    let st = crate::ctx::state()?;
+    let number = ssr::number(&st.db, &actor, &member).await?;
+    guildhall::service::lifecycle::set_auto_renew(
+        &st.db,
+        &actor,
+        number,
+        on == "on",
+        st.payments.active.as_ref(),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Renews (after the declaration, if needed) and sends the member to the card provider's page.
@@ -182,9 +214,14 @@ pub async fn renew_and_pay(member: String, declaration: Option<String>) -> Resul
 pub fn RenewPage() -> impl IntoView {
     let q = use_query_map();
     let member = Memo::new(move |_| q.read().get("member").unwrap_or_default());
-    let data = Resource::new(move || member.get(), renewal_offer);
+    let auto = ServerAction::<SetAutoRenew>::new();
+    let data = Resource::new(
+        move || (member.get(), auto.version().get()),
+        |(m, _)| renewal_offer(m),
+    );
     let action = ServerAction::<RenewAndPay>::new();
     let error = last_error(action);
+    let auto_error = last_error(auto);
     view! {
         <PageTitle text="Renew your membership"/>
         <p class="back-link"><a href=move || { let m = member.get(); if m.is_empty() { "/portal".to_owned() } else { format!("/portal?member={m}") } }>"Back to your membership"</a></p>
@@ -193,6 +230,7 @@ pub fn RenewPage() -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Ok(o) => {
                     let total = o.total.clone().unwrap_or_default();
+                    let a = o.clone();
                     view! {
                         <h1 class="heading-l">{o.heading.clone()}</h1>
                         {o.message.clone().map(|m| view! { <p class="body">{m}</p> })}
@@ -220,6 +258,37 @@ pub fn RenewPage() -> impl IntoView {
                                 <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
                                 <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
                             </ActionForm>
+                        })}
+                        {a.auto_available.then(|| {
+                            let number = a.number.clone();
+                            view! {
+                                <h2 class="heading-m">"Automatic renewal"</h2>
+                                <ErrorSummary error=auto_error/>
+                                {if a.auto_on {
+                                    view! {
+                                        <p class="body" data-testid="auto-renew-state">{match (&a.auto_card, &a.auto_next) {
+                                            (Some(card), Some(next)) => format!("On. We will take {next} from your {}.", card.to_lowercase()),
+                                            (Some(card), None) => format!("On, with your {}. We will write to you at least 10 working days before we take any money.", card.to_lowercase()),
+                                            _ => "On. We will save the card you next pay with, and write to you at least 10 working days before we take any money.".to_owned(),
+                                        }}</p>
+                                        {(a.auto_failures > 0).then(|| view! { <p class="body">"The last payment from your saved card was declined. Pay with another card above and we will use it from now on."</p> })}
+                                        <ActionForm action=auto>
+                                            <input type="hidden" name="member" value=number.clone()/>
+                                            <input type="hidden" name="on" value="off"/>
+                                            <button type="submit" class="button button--secondary">"Turn off automatic renewal"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <p class="body" data-testid="auto-renew-state">"Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time."</p>
+                                        <ActionForm action=auto>
+                                            <input type="hidden" name="member" value=number.clone()/>
+                                            <input type="hidden" name="on" value="on"/>
+                                            <button type="submit" class="button button--secondary">"Renew automatically each year"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                            }
                         })}
                     }.into_any()
                 }

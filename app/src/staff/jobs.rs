@@ -54,6 +54,7 @@ pub async fn start_job(kind: String) -> Result<(), AppError> {
         &actor,
         kind.trim(),
         guildhall::service::money::today(),
+        Some(st.payments.active.clone()),
     )
     .await?;
     leptos_axum::redirect("/staff/jobs");

@@ -39,6 +39,17 @@ pub struct Started {
     pub redirect_url: String,
 }
 
+/// Why charging a saved card did not take the money.
+#[derive(Debug, thiserror::Error)]
+pub enum ChargeError {
+    /// The bank said no: the member must act (dunning).
+    #[error("{0}")]
+    Declined(String),
+    /// The provider could not be asked (or cannot do it): try again later; the member is not told.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
 /// A provider call that failed: the message is safe to show staff, never a secret.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -57,6 +68,30 @@ pub trait PaymentProvider: Send + Sync {
         amount: Money,
         key: &str,
     ) -> Result<String, ProviderError>;
+    /// Whether cards can be saved at this provider for automatic renewal.
+    fn saves_cards(&self) -> bool {
+        false
+    }
+    /// Charges `amount` to a saved card (`token`) with the member not present, once per `key`. Answers
+    /// the payment's reference.
+    async fn charge_saved(
+        &self,
+        _token: &str,
+        _amount: Money,
+        _description: &str,
+        _key: &str,
+    ) -> Result<String, ChargeError> {
+        Err(ChargeError::Unavailable(format!(
+            "{} cannot charge saved cards",
+            self.name()
+        )))
+    }
+}
+
+/// The sandbox's token for a saved card: the card's last four digits, which also say how it behaves.
+pub fn sandbox_card_token(digits: &str) -> String {
+    let last4 = &digits[digits.len().saturating_sub(4)..];
+    format!("sbx_pm_{last4}")
 }
 
 /// The built-in sandbox.
@@ -75,6 +110,29 @@ impl PaymentProvider for Sandbox {
             provider_ref: req.checkout_id.to_string(),
             redirect_url: format!("{}/sandbox/checkout/{}", self.base_url, req.checkout_id),
         })
+    }
+
+    fn saves_cards(&self) -> bool {
+        true
+    }
+
+    async fn charge_saved(
+        &self,
+        token: &str,
+        _amount: Money,
+        _description: &str,
+        key: &str,
+    ) -> Result<String, ChargeError> {
+        if token.ends_with("0341") || token.ends_with("0002") {
+            return Err(ChargeError::Declined(DECLINED.into()));
+        }
+        if !token.starts_with("sbx_pm_") {
+            return Err(ChargeError::Declined("The saved card is not known.".into()));
+        }
+        Ok(format!(
+            "sbx_ch_{}",
+            hex::encode(&sha256(key.as_bytes())[..12])
+        ))
     }
 
     async fn refund(
@@ -362,7 +420,8 @@ pub async fn sandbox_pay(
     // The "fails, then succeeds" card succeeds when its own processing error was the last failure.
     let retried = co.message.as_deref() == Some(PROCESSING_ERROR);
     let (event, outcome) = match (test_card(&digits), retried) {
-        (TestCard::Succeeds, _) | (TestCard::FailsThenSucceeds, true) => (
+        (TestCard::Succeeds | TestCard::SavedChargesDeclined, _)
+        | (TestCard::FailsThenSucceeds, true) => (
             json!({
                 "id": event_id,
                 "object": "event",
@@ -376,6 +435,7 @@ pub async fn sandbox_pay(
                     "amount_total": co.amount_pence,
                     "currency": "gbp",
                     "payment_status": "paid",
+                    "payment_method": sandbox_card_token(&digits),
                 }},
             }),
             SandboxOutcome::Paid(return_url(&providers.base_url, id)),

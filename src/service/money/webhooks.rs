@@ -25,6 +25,8 @@ pub enum EventKind {
         client_reference: Option<String>,
         payment_ref: String,
         amount: i64,
+        /// The provider's token for the card used, when it tells us (the sandbox does).
+        payment_method: Option<String>,
     },
     /// A card attempt failed.
     PaymentFailed {
@@ -67,6 +69,10 @@ pub fn parse(body: &[u8]) -> Result<Event, String> {
                     client_reference: obj["client_reference_id"].as_str().map(str::to_owned),
                     payment_ref: obj["payment_intent"].as_str().unwrap_or(session).to_owned(),
                     amount,
+                    payment_method: obj["payment_method"]
+                        .as_str()
+                        .filter(|s| s.len() <= 100)
+                        .map(str::to_owned),
                 },
                 _ => EventKind::Unhandled,
             }
@@ -178,6 +184,7 @@ pub async fn handle(
             client_reference,
             payment_ref,
             amount,
+            payment_method,
         } => match find_checkout(
             &txn,
             provider,
@@ -212,6 +219,10 @@ pub async fn handle(
                     },
                 )
                 .await?;
+                // A member renewing automatically keeps the card they last paid with.
+                if let Some(pm) = payment_method {
+                    crate::service::lifecycle::card_used(&txn, &actor, m.id, provider, pm).await?;
+                }
                 let mut am: checkout::ActiveModel = c.into();
                 am.status = Set("paid".into());
                 am.payment_id = Set(Some(p.id));
@@ -257,7 +268,8 @@ mod tests {
                 session: "cs_1".into(),
                 client_reference: Some("x".into()),
                 payment_ref: "pi_1".into(),
-                amount: 1200
+                amount: 1200,
+                payment_method: None,
             }
         );
         let unpaid = br#"{"id":"evt_2","type":"checkout.session.completed","data":{"object":{"id":"cs_1","amount_total":1200,"payment_status":"unpaid"}}}"#;
