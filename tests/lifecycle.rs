@@ -392,3 +392,64 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         t.finish().await;
     }
 }
+
+/// Admins set the reminder days and extra bank holidays; bad input names the field and saves nothing;
+/// officers cannot; the daily job and the calendar read what was saved.
+#[tokio::test]
+async fn renewal_settings_are_checked_saved_audited_and_used() {
+    use guildhall::entity::audit_log;
+    for t in databases().await {
+        let db = &t.db;
+        let admin = Actor {
+            kind: ActorKind::Staff,
+            user_id: Some(uuid::Uuid::now_v7()),
+            label: "admin@guildhall.test".into(),
+            roles: vec![Role::Admin],
+            request_id: None,
+        };
+        assert_eq!(
+            lifecycle::offsets(db).await.expect("offsets"),
+            lifecycle::DEFAULT_OFFSETS.to_vec()
+        );
+        let e = lifecycle::update_renewal_settings(db, &admin, "-30, soon", "2027-13-01")
+            .await
+            .expect_err("bad input");
+        let f = e.fields().expect("field errors");
+        assert!(f
+            .get("reminder_offsets")
+            .is_some_and(|m| m.contains("soon")));
+        assert!(f
+            .get("extra_holidays")
+            .is_some_and(|m| m.contains("2027-13-01")));
+        assert_eq!(
+            lifecycle::offsets(db).await.expect("offsets"),
+            lifecycle::DEFAULT_OFFSETS.to_vec(),
+            "{}: nothing saved",
+            t.name
+        );
+        assert!(
+            lifecycle::update_renewal_settings(db, &officer(), "-30", "")
+                .await
+                .is_err(),
+            "officers do not change settings"
+        );
+        lifecycle::update_renewal_settings(db, &admin, "14, -45, 0,-45", "2027-06-04\n\n")
+            .await
+            .expect("saved");
+        assert_eq!(
+            lifecycle::offsets(db).await.expect("offsets"),
+            vec![-45, 0, 14]
+        );
+        let cal = lifecycle::calendar(db).await.expect("calendar");
+        let friday = NaiveDate::from_ymd_opt(2027, 6, 4).expect("d");
+        assert!(!cal.is_working_day(friday));
+        assert!(cal.is_working_day(friday - Duration::days(1)));
+        let audited = audit_log::Entity::find()
+            .filter(audit_log::Column::Entity.eq("settings"))
+            .count(db)
+            .await
+            .expect("n");
+        assert_eq!(audited, 1, "{}", t.name);
+        t.finish().await;
+    }
+}

@@ -389,6 +389,8 @@ async fn server_functions_check_permissions_themselves() {
         ("/fn/save-office-settings", "office_name=X&office_address=Y"),
         ("/fn/jobs-list", ""),
         ("/fn/start-job", "kind=daily"),
+        ("/fn/renewal-settings", ""),
+        ("/fn/save-renewal-settings", "reminder_offsets=-30&extra_holidays="),
     ] {
         let req = Request::post(path)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -489,6 +491,7 @@ async fn portal_server_functions_reach_only_the_callers_own_records() {
                 "/fn/renew-and-pay",
                 format!("member={other}&declaration=on"),
             ),
+            ("/fn/set-auto-renew", format!("member={other}&on=on")),
         ] {
             let r = fn_post(&app, path, &body, &cookie).await;
             assert_eq!(

@@ -1450,7 +1450,7 @@ async fn auto_renewals(
     if !provider.saves_cards() {
         return Ok(report);
     }
-    let cal = Calendar::default();
+    let cal = calendar(db).await?;
     let base_url = templates::default_base_url();
     let cards = saved_card::Entity::find()
         .filter(saved_card::Column::AutoRenew.eq(true))
@@ -1686,5 +1686,140 @@ async fn send<C: ConnectionTrait>(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// The setting holding extra bank holidays (one `YYYY-MM-DD` a line), on top of the shipped ones.
+pub const HOLIDAYS_SETTING: &str = "extra_bank_holidays";
+
+/// The renewal settings as typed on the settings page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RenewalSettings {
+    pub reminder_offsets: String,
+    pub extra_holidays: String,
+}
+
+/// Reads extra bank holidays as typed: one date a line (`YYYY-MM-DD`), blank lines ignored.
+pub fn parse_holidays(text: &str) -> Result<Vec<NaiveDate>, String> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let d = NaiveDate::parse_from_str(line, "%Y-%m-%d")
+            .map_err(|_| format!("“{line}” is not a date written as 2027-06-04"))?;
+        out.push(d);
+    }
+    if out.len() > 200 {
+        return Err("Enter at most 200 extra bank holidays".into());
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// The working-day calendar: the shipped England and Wales bank holidays and the extra ones in the
+/// settings.
+pub async fn calendar<C: ConnectionTrait>(db: &C) -> Result<Calendar, AppError> {
+    let s = setting::Entity::find_by_id(HOLIDAYS_SETTING)
+        .one(db)
+        .await?;
+    Ok(Calendar::with_extra(
+        s.and_then(|s| parse_holidays(&s.value).ok())
+            .unwrap_or_default(),
+    ))
+}
+
+/// The renewal settings now.
+pub async fn renewal_settings<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+) -> Result<RenewalSettings, AppError> {
+    actor.require(Permission::ManageSettings)?;
+    let holidays = setting::Entity::find_by_id(HOLIDAYS_SETTING)
+        .one(db)
+        .await?
+        .map(|s| s.value)
+        .unwrap_or_default();
+    Ok(RenewalSettings {
+        reminder_offsets: offsets(db)
+            .await?
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        extra_holidays: holidays,
+    })
+}
+
+/// Admins change the reminder days and the extra bank holidays. Audited.
+pub async fn update_renewal_settings(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    reminder_offsets: &str,
+    extra_holidays: &str,
+) -> Result<(), AppError> {
+    use sea_orm::sea_query::OnConflict;
+    actor.require(Permission::ManageSettings)?;
+    let mut errors = crate::domain::FieldErrors::new();
+    let offsets = parse_offsets(reminder_offsets)
+        .map_err(|e| errors.add("reminder_offsets", e))
+        .ok();
+    let holidays = parse_holidays(extra_holidays)
+        .map_err(|e| errors.add("extra_holidays", e))
+        .ok();
+    errors.into_result()?;
+    let (Some(offsets), Some(holidays)) = (offsets, holidays) else {
+        return Err(AppError::internal(
+            "settings parsed without errors but empty",
+        ));
+    };
+    let offsets_text = offsets
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let holidays_text = holidays
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let txn = crate::service::begin(db).await?;
+    let before = renewal_settings(&txn, actor).await?;
+    let now = crate::service::now();
+    for (k, v) in [
+        (OFFSETS_SETTING, &offsets_text),
+        (HOLIDAYS_SETTING, &holidays_text),
+    ] {
+        setting::Entity::insert(setting::ActiveModel {
+            key: Set(k.to_owned()),
+            value: Set(v.clone()),
+            updated_at: Set(Some(now)),
+            updated_by: Set(Some(actor.label.clone())),
+        })
+        .on_conflict(
+            OnConflict::column(setting::Column::Key)
+                .update_columns([
+                    setting::Column::Value,
+                    setting::Column::UpdatedAt,
+                    setting::Column::UpdatedBy,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let (b, a) = audit::diff(
+        &json!({"reminder_offsets": before.reminder_offsets, "extra_bank_holidays": before.extra_holidays}),
+        &json!({"reminder_offsets": offsets_text, "extra_bank_holidays": holidays_text}),
+    );
+    audit::record(
+        &txn,
+        actor,
+        "settings",
+        "renewals",
+        "changed",
+        Some(b),
+        Some(a),
+    )
+    .await?;
+    txn.commit().await?;
     Ok(())
 }

@@ -32,8 +32,12 @@ use uuid::Uuid;
 pub const WINDOW_DAYS: i64 = 60;
 /// Members written per transaction.
 const BATCH: usize = 1_000;
-/// Rows per INSERT statement.
+/// Rows per INSERT statement on SQLite, which prepares statements with many numbered parameters
+/// slowly.
 const ROWS: usize = 50;
+/// Rows per INSERT statement on PostgreSQL, where each statement is a round trip (the widest row here
+/// has 17 columns: 500 rows stay far below the 65,535 parameters a statement may have).
+const PG_ROWS: usize = 500;
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -199,6 +203,11 @@ async fn write_batch(
     base_url: &str,
     offsets: &[i64],
 ) -> Result<(), AppError> {
+    let rows = if crate::db::is_postgres(db) {
+        PG_ROWS
+    } else {
+        ROWS
+    };
     let txn = crate::service::begin(db).await?;
     let first = counters::take(&txn, "invoice_number", batch.len() as i64).await?;
     let now = crate::service::now();
@@ -331,37 +340,37 @@ async fn write_batch(
     // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
     // Statements of at most ROWS rows: SQLite prepares a statement with thousands of numbered
     // parameters slowly.
-    for chunk in renewals.chunks(ROWS) {
+    for chunk in renewals.chunks(rows) {
         renewal::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in notices.chunks(ROWS) {
+    for chunk in notices.chunks(rows) {
         notice::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in txns.chunks(ROWS) {
+    for chunk in txns.chunks(rows) {
         ledger_transaction::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in entries.chunks(ROWS) {
+    for chunk in entries.chunks(rows) {
         ledger_entry::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in docs.chunks(ROWS) {
+    for chunk in docs.chunks(rows) {
         document::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in audits.chunks(ROWS) {
+    for chunk in audits.chunks(rows) {
         audit_log::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;
     }
-    for chunk in mails.chunks(ROWS) {
+    for chunk in mails.chunks(rows) {
         outbox_message::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(&txn)
             .await?;

@@ -215,6 +215,7 @@ fn saved_message(s: &str) -> Option<&'static str> {
         "declined" => "The request was declined.",
         "settlement" => "The settlement figures were saved.",
         "office" => "The office details were saved.",
+        "renewals" => "The renewal settings have been saved.",
         _ => return None,
     })
 }
@@ -869,12 +870,42 @@ pub async fn save_office_settings(
     Ok(())
 }
 
-/// The office's name and address, printed on invoices, credit notes and receipts.
+#[server(prefix = "/fn", endpoint = "renewal-settings")]
+pub async fn renewal_settings() -> Result<(String, String), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    let s = guildhall::service::lifecycle::renewal_settings(&st.db, &actor).await?;
+    Ok((s.reminder_offsets, s.extra_holidays))
+}
+
+#[server(prefix = "/fn", endpoint = "save-renewal-settings")]
+pub async fn save_renewal_settings(
+    reminder_offsets: String,
+    extra_holidays: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::lifecycle::update_renewal_settings(
+        &st.db,
+        &actor,
+        &reminder_offsets,
+        &extra_holidays,
+    )
+    .await?;
+    leptos_axum::redirect("/staff/admin/settings?saved=renewals");
+    Ok(())
+}
+
+/// The office's name and address, printed on invoices, credit notes and receipts; the renewal
+/// reminder days and the extra bank holidays of the working-day calendar.
 #[component]
 pub fn OfficeSettingsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| office_settings());
     let save = ServerAction::<SaveOfficeSettings>::new();
     let error = last_error(save);
+    let renewals = Resource::new(|| (), |_| renewal_settings());
+    let save_renewals = ServerAction::<SaveRenewalSettings>::new();
+    let renewals_error = last_error(save_renewals);
     view! {
         <PageTitle text="Office details"/>
         <Saved/>
@@ -888,6 +919,20 @@ pub fn OfficeSettingsPage() -> impl IntoView {
                         <Field name="office_name" label="Office name" error=error value=name autocomplete="organization"/>
                         <TextArea name="office_address" label="Postal address" hint="One line each" error=error value=address/>
                         <SubmitButton label="Save" pending=save.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+        <h2 class="heading-m">"Renewals"</h2>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || renewals.get().map(|r| match r {
+                Ok((offsets, holidays)) => view! {
+                    <ErrorSummary error=renewals_error/>
+                    <ActionForm action=save_renewals attr:novalidate=true attr:class="form-narrow">
+                        <Field name="reminder_offsets" label="Reminder days" hint="Days from the last day of a membership, separated by commas: negative before it, 0 on it, positive after it (in grace). The invitation goes 60 days before." error=renewals_error value=offsets/>
+                        <TextArea name="extra_holidays" label="Extra bank holidays" hint="England and Wales bank holidays 2025 to 2030 are built in. Add any others, one date a line, written as 2027-06-04. Notice periods count working days." error=renewals_error value=holidays/>
+                        <SubmitButton label="Save renewal settings" pending=save_renewals.pending()/>
                     </ActionForm>
                 }.into_any(),
                 Err(e) => error_view(e),
