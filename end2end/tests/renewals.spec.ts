@@ -68,12 +68,41 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await expectNoA11yViolations(page);
 
   // The portal shows the renewal date a year on, and nothing left to renew.
-  await page.getByRole("link", { name: "Your membership" }).click();
-  await expect(page.getByRole("heading", { level: 2, name: "Your membership" })).toBeVisible();
+  await page.getByRole("link", { name: "Back to your membership" }).click();
+  await expect(page.getByRole("heading", { level: 2, name: /^(Your membership|Membership)$/ })).toBeVisible();
   await expect(page.getByRole("link", { name: "Renew your membership" })).toHaveCount(0);
   const nextYear = String(new Date().getFullYear() + 1);
   await expect(page.locator(".summary-list__row", { hasText: "Renewal date" })).toContainText(
     new RegExp(`${nextYear}|${Number(nextYear) + 1}`),
   );
+
+  // Automatic renewal: turned on (the next card paid with is saved), then off again.
+  await page.goto("/portal/renew");
+  await waitForHydration(page);
+  await expect(page.getByTestId("auto-renew-state")).toContainText("Off.");
+  await page.getByRole("button", { name: "Renew automatically each year" }).click();
+  await expect(page.getByTestId("auto-renew-state")).toContainText("On.");
+  await expectNoA11yViolations(page);
+  await page.getByRole("button", { name: "Turn off automatic renewal" }).click();
+  await expect(page.getByTestId("auto-renew-state")).toContainText("Off.");
+  expect(errors).toEqual([]);
+});
+
+test("an admin sets the reminder days and extra bank holidays; bad input is named", async ({ page }) => {
+  const errors = trackConsoleErrors(page);
+  await signInAsStaff(page, DEMO.admin);
+  await page.goto("/staff/admin/settings");
+  await expect(page.getByRole("heading", { level: 2, name: "Renewals" })).toBeVisible();
+  await waitForHydration(page);
+  await expectNoA11yViolations(page);
+  await page.getByLabel("Reminder days").fill("-30, soon");
+  await page.getByLabel("Extra bank holidays").fill("2027-06-04");
+  await page.getByRole("button", { name: "Save renewal settings" }).click();
+  await expect(page.getByRole("alert")).toContainText("“soon” is not a whole number of days");
+  await expectNoA11yViolations(page);
+  await page.getByLabel("Reminder days").fill("-60, -30, -7, 0, 7, 21");
+  await page.getByRole("button", { name: "Save renewal settings" }).click();
+  await expect(page.getByText("The renewal settings have been saved.")).toBeVisible();
+  await expect(page.getByLabel("Extra bank holidays")).toHaveValue("2027-06-04");
   expect(errors).toEqual([]);
 });

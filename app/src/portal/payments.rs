@@ -154,7 +154,7 @@ pub fn PaymentDonePage() -> impl IntoView {
                         })}
                         <p class="body">{format!("We have received {} for invoice {}. We have emailed you a receipt.", p.amount, p.invoice)}</p>
                         <p class="body"><a href=format!("/portal/documents/{receipt}.pdf") rel="external" download=format!("{receipt}.pdf")>{format!("Download receipt {receipt} (PDF)")}</a></p>
-                        <p class="body"><a href=format!("/portal?member={}", p.number)>"Your membership"</a></p>
+                        <p class="body"><a href=format!("/portal?member={}", p.number)>"Back to your membership"</a></p>
                         <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
                     }.into_any()
                 }
