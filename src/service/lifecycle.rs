@@ -911,21 +911,9 @@ impl Writes {
 
     async fn insert<C: ConnectionTrait>(self, txn: &C) -> Result<(), AppError> {
         // The notices first: a job racing this one makes the batch fail whole.
-        for chunk in self.notices.chunks(50) {
-            notice::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        for chunk in self.audits.chunks(50) {
-            audit_log::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
-        for chunk in self.mails.chunks(50) {
-            outbox_message::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await?;
-        }
+        crate::service::insert_rows(txn, self.notices).await?;
+        crate::service::insert_rows(txn, self.audits).await?;
+        crate::service::insert_rows(txn, self.mails).await?;
         Ok(())
     }
 }

@@ -59,3 +59,70 @@ pub fn travel_home() {
 pub fn new_id() -> uuid::Uuid {
     uuid::Uuid::now_v7()
 }
+
+/// Inserts `rows` (all with the same columns set) as multi-row INSERTs with positional placeholders
+/// (`?` on SQLite, `$n` on PostgreSQL), in statements of up to 30,000 values. For bulk jobs: sea-orm's
+/// `insert_many` numbers its SQLite placeholders, which SQLite resolves slowly in a long statement, so
+/// the renewal run had to use statements of 50 rows; here a statement carries hundreds.
+pub async fn insert_rows<A, C>(db: &C, rows: Vec<A>) -> Result<(), DbErr>
+where
+    A: sea_orm::ActiveModelTrait,
+    C: sea_orm::ConnectionTrait,
+{
+    use sea_orm::{ActiveValue, DbBackend, EntityName, Iterable, Statement};
+    use sea_orm::{EntityTrait, IdenStatic};
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let backend = db.get_database_backend();
+    let columns: Vec<<A::Entity as EntityTrait>::Column> =
+        <<A::Entity as EntityTrait>::Column as Iterable>::iter()
+            .filter(|c| !matches!(first.get(*c), ActiveValue::NotSet))
+            .collect();
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let table = <A::Entity as Default>::default().table_name().to_owned();
+    let names = columns
+        .iter()
+        .map(|c| format!("\"{}\"", IdenStatic::as_str(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let per_statement = (30_000 / columns.len()).max(1);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut sql = format!("INSERT INTO \"{table}\" ({names}) VALUES ");
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for (j, c) in columns.iter().enumerate() {
+                let v = match row.get(*c) {
+                    ActiveValue::Set(v) | ActiveValue::Unchanged(v) => v,
+                    ActiveValue::NotSet => {
+                        return Err(DbErr::Custom(format!(
+                        "insert_rows: a row of {table} leaves a column unset that the first sets"
+                    )))
+                    }
+                };
+                values.push(v);
+                if j > 0 {
+                    sql.push(',');
+                }
+                match backend {
+                    DbBackend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&values.len().to_string());
+                    }
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+        }
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}

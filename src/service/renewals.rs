@@ -12,8 +12,8 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{
-    audit_log, category, document, ledger_entry, ledger_transaction, member, membership_event,
-    notice, outbox_message, period, renewal,
+    category, document, ledger_entry, ledger_transaction, member, membership_event, notice, period,
+    renewal,
 };
 use crate::mail::templates;
 use crate::service::counters;
@@ -32,12 +32,6 @@ use uuid::Uuid;
 pub const WINDOW_DAYS: i64 = 60;
 /// Members written per transaction.
 const BATCH: usize = 1_000;
-/// Rows per INSERT statement on SQLite, which prepares statements with many numbered parameters
-/// slowly.
-const ROWS: usize = 50;
-/// Rows per INSERT statement on PostgreSQL, where each statement is a round trip (the widest row here
-/// has 17 columns: 500 rows stay far below the 65,535 parameters a statement may have).
-const PG_ROWS: usize = 500;
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -203,11 +197,6 @@ async fn write_batch(
     base_url: &str,
     offsets: &[i64],
 ) -> Result<(), AppError> {
-    let rows = if crate::db::is_postgres(db) {
-        PG_ROWS
-    } else {
-        ROWS
-    };
     let txn = crate::service::begin(db).await?;
     let first = counters::take(&txn, "invoice_number", batch.len() as i64).await?;
     let now = crate::service::now();
@@ -338,43 +327,14 @@ async fn write_batch(
         mails.push(mail);
     }
     // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
-    // Statements of at most ROWS rows: SQLite prepares a statement with thousands of numbered
-    // parameters slowly.
-    for chunk in renewals.chunks(rows) {
-        renewal::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in notices.chunks(rows) {
-        notice::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in txns.chunks(rows) {
-        ledger_transaction::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in entries.chunks(rows) {
-        ledger_entry::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in docs.chunks(rows) {
-        document::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in audits.chunks(rows) {
-        audit_log::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
-    for chunk in mails.chunks(rows) {
-        outbox_message::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    // Multi-row INSERTs with positional placeholders (`insert_rows`).
+    crate::service::insert_rows(&txn, renewals).await?;
+    crate::service::insert_rows(&txn, notices).await?;
+    crate::service::insert_rows(&txn, txns).await?;
+    crate::service::insert_rows(&txn, entries).await?;
+    crate::service::insert_rows(&txn, docs).await?;
+    crate::service::insert_rows(&txn, audits).await?;
+    crate::service::insert_rows(&txn, mails).await?;
     txn.commit().await?;
     Ok(())
 }
