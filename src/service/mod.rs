@@ -61,7 +61,7 @@ pub fn new_id() -> uuid::Uuid {
 }
 
 /// Inserts `rows` (all with the same columns set) as multi-row INSERTs with positional placeholders
-/// (`?` on SQLite, `$n` on PostgreSQL), in statements of up to 30,000 values. For bulk jobs: sea-orm's
+/// (`?` on SQLite, `$n` on PostgreSQL), in statements of up to 30,000 values (65,000 on PostgreSQL). For bulk jobs: sea-orm's
 /// `insert_many` numbers its SQLite placeholders, which SQLite resolves slowly in a long statement, so
 /// the renewal run had to use statements of 50 rows; here a statement carries hundreds.
 pub async fn insert_rows<A, C>(db: &C, rows: Vec<A>) -> Result<(), DbErr>
@@ -88,7 +88,12 @@ where
         .map(|c| format!("\"{}\"", IdenStatic::as_str(c)))
         .collect::<Vec<_>>()
         .join(", ");
-    let per_statement = (30_000 / columns.len()).max(1);
+    // SQLite allows 32,766 values in a statement, PostgreSQL 65,535.
+    let max_values = match backend {
+        DbBackend::Postgres => 65_000,
+        _ => 30_000,
+    };
+    let per_statement = (max_values / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut sql = format!("INSERT INTO \"{table}\" ({names}) VALUES ");

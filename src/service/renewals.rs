@@ -30,8 +30,13 @@ use uuid::Uuid;
 
 /// Days before a period ends that its renewal is raised.
 pub const WINDOW_DAYS: i64 = 60;
-/// Members written per transaction.
+/// Members written per transaction on SQLite.
 const BATCH: usize = 1_000;
+/// Members written per transaction on PostgreSQL: fewer, larger statements. Each statement over TCP
+/// costs a round trip and, since the driver leaves Nagle's algorithm on, can wait for the server's
+/// delayed acknowledgement of its last segment: 58,000 renewals took 28 s in batches of 1,000 and 21 s
+/// in batches of 5,000 (10,000 gained nothing more).
+const PG_BATCH: usize = 5_000;
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -62,7 +67,12 @@ pub async fn run(
     window_days: i64,
     progress: impl FnMut(u64, u64),
 ) -> Result<RunReport, AppError> {
-    run_in_batches(db, actor, as_of, window_days, BATCH, progress).await
+    let batch = if crate::db::is_postgres(db) {
+        PG_BATCH
+    } else {
+        BATCH
+    };
+    run_in_batches(db, actor, as_of, window_days, batch, progress).await
 }
 
 /// [`run`] with `batch` members per transaction (tests use small batches).
@@ -131,8 +141,34 @@ pub async fn run_in_batches(
         .await?
         .into_iter()
         .collect();
-    let ids: Vec<Uuid> = current.keys().copied().collect();
     let mut report = RunReport::default();
+    // The coming period of each member; those raised before are counted without reading the member.
+    let mut pending: HashMap<Uuid, (&category::Model, NaiveDate, NaiveDate, NaiveDate)> =
+        HashMap::new();
+    for (member_id, p) in &current {
+        let Some(cat) = categories.get(&p.category_id) else {
+            continue;
+        };
+        let basis = crate::service::categories::renewal_basis(cat);
+        let (start, end) = next_period(
+            &Period {
+                id: p.id,
+                category_code: cat.code.clone(),
+                start: p.start_on,
+                end: p.end_on,
+                paid: PaidState::Unpaid,
+                how_paid: HowPaid::Card,
+            },
+            basis,
+        );
+        if done.contains(&(*member_id, start)) {
+            report.due += 1;
+            report.already += 1;
+            continue;
+        }
+        pending.insert(*member_id, (cat, p.end_on, start, end));
+    }
+    let ids: Vec<Uuid> = pending.keys().copied().collect();
     let mut due = Vec::new();
     for chunk in ids.chunks(1000) {
         for m in member::Entity::find()
@@ -141,35 +177,16 @@ pub async fn run_in_batches(
             .all(db)
             .await?
         {
-            let Some(p) = current.get(&m.id) else {
+            let Some(&(cat, ends, start, end)) = pending.get(&m.id) else {
                 continue;
             };
-            let Some(cat) = categories.get(&p.category_id) else {
-                continue;
-            };
-            let basis = crate::service::categories::renewal_basis(cat);
-            let (start, end) = next_period(
-                &Period {
-                    id: p.id,
-                    category_code: cat.code.clone(),
-                    start: p.start_on,
-                    end: p.end_on,
-                    paid: PaidState::Unpaid,
-                    how_paid: HowPaid::Card,
-                },
-                basis,
-            );
             report.due += 1;
-            if done.contains(&(m.id, start)) {
-                report.already += 1;
-                continue;
-            }
             if cat.annual_fee_pence <= 0 {
                 report.free += 1;
                 continue;
             }
             due.push(Due {
-                ends: p.end_on,
+                ends,
                 category: cat.clone(),
                 member: m,
                 start,
