@@ -219,14 +219,9 @@ async fn write_batch(
     let now = crate::service::now();
     let today = london_date(now);
     let mut notices = Vec::new();
-    let (mut renewals, mut txns, mut entries, mut docs, mut audits, mut mails) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
+    let (mut renewals, mut txns, mut entries, mut docs, mut audits) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut to_render = Vec::new();
     for (i, d) in batch.iter().enumerate() {
         let m = &d.member;
         let fee = Money::from_pence(d.category.annual_fee_pence);
@@ -323,14 +318,13 @@ async fn write_batch(
             continue;
         }
         let greet = crate::service::money::greeting(m);
-        let (_, mail) = outbox::row(NewMessage {
-            template: "renewal_invitation",
-            to_address: &m.email,
-            to_name: Some(&greet),
-            user_id: m.user_id,
-            member_id: Some(m.id),
-            context: json!({
-                "given_name": greet.clone(),
+        to_render.push((
+            m.email.clone(),
+            greet.clone(),
+            m.user_id,
+            m.id,
+            json!({
+                "given_name": greet,
                 "number": MembershipNumber::text_of(m.membership_number),
                 "ends": d.ends.format("%-d %B %Y").to_string(),
                 "starts": d.start.format("%-d %B %Y").to_string(),
@@ -340,9 +334,26 @@ async fn write_batch(
                 "account_url": format!("{base_url}/portal/renew"),
                 "base_url": base_url,
             }),
-        })?;
-        mails.push(mail);
+        ));
     }
+    // The invitations are rendered on a blocking thread while the other rows are written (rendering is
+    // CPU; writing mostly waits on the database), then written last.
+    let rendering = tokio::task::spawn_blocking(move || {
+        to_render
+            .into_iter()
+            .map(|(to, name, user_id, member_id, context)| {
+                outbox::row(NewMessage {
+                    template: "renewal_invitation",
+                    to_address: &to,
+                    to_name: Some(&name),
+                    user_id,
+                    member_id: Some(member_id),
+                    context,
+                })
+                .map(|(_, row)| row)
+            })
+            .collect::<Result<Vec<_>, AppError>>()
+    });
     // The renewal rows first: a member raised by a run racing this one makes the batch fail whole.
     // Multi-row INSERTs with positional placeholders (`insert_rows`).
     crate::service::insert_rows(&txn, renewals).await?;
@@ -351,6 +362,9 @@ async fn write_batch(
     crate::service::insert_rows(&txn, entries).await?;
     crate::service::insert_rows(&txn, docs).await?;
     crate::service::insert_rows(&txn, audits).await?;
+    let mails = rendering
+        .await
+        .map_err(|e| AppError::internal(format!("rendering the invitations: {e}")))??;
     crate::service::insert_rows(&txn, mails).await?;
     txn.commit().await?;
     Ok(())
