@@ -333,6 +333,18 @@ pub fn view(c: &category::Model) -> Value {
 
 /// How a stored category's periods run (the reverse of what `apply` stores). A fixed date that is not
 /// there, or not a day of every year, reads as the anniversary.
+/// Every category by id (there are a handful), for jobs that look categories up per member.
+pub(crate) async fn by_id<C: sea_orm::ConnectionTrait>(
+    db: &C,
+) -> Result<std::collections::HashMap<uuid::Uuid, category::Model>, AppError> {
+    Ok(category::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
 pub fn renewal_basis(c: &category::Model) -> RenewalBasis {
     match (
         c.renewal_basis.as_str(),

@@ -843,7 +843,7 @@ pub async fn daily(
 }
 
 /// Members who resigned or were removed (their renewals are cancelled; this guards the rest).
-async fn ended_members<C: ConnectionTrait>(db: &C) -> Result<HashSet<Uuid>, AppError> {
+pub(crate) async fn ended_members<C: ConnectionTrait>(db: &C) -> Result<HashSet<Uuid>, AppError> {
     Ok(membership_event::Entity::find()
         .select_only()
         .column(membership_event::Column::MemberId)
@@ -975,12 +975,7 @@ async fn reminders(
         .await?
         .into_iter()
         .collect();
-    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let categories = crate::service::categories::by_id(db).await?;
     let base_url = templates::default_base_url();
     let mut count = 0;
     for batch in open.chunks(BATCH) {
@@ -1085,12 +1080,7 @@ async fn grace_and_lapse(
     actor: &Actor,
     as_of: NaiveDate,
 ) -> Result<(u64, u64), AppError> {
-    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let categories = crate::service::categories::by_id(db).await?;
     let max_grace = categories
         .values()
         .map(|c| i64::from(grace_of(c)))
@@ -1387,14 +1377,11 @@ pub async fn card_used<C: ConnectionTrait>(
     if c.token == token && c.provider == provider {
         return Ok(());
     }
-    let last4: String = token
-        .chars()
+    let last4 = token
+        .char_indices()
         .rev()
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+        .nth(3)
+        .map_or(token, |(i, _)| &token[i..]);
     let label = format!("Card ending {last4}");
     let before = c.label.clone();
     let mut am: saved_card::ActiveModel = c.into();
@@ -1511,11 +1498,12 @@ async fn auto_renewals(
                 Some(json!({"charge_on": charge_on, "amount": amount.to_string(), "card": card.label})),
             )
             .await?;
-            send(
+            crate::service::money::notify(
                 &txn,
                 &m,
                 "auto_renew_notice",
                 json!({
+                    "number": MembershipNumber::text_of(m.membership_number),
                     "amount": amount.to_string(),
                     "charge_on": charge_on.format("%-d %B %Y").to_string(),
                     "card": card.label,
@@ -1605,11 +1593,12 @@ async fn auto_renewals(
                         Some(json!({"on": as_of, "why": "automatic renewal declined"})),
                     )
                     .await?;
-                    send(
+                    crate::service::money::notify(
                         &txn,
                         &m,
                         "membership_suspended",
                         json!({
+                            "number": MembershipNumber::text_of(m.membership_number),
                             "amount": amount.to_string(),
                             "attempts": attempt,
                             "pay_url": pay_url,
@@ -1619,11 +1608,12 @@ async fn auto_renewals(
                     .await?;
                     report.suspended += 1;
                 } else {
-                    send(
+                    crate::service::money::notify(
                         &txn,
                         &m,
                         "auto_renew_failed",
                         json!({
+                            "number": MembershipNumber::text_of(m.membership_number),
                             "amount": amount.to_string(),
                             "message": message,
                             "attempt": attempt,
@@ -1642,39 +1632,6 @@ async fn auto_renewals(
         }
     }
     Ok(report)
-}
-
-/// Queues lifecycle e-mail `template` to the member (unless they get none), in the caller's transaction.
-async fn send<C: ConnectionTrait>(
-    db: &C,
-    m: &member::Model,
-    template: &str,
-    mut context: serde_json::Value,
-) -> Result<(), AppError> {
-    if !mail_allowed(m) {
-        return Ok(());
-    }
-    let greet = crate::service::money::greeting(m);
-    if let Some(o) = context.as_object_mut() {
-        o.insert("given_name".into(), json!(greet));
-        o.insert(
-            "number".into(),
-            json!(MembershipNumber::text_of(m.membership_number)),
-        );
-    }
-    outbox::enqueue(
-        db,
-        NewMessage {
-            template,
-            to_address: &m.email,
-            to_name: Some(&greet),
-            user_id: m.user_id,
-            member_id: Some(m.id),
-            context,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// The setting holding extra bank holidays (one `YYYY-MM-DD` a line), on top of the shipped ones.

@@ -12,8 +12,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{
-    category, document, ledger_entry, ledger_transaction, member, membership_event, notice, period,
-    renewal,
+    category, document, ledger_entry, ledger_transaction, member, notice, period, renewal,
 };
 use crate::mail::templates;
 use crate::service::counters;
@@ -86,12 +85,7 @@ pub async fn run_in_batches(
 ) -> Result<RunReport, AppError> {
     actor.require(Permission::EditMembers)?;
     let last = as_of + Duration::days(window_days.clamp(0, 366));
-    let categories: HashMap<Uuid, category::Model> = category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let categories = crate::service::categories::by_id(db).await?;
     // Each member's latest period end, for those ending within the window.
     let latest: Vec<(Uuid, Option<NaiveDate>)> = period::Entity::find()
         .select_only()
@@ -113,15 +107,7 @@ pub async fn run_in_batches(
         .filter(period::Column::EndOn.lte(last))
         .all(db)
         .await?;
-    let ended: HashSet<Uuid> = membership_event::Entity::find()
-        .select_only()
-        .column(membership_event::Column::MemberId)
-        .filter(membership_event::Column::Kind.is_in(["resigned", "removed"]))
-        .into_tuple::<Uuid>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
+    let ended = lifecycle::ended_members(db).await?;
     let mut current: HashMap<Uuid, period::Model> = HashMap::new();
     for p in periods {
         if latest.get(&p.member_id) == Some(&p.end_on)

@@ -198,12 +198,7 @@ pub async fn history<C: ConnectionTrait>(db: &C, member_id: Uuid) -> Result<Hist
         .order_by_asc(membership_event::Column::CreatedAt)
         .all(db)
         .await?;
-    let categories = category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
+    let categories = crate::service::categories::by_id(db).await?;
     Ok(History {
         periods,
         events,
