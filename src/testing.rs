@@ -93,3 +93,26 @@ pub async fn databases() -> Vec<TestDb> {
 }
 
 pub use crate::db::replace_database;
+
+/// The staff account `email` (seeded) acting in `role`.
+pub async fn staff_actor(
+    db: &DatabaseConnection,
+    email: &str,
+    role: crate::domain::Role,
+) -> crate::domain::Actor {
+    use crate::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let u = user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email))
+        .one(db)
+        .await
+        .expect("query users")
+        .expect("a seeded staff user");
+    crate::domain::Actor {
+        kind: crate::domain::ActorKind::Staff,
+        user_id: Some(u.id),
+        label: email.to_owned(),
+        roles: vec![role],
+        request_id: None,
+    }
+}

@@ -739,13 +739,56 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
                 .err(),
             Some(AppError::Forbidden)
         );
-        let (aged, totals) = reports::aged_debt(db, &finance, today).await.expect("aged");
-        let mine = aged.iter().find(|a| a.member_id == m.id);
+        let all = reports::aged_debt(db, &finance, today, None)
+            .await
+            .expect("aged");
+        let mine = all.rows.iter().find(|a| a.member_id == m.id);
         assert!(mine.is_none(), "the demo member's invoices are settled");
+        // Worked out again from the raw invoices: each member's open amounts by age.
+        let mut want: std::collections::HashMap<uuid::Uuid, [i64; 4]> = Default::default();
+        for d in guildhall::entity::document::Entity::find()
+            .all(db)
+            .await
+            .expect("documents")
+        {
+            if d.kind == "invoice" && d.outstanding_pence > 0 && d.issued_on <= today {
+                want.entry(d.member_id).or_default()
+                    [reports::bucket((today - d.issued_on).num_days())] += d.outstanding_pence;
+            }
+        }
+        assert!(!want.is_empty(), "{}: someone owes something", t.name);
+        assert_eq!(all.rows.len(), want.len());
+        assert_eq!(all.members, want.len() as u64);
+        for r in &all.rows {
+            assert_eq!(
+                r.buckets.map(|b| b.pence()),
+                want[&r.member_id],
+                "{}",
+                t.name
+            );
+        }
+        for i in 0..4 {
+            assert_eq!(
+                all.totals[i].pence(),
+                want.values().map(|b| b[i]).sum::<i64>()
+            );
+        }
         assert_eq!(
-            totals[4].pence(),
-            aged.iter().map(|a| a.total.pence()).sum::<i64>()
+            all.totals[4].pence(),
+            all.rows.iter().map(|a| a.total.pence()).sum::<i64>()
         );
+        assert!(all
+            .rows
+            .windows(2)
+            .all(|w| w[0].total.pence() >= w[1].total.pence()));
+        // A page of the largest debts, with the totals of all.
+        let top = reports::aged_debt(db, &finance, today, Some(1))
+            .await
+            .expect("top");
+        assert_eq!(top.rows.len(), 1);
+        assert_eq!(top.rows[0].total, all.rows[0].total);
+        assert_eq!(top.totals, all.totals);
+        assert_eq!(top.members, all.members);
         t.finish().await;
     }
 }

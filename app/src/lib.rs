@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
                     <Route path=path!("members") view=staff::members::MembersPage ssr=SsrMode::Async/>
                     <Route path=path!("members/new") view=staff::members::NewMemberPage ssr=SsrMode::Async/>
+                    <Route path=path!("members/list") view=staff::dashboard::MemberListPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number") view=staff::members::MemberRecordPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/erase") view=staff::members::EraseMemberPage ssr=SsrMode::Async/>
                     <Route path=path!("members/:number/edit") view=staff::members::EditMemberPage ssr=SsrMode::Async/>
@@ -107,8 +108,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("payments/reconciliation") view=staff::payments::ReconciliationPage ssr=SsrMode::Async/>
                     <Route path=path!("reports/transactions") view=staff::payments::TransactionsReportPage ssr=SsrMode::Async/>
                     <Route path=path!("reports/aged-debt") view=staff::payments::AgedDebtPage ssr=SsrMode::Async/>
+                    <Route path=path!("reports/trade") view=staff::reports::TradeReportPage ssr=SsrMode::Async/>
+                    <Route path=path!("reports/trends") view=staff::reports::TrendsPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/settings") view=staff::payments::OfficeSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("jobs") view=staff::jobs::JobsPage ssr=SsrMode::Async/>
+                    <Route path=path!("exports") view=staff::exports::ExportsPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>

@@ -129,14 +129,14 @@ test("staff sign in to the staff area and read the outbox", async ({ page }) => 
   await expect(page).toHaveURL(/\/staff$/);
   await expect(page.getByRole("heading", { level: 1, name: "Overview" })).toBeVisible();
   await expectNoA11yViolations(page);
-  await page.getByRole("link", { name: "Outbox" }).click();
+  await page.getByRole("link", { name: "Outbox", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Outbox" })).toBeVisible();
   await expectNoA11yViolations(page);
-  await page.getByRole("link", { name: "Audit trail" }).click();
+  await page.getByRole("link", { name: "Audit trail", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Audit trail" })).toBeVisible();
   await expectNoA11yViolations(page);
   // Officers have no staff-accounts page.
-  await expect(page.getByRole("link", { name: "Staff accounts" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Staff accounts", exact: true })).toHaveCount(0);
   expect(errors).toEqual([]);
   const refused = await page.goto("/staff/admin/staff");
   expect(refused?.status()).toBe(403);
@@ -148,7 +148,7 @@ test("an admin adds a member of staff, who is invited by email", async ({ page }
   const errors = trackConsoleErrors(page);
   const email = uniqueEmail("staff");
   await signInAsStaff(page, DEMO.admin);
-  await page.getByRole("link", { name: "Staff accounts" }).click();
+  await page.getByRole("link", { name: "Staff accounts", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Staff accounts" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);

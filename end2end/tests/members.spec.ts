@@ -130,7 +130,7 @@ test("a member resigns at the end of their period after a confirmation page", as
 test("staff find a member by part of the surname and by postcode, edit them and see it on the timeline", async ({ page }) => {
   const errors = trackConsoleErrors(page);
   await signInAsStaff(page, DEMO.officer);
-  await page.getByRole("link", { name: "Members" }).click();
+  await page.getByRole("link", { name: "Members", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Members" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);

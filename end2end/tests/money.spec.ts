@@ -136,7 +136,7 @@ test("an officer raises a refund and cannot authorise it; a supervisor can", asy
   await expect(page.getByText("The request was raised. Someone else must authorise it.")).toBeVisible();
 
   // The officer sees it waiting, with no way to authorise it (the server refuses them too).
-  await page.getByRole("link", { name: "Requests to authorise" }).click();
+  await page.getByRole("link", { name: "Requests to authorise", exact: true }).click();
   const row = page.getByRole("row", { name: new RegExp(cheque) });
   await expect(row).toContainText("You raised this; someone else must authorise it.");
   await expect(row.getByRole("button")).toHaveCount(0);
@@ -155,7 +155,7 @@ test("an officer raises a refund and cannot authorise it; a supervisor can", asy
 test("finance reads transactions, aged debt and reconciliation", async ({ page }) => {
   const errors = trackConsoleErrors(page);
   await signInAsStaff(page, DEMO.finance);
-  await page.getByRole("link", { name: "Transactions" }).click();
+  await page.getByRole("link", { name: "Transactions", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Transaction history" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);
@@ -163,11 +163,11 @@ test("finance reads transactions, aged debt and reconciliation", async ({ page }
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(/kind=invoice/);
   await expect(page.getByRole("link", { name: "Download as CSV" })).toHaveAttribute("href", /kind=invoice/);
-  await page.getByRole("link", { name: "Aged debt" }).click();
+  await page.getByRole("link", { name: "Aged debt", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Aged debt" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);
-  await page.getByRole("link", { name: "Reconciliation" }).click();
+  await page.getByRole("link", { name: "Reconciliation", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Reconciliation" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);

@@ -21,7 +21,7 @@ test("an admin adds a category, a bad fee is named by its field, then retires it
   const code = `F${projectName() === "phone" ? "P" : "D"}${run.slice(-6).toUpperCase()}`;
   const name = `Fellow ${code}`;
   await signInAsStaff(page, DEMO.admin);
-  await page.getByRole("link", { name: "Categories" }).click();
+  await page.getByRole("link", { name: "Categories", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Membership categories" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Registered", exact: true })).toBeVisible();
   await waitForHydration(page);

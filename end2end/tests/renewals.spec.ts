@@ -10,7 +10,8 @@ import {
 
 // Renewals in the browser: an officer runs the daily job from the Jobs page and watches it finish; a
 // member whose membership ends in 20 days (`.ci/e2e-server` seeds renew1…renew4@guildhall.test) renews
-// from the portal, makes the declaration, pays by sandbox card and sees the new period at once.
+// from the portal, makes the declaration, pays by sandbox card and sees the new period at once; another
+// chooses to pay monthly and pays only the first instalment, the rest to come from the saved card.
 
 async function runDailyJob(page: Page): Promise<void> {
   await signInAsStaff(page, DEMO.officer);
@@ -40,16 +41,18 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await page.goto("/portal");
   await page.getByRole("link", { name: "Renew your membership" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Renew your membership" })).toBeVisible();
-  await expect(page.getByText("New period")).toBeVisible();
+  await expect(page.getByText("New period", { exact: true })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);
 
-  // The declaration is needed.
-  await page.getByRole("button", { name: "Renew and pay £216.00 by card" }).click();
+  // The declaration is needed. Paying in full is the default; monthly payments are offered.
+  await expect(page.getByLabel("Pay £216.00 now")).toBeChecked();
+  await expect(page.getByLabel(/Pay monthly: 12 payments, £18\.00 now/)).toBeVisible();
+  await page.getByRole("button", { name: "Renew and pay by card" }).click();
   await expect(page.getByRole("alert")).toContainText("Confirm the declaration to renew your membership");
   await expectNoA11yViolations(page);
   await page.getByLabel(/I confirm that I have completed/).check();
-  await page.getByRole("button", { name: "Renew and pay £216.00 by card" }).click();
+  await page.getByRole("button", { name: "Renew and pay by card" }).click();
 
   await expect(page).toHaveURL(/\/sandbox\/checkout\//);
   await expect(page.getByRole("heading", { level: 1, name: "Pay £216.00" })).toBeVisible();
@@ -85,6 +88,43 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await expectNoA11yViolations(page);
   await page.getByRole("button", { name: "Turn off automatic renewal" }).click();
   await expect(page.getByTestId("auto-renew-state")).toContainText("Off.");
+  expect(errors).toEqual([]);
+});
+
+test("a member renews paying monthly: the first instalment by sandbox card, the rest from the saved card", async ({ page }) => {
+  const errors = trackConsoleErrors(page);
+  await runDailyJob(page);
+
+  const email = projectName() === "phone" ? "renew4@guildhall.test" : "renew3@guildhall.test";
+  await signInAsStaff(page, email);
+  await page.goto("/portal/renew");
+  await expect(page.getByRole("heading", { level: 1, name: "Renew your membership" })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel(/Pay monthly: 12 payments, £18\.00 now, then £18\.00 a month/).check();
+  await page.getByLabel(/I confirm that I have completed/).check();
+  await page.getByRole("button", { name: "Renew and pay by card" }).click();
+
+  // Only the first instalment is taken now.
+  await expect(page).toHaveURL(/\/sandbox\/checkout\//);
+  await expect(page.getByRole("heading", { level: 1, name: "Pay £18.00" })).toBeVisible();
+  await expect(page.getByText(/Instalment 1 of 12: Registered membership/)).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel("Card number").fill("4242 4242 4242 4242");
+  await page.getByLabel("Expiry date").fill("12/30");
+  await page.getByLabel("Security code").fill("123");
+  await page.getByRole("button", { name: "Pay £18.00" }).click();
+
+  await expect(page).toHaveURL(/\/portal\/payments\/done\?checkout=/);
+  await expect(page.getByRole("heading", { name: "Your membership is renewed" })).toBeVisible();
+  await expect(page.getByTestId("new-period")).toContainText("Your new membership period:");
+
+  // The renew page shows the plan: one of 12 paid, the next from the saved card; automatic renewal on.
+  await page.goto("/portal/renew");
+  await waitForHydration(page);
+  await expect(page.getByTestId("plan-state")).toContainText("You pay monthly: 1 of 12 payments made");
+  await expect(page.getByTestId("plan-state")).toContainText(/Next: £18\.00 on \d+ \w+ \d{4} from your saved card\./);
+  await expect(page.getByTestId("auto-renew-state")).toContainText("card ending 4242");
+  await expectNoA11yViolations(page);
   expect(errors).toEqual([]);
 });
 

@@ -12,6 +12,11 @@ mod m20261122_000005_drop_raw_member_indexes;
 mod m20261122_000006_money;
 mod m20261123_000007_renewals;
 mod m20261123_000008_lifecycle;
+mod m20261123_000009_instalments;
+mod m20261123_000010_exports;
+mod m20261123_000011_members_joined_index;
+mod m20261123_000012_movement_counts;
+mod m20261123_000013_report_indexes;
 mod util;
 
 pub struct Migrator;
@@ -28,6 +33,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_money::Migration),
             Box::new(m20261123_000007_renewals::Migration),
             Box::new(m20261123_000008_lifecycle::Migration),
+            Box::new(m20261123_000009_instalments::Migration),
+            Box::new(m20261123_000010_exports::Migration),
+            Box::new(m20261123_000011_members_joined_index::Migration),
+            Box::new(m20261123_000012_movement_counts::Migration),
+            Box::new(m20261123_000013_report_indexes::Migration),
         ]
     }
 }

@@ -84,6 +84,10 @@ pub struct SeedArgs {
     /// ends in 20 days, to try renewing.
     #[arg(long)]
     pub renewal_accounts: Option<u32>,
+    /// With --members: give every member without one a history of up to this many years (periods,
+    /// lapses, reinstatements, resignations).
+    #[arg(long)]
+    pub years: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +112,23 @@ pub enum BenchCommand {
     Renewals {
         #[arg(long, default_value_t = 58_000)]
         members: u64,
+    },
+    /// The dashboard and reports at volume: members with years of history; prints each tile's and
+    /// report's p95.
+    Dashboard {
+        #[arg(long, default_value_t = 500_000)]
+        members: u64,
+        #[arg(long, default_value_t = 5)]
+        years: u32,
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+    },
+    /// Change-to-browser latency of the staff event stream with many streams open.
+    Events {
+        #[arg(long, default_value_t = 500)]
+        streams: usize,
+        #[arg(long, default_value_t = 50)]
+        changes: usize,
     },
 }
 
@@ -144,6 +165,10 @@ pub fn init_tracing(json: bool) {
 async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = guildhall::db::connect(&config.database_url).await?;
     Migrator::up(&db, None).await?;
+    // A database from before the dashboard's counts were kept gets them now.
+    guildhall::service::summary::ensure(&db)
+        .await
+        .map_err(explain)?;
     Ok(db)
 }
 
@@ -166,8 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let db = guildhall::db::connect(&config.database_url).await?;
-            Migrator::up(&db, None).await?;
+            connect(&config).await?;
             println!("migrations applied");
             Ok(())
         }
@@ -177,6 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 && args.members.is_none()
                 && args.portal_accounts.is_none()
                 && args.renewal_accounts.is_none()
+                && args.years.is_none()
             {
                 anyhow::bail!("say what to seed: --demo, --members N and/or --portal-accounts N");
             }
@@ -218,6 +243,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("seed_seconds {secs:.2} s");
                 println!("seed_rate {:.0} members/s", added as f64 / secs.max(1e-9));
             }
+            if let Some(years) = args.years {
+                let started = Instant::now();
+                let given = guildhall::service::seed::history(&db, years, |done| {
+                    if done % 50_000 == 0 {
+                        eprintln!("history for {done} members");
+                    }
+                })
+                .await
+                .map_err(explain)?;
+                println!("seed_histories {given} count");
+                println!(
+                    "seed_history_seconds {:.2} s",
+                    started.elapsed().as_secs_f64()
+                );
+            }
             Ok(())
         }
         Command::Bench {
@@ -229,6 +269,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench {
             what: BenchCommand::Renewals { members },
         } => crate::bench::renewals(&config.database_url, members).await,
+        Command::Bench {
+            what:
+                BenchCommand::Dashboard {
+                    members,
+                    years,
+                    runs,
+                },
+        } => crate::bench::dashboard(&config.database_url, members, years, runs).await,
+        Command::Bench {
+            what: BenchCommand::Events { streams, changes },
+        } => crate::bench::events(&config.database_url, streams, changes).await,
         Command::Renewals {
             command: RenewalsCommand::Run { as_of, window_days },
         } => {
@@ -379,6 +430,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let state = AppState::new(config, db.clone(), options)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Every node's events, on PostgreSQL.
+    guildhall::service::events::listen(&db, stop_rx.clone());
     let workers = crate::workers::spawn(&state, stop_rx)?;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -387,7 +440,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async {
+        shutdown_signal().await;
+        // Open event streams never end by themselves.
+        guildhall::service::events::shut_down();
+    })
     .await?;
     tracing::info!("shutting down: waiting for background work");
     let _ = stop_tx.send(true);

@@ -91,7 +91,13 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
 
 /// Every route Guildhall answers, with its middleware.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    // The route list is made once per process. Making it runs the app with resource loading
+    // suppressed process-wide (leptos_server's `SuppressResourceLoad`), and a resource first polled
+    // by a render elsewhere meanwhile never resolves (leptos-rs/leptos#4773): building a second
+    // router in a running process (the tests build one each) could leave a page hanging.
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| generate_route_list(App)).clone();
     let server_state = state.server.clone();
     let context = move || provide_context(server_state.clone());
     let options = state.leptos_options.clone();
@@ -107,12 +113,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/staff/outbox/{id}/html", get(outbox_html))
+        .route("/staff/events", get(staff_events))
         .route("/portal/data.json", get(my_data))
         .route("/webhooks/{provider}", axum::routing::post(webhook))
         .route("/portal/documents/{file}", get(document_pdf))
         .route("/staff/documents/{file}", get(document_pdf))
         .route("/staff/reports/transactions.csv", get(transactions_csv))
         .route("/staff/reports/aged-debt.csv", get(aged_debt_csv))
+        .route("/staff/reports/trade.csv", get(trade_report_csv))
+        .route("/staff/reports/trends.csv", get(trends_csv))
+        .route(
+            "/staff/exports/download",
+            axum::routing::post(export_download),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(options.clone())
         })
@@ -133,6 +146,53 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(middleware::trace))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .with_state(state)
+}
+
+/// The staff event stream (server-sent events): `change` events (id: this node's event number, data:
+/// the topic) as services publish them, and `resync` when the browser reconnects (it sends
+/// `Last-Event-ID`) or the stream fell behind, after which the page fetches everything again. A
+/// comment every 15 s keeps proxies from closing it; it ends when the server shuts down.
+async fn staff_events(actor: axum::Extension<Actor>, headers: axum::http::HeaderMap) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use guildhall::service::events::{self, Topic};
+    use tokio::sync::broadcast::error::RecvError;
+    if actor.require(Permission::StaffArea).is_err() {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let resumed = headers.contains_key("last-event-id");
+    let rx = events::subscribe();
+    let stop = events::stopping();
+    let hello = Event::default()
+        .id(events::last_seq().to_string())
+        .event(if resumed { "resync" } else { "ready" })
+        .retry(std::time::Duration::from_secs(2))
+        .data(Topic::Resync.as_str());
+    let first = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(hello)]);
+    let live = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
+        if *stop.borrow() {
+            return None;
+        }
+        let ev = tokio::select! {
+            _ = stop.changed() => return None,
+            r = rx.recv() => match r {
+                Ok(c) if c.topic == Topic::Resync => Event::default().id(c.seq.to_string()).event("resync").data(c.topic.as_str()),
+                Ok(c) => Event::default().id(c.seq.to_string()).event("change").data(c.topic.as_str()),
+                Err(RecvError::Lagged(_)) => Event::default().event("resync").data(Topic::Resync.as_str()),
+                Err(RecvError::Closed) => return None,
+            },
+        };
+        Some((Ok(ev), (rx, stop)))
+    });
+    use futures_util::StreamExt as _;
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Sse::new(first.chain(live)).keep_alive(
+            KeepAlive::new()
+                .interval(std::time::Duration::from_secs(15))
+                .text("keep-alive"),
+        ),
+    )
+        .into_response()
 }
 
 /// 200 when the database answers, 503 when it does not.
@@ -356,11 +416,108 @@ async fn transactions_csv(
 }
 
 /// The aged-debt report as CSV, as of today.
+/// A file for a third party, from the form on `/staff/exports` (a plain form post, so it works without
+/// JavaScript): the CSV as a download, recorded; bad input goes back to the form with its messages.
+async fn export_download(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    axum::extract::Form(form): axum::extract::Form<std::collections::HashMap<String, String>>,
+) -> Response {
+    use guildhall::domain::AppError;
+    use guildhall::service::exports::{self, ExportInput};
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let input = ExportInput {
+        kind: get("kind"),
+        month: get("month"),
+        fields: form
+            .keys()
+            .filter_map(|k| k.strip_prefix("f_"))
+            .map(str::to_owned)
+            .collect(),
+    };
+    match exports::make(
+        &state.server.db,
+        &actor,
+        &input,
+        guildhall::service::money::today(),
+    )
+    .await
+    {
+        Ok(made) => download("text/csv; charset=utf-8", &made.filename, made.csv),
+        Err(AppError::Validation(errors)) => {
+            let message = errors
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join(". ");
+            let query = app::format::urlencode(&message);
+            axum::response::Redirect::to(&format!(
+                "/staff/exports?kind={}&error={query}",
+                app::format::urlencode(&input.kind)
+            ))
+            .into_response()
+        }
+        Err(e) => error_response(e),
+    }
+}
+
+/// Trends by month (with the year before) and the category rates for the last 12 months, as CSV.
+async fn trends_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
+    use guildhall::service::trends;
+    let today = guildhall::service::money::today();
+    let out = async {
+        let months = trends::monthly(&state.server.db, &actor, today, 12).await?;
+        let since = today
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap_or(today)
+            + chrono::Duration::days(1);
+        let cats = trends::by_category(&state.server.db, &actor, since, today).await?;
+        trends::trends_csv(&months, &cats)
+    }
+    .await;
+    match out {
+        Ok(body) => download(
+            "text/csv; charset=utf-8",
+            &format!("trends-{today}.csv"),
+            body,
+        ),
+        Err(e) => error_response(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct WeekQuery {
+    week: Option<String>,
+}
+
+/// The weekly Trade Report as CSV, for the week holding `?week=YYYY-MM-DD` (this week without it).
+async fn trade_report_csv(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    axum::extract::Query(q): axum::extract::Query<WeekQuery>,
+) -> Response {
+    use guildhall::service::trends;
+    let out = async {
+        let day = guildhall::service::trends::parse_week(q.week.as_deref().unwrap_or(""))?;
+        let r = trends::trade_report(&state.server.db, &actor, day).await?;
+        Ok::<_, guildhall::domain::AppError>((r.from, trends::trade_report_csv(&r)?))
+    }
+    .await;
+    match out {
+        Ok((from, body)) => download(
+            "text/csv; charset=utf-8",
+            &format!("trade-report-{from}.csv"),
+            body,
+        ),
+        Err(e) => error_response(e),
+    }
+}
+
 async fn aged_debt_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
     use guildhall::service::money::{reports, today};
     let out = async {
-        let (rows, _) = reports::aged_debt(&state.server.db, &actor, today()).await?;
-        reports::aged_debt_csv(&rows)
+        let all = reports::aged_debt(&state.server.db, &actor, today(), None).await?;
+        reports::aged_debt_csv(&all.rows)
     }
     .await;
     match out {

@@ -306,3 +306,200 @@ async fn a_renewal_run_killed_with_sigkill_and_run_again_raises_each_renewal_onc
     db.close().await.expect("close");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts `guildhall` serving on `port` against `url`, and waits until it answers.
+fn start_node(url: &str, port: u16) -> std::process::Child {
+    let mut child = bin()
+        .env("DATABASE_URL", url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("GUILDHALL_DAILY_JOB_HOUR", "off")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn node");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if http_get(port, "/healthz").is_some_and(|a| a.starts_with("HTTP/1.1 200")) {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("node on port {port} did not start");
+}
+
+/// A form POST as a browser without JavaScript sends it; answers the whole response.
+fn http_post(port: u16, path: &str, body: &str, cookie: Option<&str>) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/html\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n{cookie}Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn sign_in(port: u16, email: &str) -> String {
+    let r = http_post(
+        port,
+        "/fn/sign-in",
+        &format!(
+            "email={}&password=guildhall-demo",
+            email.replace('@', "%40")
+        ),
+        None,
+    );
+    r.lines()
+        .filter_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .find(|c| c.starts_with("gh_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no session from signing in {email}: {r}"))
+}
+
+/// Two `guildhall` processes on one PostgreSQL database: a staff member's event stream on node B hears a
+/// payment an officer records through node A (NOTIFY from A, LISTEN on B), and the dashboard figures
+/// served by B include it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_posted_through_one_node_reaches_an_event_stream_on_another() {
+    use guildhall::entity::{member, payment, user};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let Some(pg) = guildhall::testing::postgres().await else {
+        return; // GUILDHALL_TEST_POSTGRES unset: SQLite only (CI sets it, and .ci/test requires it there)
+    };
+    guildhall::service::seed::demo(&pg.db, "http://127.0.0.1:3000")
+        .await
+        .expect("demo");
+    let u = user::Entity::find()
+        .filter(user::Column::EmailKey.eq(guildhall::service::seed::DEMO_MEMBER))
+        .one(&pg.db)
+        .await
+        .expect("q")
+        .expect("demo member");
+    let m = member::Entity::find()
+        .filter(member::Column::UserId.eq(u.id))
+        .one(&pg.db)
+        .await
+        .expect("q")
+        .expect("member");
+    let url = pg.url.clone();
+    let heard = tokio::task::spawn_blocking(move || {
+        let (port_a, port_b) = (free_port(), free_port());
+        let mut a = start_node(&url, port_a);
+        let mut b = start_node(&url, port_b);
+        let officer_on_a = sign_in(port_a, "officer@guildhall.test");
+        let finance_on_b = sign_in(port_b, "finance@guildhall.test");
+
+        // The stream on B: wait for its first event, so it is listening before the payment.
+        let mut stream = TcpStream::connect(("127.0.0.1", port_b)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /staff/events HTTP/1.1\r\nHost: 127.0.0.1:{port_b}\r\nAccept: text/event-stream\r\nCookie: {finance_on_b}\r\n\r\n"
+        )
+        .expect("write");
+        let mut seen = String::new();
+        let mut buf = [0u8; 4096];
+        let mut read_until = |stream: &mut TcpStream, seen: &mut String, want: &str| {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while !seen.contains(want) && Instant::now() < deadline {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                }
+            }
+            seen.contains(want)
+        };
+        assert!(
+            read_until(&mut stream, &mut seen, "event: ready"),
+            "the stream opens: {seen}"
+        );
+        assert!(seen.starts_with("HTTP/1.1 200"), "{seen}");
+        assert!(seen.to_lowercase().contains("content-type: text/event-stream"));
+
+        // A cheque recorded through A.
+        let r = http_post(
+            port_a,
+            "/fn/record-payment",
+            &format!(
+                "member_id={}&number={}&method=cheque&reference=CHQ-2-NODES&received_amount=12.34&received_on={}&against=&form_key={}",
+                m.id,
+                guildhall::domain::membership_number::MembershipNumber::text_of(m.membership_number),
+                guildhall::service::money::today(),
+                uuid::Uuid::now_v7()
+            ),
+            Some(&officer_on_a),
+        );
+        assert!(
+            r.starts_with("HTTP/1.1 302") || r.starts_with("HTTP/1.1 303") || r.starts_with("HTTP/1.1 200"),
+            "record payment: {r}"
+        );
+        let heard = read_until(&mut stream, &mut seen, "data: payments");
+        // A stream without permission is refused.
+        let member_on_b = sign_in(port_b, guildhall::service::seed::DEMO_MEMBER);
+        let refused = {
+            let mut s = TcpStream::connect(("127.0.0.1", port_b)).expect("connect");
+            s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+            write!(
+                s,
+                "GET /staff/events HTTP/1.1\r\nHost: 127.0.0.1:{port_b}\r\nCookie: {member_on_b}\r\nConnection: close\r\n\r\n"
+            )
+            .expect("write");
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        };
+        for child in [&mut a, &mut b] {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        for child in [&mut a, &mut b] {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let status = child.try_wait().ok().flatten();
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "a node with an open event stream stops on SIGTERM: {status:?}"
+            );
+        }
+        (heard, seen, refused)
+    })
+    .await
+    .expect("nodes");
+    let (heard, seen, refused) = heard;
+    assert!(
+        heard,
+        "node B's stream heard the payment made on node A: {seen}"
+    );
+    assert!(
+        refused.starts_with("HTTP/1.1 403")
+            || refused.starts_with("HTTP/1.1 303")
+            || refused.starts_with("HTTP/1.1 302"),
+        "a member's stream is refused: {refused}"
+    );
+    let p = payment::Entity::find()
+        .filter(payment::Column::Reference.eq("CHQ-2-NODES"))
+        .one(&pg.db)
+        .await
+        .expect("q");
+    assert!(p.is_some_and(|p| p.amount_pence == 1_234));
+    pg.finish().await;
+}

@@ -9,6 +9,7 @@ use guildhall::testing::{databases, TestDb};
 use http_body_util::BodyExt;
 use server::{leptos_options, router, AppState, Config};
 use std::net::SocketAddr;
+use std::time::Duration;
 use tower::ServiceExt;
 
 const ORIGIN: &str = "http://127.0.0.1:3000";
@@ -56,10 +57,18 @@ struct Res {
 }
 
 async fn send(app: &Router, req: Request<Body>) -> Res {
-    let res = app.clone().oneshot(req).await.expect("response");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    // A response that never ends fails its test instead of stalling the whole run.
+    let what = format!("{} {}", req.method(), req.uri());
+    let answer = async {
+        let res = app.clone().oneshot(req).await.expect("response");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes)
+    };
+    let (status, headers, bytes) = tokio::time::timeout(Duration::from_secs(60), answer)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within 60 s"));
     Res {
         status,
         headers,
@@ -365,7 +374,11 @@ async fn server_functions_check_permissions_themselves() {
         ("/fn/outbox-list", ""),
         ("/fn/audit-list", ""),
         ("/fn/staff-accounts", ""),
-        ("/fn/staff-overview", ""),
+        ("/fn/dashboard", ""),
+        ("/fn/trade-report", "week="),
+        ("/fn/exports", ""),
+        ("/fn/trends-report", ""),
+        ("/fn/member-list", "which=status%3Aactive&page=0"),
         ("/fn/category-list", ""),
         ("/fn/category-form", ""),
         ("/fn/save-category", "code=X&name=X&description=&eligibility=X&annual_fee=1&joining_fee=&reinstatement_fee=&grace_days=&fixed_renewal_month=&fixed_renewal_day=&sort_order="),
@@ -983,21 +996,79 @@ async fn stripe_stand_in() -> (String, Seen) {
         };
         let form: Vec<(String, String)> = serde_urlencoded_pairs(&body);
         seen.lock().expect("lock").push((
-            uri.path().to_owned(),
+            match uri.query() {
+                Some(q) => format!("{}?{q}", uri.path()),
+                None => uri.path().to_owned(),
+            },
             h("authorization"),
             h("idempotency-key"),
             form,
         ));
-        let body = if uri.path() == "/v1/refunds" {
-            r#"{"id":"re_test_1","object":"refund","status":"succeeded"}"#
-        } else {
-            r#"{"id":"cs_test_1","object":"checkout.session","url":"https://checkout.stripe.test/c/pay/cs_test_1"}"#
+        let customer = |q: &str| {
+            serde_urlencoded_pairs(q)
+                .into_iter()
+                .find(|(k, _)| k == "customer")
+                .map(|(_, v)| v)
+                .unwrap_or_default()
         };
-        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        let (status, body) = match uri.path() {
+            "/v1/refunds" => (
+                StatusCode::OK,
+                r#"{"id":"re_test_1","object":"refund","status":"succeeded"}"#,
+            ),
+            // The customer's cards: none for `cus_nocard`.
+            "/v1/payment_methods" => match customer(uri.query().unwrap_or("")).as_str() {
+                "cus_nocard" => (StatusCode::OK, r#"{"object":"list","data":[]}"#),
+                _ => (
+                    StatusCode::OK,
+                    r#"{"object":"list","data":[{"id":"pm_test_card","object":"payment_method","card":{"last4":"4242"}}]}"#,
+                ),
+            },
+            // Off-session charges: declined for `cus_declines`, an outage for `cus_down`.
+            "/v1/payment_intents" => match customer(&body).as_str() {
+                "cus_declines" => (
+                    StatusCode::PAYMENT_REQUIRED,
+                    r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"Your card has insufficient funds."}}"#,
+                ),
+                "cus_down" => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    r#"{"error":{"type":"api_error","message":"Something went wrong."}}"#,
+                ),
+                _ => (
+                    StatusCode::OK,
+                    r#"{"id":"pi_off_1","object":"payment_intent","status":"succeeded"}"#,
+                ),
+            },
+            // Checkout Sessions: cs_test_1, cs_test_2… in the order they are made.
+            _ => (StatusCode::OK, ""),
+        };
+        let session;
+        let body = if body.is_empty() {
+            let n = seen
+                .lock()
+                .expect("lock")
+                .iter()
+                .filter(|c| c.0 == "/v1/checkout/sessions")
+                .count();
+            session = format!(
+                r#"{{"id":"cs_test_{n}","object":"checkout.session","url":"https://checkout.stripe.test/c/pay/cs_test_{n}"}}"#
+            );
+            session.as_str()
+        } else {
+            body
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_owned(),
+        )
+            .into_response()
     }
     let app = Router::new()
         .route("/v1/checkout/sessions", axum::routing::post(record))
         .route("/v1/refunds", axum::routing::post(record))
+        .route("/v1/payment_methods", axum::routing::get(record))
+        .route("/v1/payment_intents", axum::routing::post(record))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -1179,4 +1250,174 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
         .expect("request");
     assert_eq!(done.provider_status.as_deref(), Some("done"));
     assert_eq!(done.provider_ref.as_deref(), Some("re_test_1"));
+}
+
+/// Saved cards at Stripe, for automatic renewal and monthly payments: a member who renews automatically
+/// is sent to a Checkout Session that creates a customer and keeps the card for charges off-session;
+/// the webhook saves that customer; a charge finds the customer's card and confirms a PaymentIntent
+/// off-session with our idempotency key. A card error is a decline (the member is told); an outage is
+/// not (tried again later); a customer with no card is a decline.
+#[tokio::test]
+async fn stripe_saves_cards_and_charges_them_off_session() {
+    use guildhall::domain::money::Money;
+    use guildhall::domain::Actor;
+    use guildhall::entity::{document, saved_card, user};
+    use guildhall::service::money::card;
+    use guildhall::service::money::providers::{sign, ChargeError};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let t = guildhall::testing::sqlite().await;
+    guildhall::service::seed::demo(&t.db, ORIGIN)
+        .await
+        .expect("demo");
+    let (api, seen) = stripe_stand_in().await;
+    let mut cfg = config(1000, 1000);
+    cfg.payment_provider = "stripe".into();
+    cfg.stripe_secret_key = Some("sk_test_guildhall".into());
+    cfg.stripe_api_base = api;
+    let providers = cfg.providers().expect("providers");
+    assert!(providers.active.saves_cards());
+    let opts = leptos_options(&cfg);
+    let app = router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+    let u = user::Entity::find()
+        .filter(user::Column::EmailKey.eq("member@guildhall.test"))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("demo member");
+    let me = Actor::member(u.id, &u.email);
+    let m = guildhall::entity::member::Entity::find()
+        .filter(guildhall::entity::member::Column::UserId.eq(u.id))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("member");
+    let inv = document::Entity::find()
+        .filter(document::Column::MemberId.eq(m.id))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("invoice");
+    let field = |form: &[(String, String)], k: &str| {
+        form.iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+
+    // Without automatic renewal the card is not kept.
+    card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+        .await
+        .expect("checkout");
+    let form = seen.lock().expect("lock")[0].3.clone();
+    assert_eq!(field(&form, "payment_intent_data[setup_future_usage]"), "");
+    // With it, Stripe makes a customer and keeps the card.
+    guildhall::service::lifecycle::set_auto_renew(
+        &t.db,
+        &me,
+        m.membership_number,
+        true,
+        providers.active.as_ref(),
+    )
+    .await
+    .expect("on");
+    card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+        .await
+        .expect("checkout");
+    let form = seen.lock().expect("lock")[1].3.clone();
+    assert_eq!(
+        field(&form, "payment_intent_data[setup_future_usage]"),
+        "off_session"
+    );
+    assert_eq!(field(&form, "customer_creation"), "always");
+    let checkout_id = field(&form, "client_reference_id");
+
+    // The paid session names the customer: that is the saved card from now on.
+    let event = serde_json::json!({
+        "id": "evt_test_saved",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {"object": {
+            "id": "cs_test_2",
+            "object": "checkout.session",
+            "client_reference_id": checkout_id,
+            "customer": "cus_test_1",
+            "payment_intent": "pi_test_2",
+            "amount_total": inv.outstanding_pence,
+            "payment_status": "paid",
+        }},
+    })
+    .to_string()
+    .into_bytes();
+    let sig = sign(STRIPE_SECRET, chrono::Utc::now().timestamp(), &event);
+    let r = webhook(&app, "stripe", "stripe-signature", &sig, event).await;
+    assert!(r.body.contains("processed"), "{}", r.body);
+    let saved = saved_card::Entity::find()
+        .filter(saved_card::Column::MemberId.eq(m.id))
+        .one(&t.db)
+        .await
+        .expect("q")
+        .expect("saved");
+    assert_eq!(
+        (
+            saved.provider.as_str(),
+            saved.token.as_str(),
+            saved.auto_renew
+        ),
+        ("stripe", "cus_test_1", true)
+    );
+
+    // Charged off-session: the customer's card found, the PaymentIntent confirmed with our key.
+    let stripe = providers.active.clone();
+    let reference = stripe
+        .charge_saved(
+            "cus_test_1",
+            Money::from_pence(1_800),
+            "INV-1 Instalment 2 of 12",
+            "instalment-charge:x:2:1",
+        )
+        .await
+        .expect("charged");
+    assert_eq!(reference, "pi_off_1");
+    let calls = seen.lock().expect("lock").clone();
+    let n = calls.len();
+    assert!(
+        calls[n - 2].0.starts_with("/v1/payment_methods?"),
+        "{:?}",
+        calls[n - 2].0
+    );
+    assert!(calls[n - 2].0.contains("customer=cus_test_1"));
+    let (path, auth, key, form) = calls[n - 1].clone();
+    assert_eq!(path, "/v1/payment_intents");
+    assert_eq!(auth, "Bearer sk_test_guildhall");
+    assert_eq!(key, "instalment-charge:x:2:1");
+    for (k, v) in [
+        ("amount", "1800"),
+        ("currency", "gbp"),
+        ("customer", "cus_test_1"),
+        ("payment_method", "pm_test_card"),
+        ("off_session", "true"),
+        ("confirm", "true"),
+    ] {
+        assert_eq!(field(&form, k), v, "{k}");
+    }
+    match stripe
+        .charge_saved("cus_declines", Money::from_pence(1_800), "x", "k2")
+        .await
+    {
+        Err(ChargeError::Declined(msg)) => assert_eq!(msg, "Your card has insufficient funds."),
+        other => panic!("a decline, not {other:?}"),
+    }
+    assert!(matches!(
+        stripe
+            .charge_saved("cus_down", Money::from_pence(1_800), "x", "k3")
+            .await,
+        Err(ChargeError::Unavailable(_))
+    ));
+    assert!(matches!(
+        stripe
+            .charge_saved("cus_nocard", Money::from_pence(1_800), "x", "k4")
+            .await,
+        Err(ChargeError::Declined(_))
+    ));
 }

@@ -14,6 +14,8 @@ pub struct Model {
     /// How the member recognises it, e.g. "Card ending 4242".
     pub label: String,
     pub auto_renew: bool,
+    /// The member pays by monthly instalments: their renewals become instalment plans.
+    pub monthly: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

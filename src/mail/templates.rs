@@ -55,7 +55,9 @@ templates![
     "membership_lapsed",
     "auto_renew_notice",
     "auto_renew_failed",
-    "membership_suspended"
+    "membership_suspended",
+    "instalment_plan_notice",
+    "instalment_failed"
 ];
 
 /// A message ready for the outbox.
@@ -283,6 +285,14 @@ mod tests {
             "membership_suspended" => (
                 json!({"given_name": NAME, "number": "GH0000042", "amount": "£216.00", "attempts": 3, "pay_url": "https://example.test/portal/renew"}),
                 "https://example.test/portal/renew",
+            ),
+            "instalment_plan_notice" => (
+                json!({"given_name": NAME, "number": "GH0000042", "count": 12, "first": "£16.55", "regular": "£16.50", "total": "£198.05", "charge_on": "1 January 2027", "second_on": "1 February 2027", "last_on": "1 December 2027", "card": "Card ending 4242", "starts": "1 January 2027", "new_end": "31 December 2027", "manage_url": "https://example.test/portal/renew"}),
+                "https://example.test/portal/renew",
+            ),
+            "instalment_failed" => (
+                json!({"given_name": NAME, "number": "GH0000042", "amount": "£16.50", "instalment": 3, "count": 12, "message": "Your card was declined.", "attempt": 1, "of": 3, "retry_on": "4 March 2027", "card": "Card ending 0341", "pay_url": "https://example.test/portal/payments"}),
+                "https://example.test/portal/payments",
             ),
             other => panic!("no sample for template {other}"),
         }

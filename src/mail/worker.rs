@@ -659,7 +659,8 @@ async fn finish(
                 tracing::info!(outbox_id = %msg.id, message_id = %msg.message_id, template = %msg.template, attempts, "e-mail sent")
             }
             Err(e) if status == STATUS_FAILED => {
-                tracing::error!(outbox_id = %msg.id, template = %msg.template, attempts, error = %e, "e-mail failed for good")
+                tracing::error!(outbox_id = %msg.id, template = %msg.template, attempts, error = %e, "e-mail failed for good");
+                crate::service::events::publish(db, crate::service::events::Topic::Outbox).await;
             }
             Err(e) => {
                 tracing::warn!(outbox_id = %msg.id, template = %msg.template, attempts, error = %e, "e-mail will be retried")

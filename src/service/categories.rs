@@ -9,7 +9,7 @@ use crate::entity::{category, member, period};
 use crate::service::audit;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -334,7 +334,7 @@ pub fn view(c: &category::Model) -> Value {
 /// How a stored category's periods run (the reverse of what `apply` stores). A fixed date that is not
 /// there, or not a day of every year, reads as the anniversary.
 /// Every category by id (there are a handful), for jobs that look categories up per member.
-pub(crate) async fn by_id<C: sea_orm::ConnectionTrait>(
+pub async fn by_id<C: sea_orm::ConnectionTrait>(
     db: &C,
 ) -> Result<std::collections::HashMap<uuid::Uuid, category::Model>, AppError> {
     Ok(category::Entity::find()
@@ -558,9 +558,35 @@ pub async fn update(
             ));
         }
     }
+    // The grace days decide when members lapse: the kept counts of everyone concerned move.
+    let tracked = if before.grace_days != v.grace_days {
+        let mut ids: Vec<uuid::Uuid> = member::Entity::find()
+            .select_only()
+            .column(member::Column::Id)
+            .filter(member::Column::CategoryId.eq(id))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        ids.extend(
+            crate::entity::period::Entity::find()
+                .select_only()
+                .column(crate::entity::period::Column::MemberId)
+                .distinct()
+                .filter(crate::entity::period::Column::CategoryId.eq(id))
+                .into_tuple::<uuid::Uuid>()
+                .all(&txn)
+                .await?,
+        );
+        Some(crate::service::summary::track(&txn, &ids).await?)
+    } else {
+        None
+    };
     let mut am: category::ActiveModel = before.clone().into();
     apply(&mut am, v);
     let after = am.update(&txn).await?;
+    if let Some(t) = tracked {
+        t.apply(&txn).await?;
+    }
     let (b, a) = audit::diff(&view(&before), &view(&after));
     if b.as_object().is_some_and(|o| !o.is_empty()) {
         audit::record(&txn, actor, "category", id, "changed", Some(b), Some(a)).await?;

@@ -356,6 +356,30 @@ pub async fn prepare_payment(
     declared: bool,
     as_of: NaiveDate,
 ) -> Result<String, AppError> {
+    prepare_payment_by(db, actor, number, declared, PayBy::InFull, None, as_of).await
+}
+
+/// How a member pays for a renewal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayBy {
+    InFull,
+    /// Monthly instalments from a saved card, where the category allows it (`service::instalments`).
+    Monthly,
+}
+
+/// [`prepare_payment`], choosing how to pay: `Monthly` turns the renewal into an instalment plan (the
+/// invoice answered is the first instalment's) and saves the card the member pays it with; `InFull`
+/// turns a plan not yet started back into the annual invoice. `saving_provider` is the card provider
+/// when it can save cards.
+pub async fn prepare_payment_by(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    number: i64,
+    declared: bool,
+    by: PayBy,
+    saving_provider: Option<&str>,
+    as_of: NaiveDate,
+) -> Result<String, AppError> {
     let txn = crate::service::begin(db).await?;
     let m = crate::service::members::portal::reachable_member(&txn, actor, number).await?;
     let h = record::history(&txn, m.id).await?;
@@ -422,6 +446,39 @@ pub async fn prepare_payment(
             }
             raise_one(&txn, actor, &m, &cat, kind, start, end, fee, extra).await?
         }
+    };
+    let plan = crate::service::instalments::live_for_renewal(&txn, r.id).await?;
+    let r = match by {
+        PayBy::Monthly => {
+            if kind != KIND_RENEWAL {
+                return Err(AppError::field("plan", "A reinstatement is paid in full"));
+            }
+            let Some(provider) = saving_provider else {
+                return Err(AppError::Conflict(
+                    "Paying monthly is not available at the moment.".into(),
+                ));
+            };
+            crate::service::instalments::start(&txn, actor, &m, &r, &cat, None).await?;
+            card_choice(&txn, actor, m.id, provider, true).await?;
+            renewal::Entity::find_by_id(r.id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?
+        }
+        PayBy::InFull => match plan {
+            Some(p) => {
+                crate::service::instalments::revert(&txn, actor, &p, "paying in full instead")
+                    .await?;
+                if let Some(provider) = saving_provider {
+                    card_choice(&txn, actor, m.id, provider, false).await?;
+                }
+                renewal::Entity::find_by_id(r.id)
+                    .one(&txn)
+                    .await?
+                    .ok_or(AppError::NotFound)?
+            }
+            None => r,
+        },
     };
     let inv = match r.invoice_id {
         Some(id) => document::Entity::find_by_id(id).one(&txn).await?,
@@ -532,7 +589,7 @@ async fn raise_one<C: ConnectionTrait>(
 }
 
 /// The day a suspension still in force began, if there is one.
-async fn suspended_since<C: ConnectionTrait>(
+pub(crate) async fn suspended_since<C: ConnectionTrait>(
     db: &C,
     member_id: Uuid,
 ) -> Result<Option<NaiveDate>, AppError> {
@@ -593,6 +650,7 @@ pub(crate) async fn complete_paid<C: ConnectionTrait>(
             (r.period_start, r.period_end)
         };
         let pid = crate::service::new_id();
+        let tracked = crate::service::summary::track(db, &[r.member_id]).await?;
         period::ActiveModel {
             id: Set(pid),
             member_id: Set(r.member_id),
@@ -608,6 +666,7 @@ pub(crate) async fn complete_paid<C: ConnectionTrait>(
         }
         .insert(db)
         .await?;
+        tracked.apply(db).await?;
         if r.kind == KIND_REINSTATEMENT {
             record::add_event(
                 db,
@@ -706,6 +765,7 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
         .await?;
         n += 1;
     }
+    crate::service::instalments::cancel_for_member(db, actor, member_id, reason).await?;
     Ok(n)
 }
 
@@ -727,6 +787,11 @@ pub(crate) async fn reprice_open<C: ConnectionTrait>(
         if new_cat.annual_fee_pence <= 0 {
             cancel_open(db, actor, m.id, "moved to a category without a fee").await?;
             continue;
+        }
+        // A monthly plan not yet started is for the old fee: the new fee is invoiced in full.
+        if let Some(p) = crate::service::instalments::live_for_renewal(db, r.id).await? {
+            crate::service::instalments::cancel_for_renewal(db, actor, &p, "category changed")
+                .await?;
         }
         if let Some(inv) = match r.invoice_id {
             Some(id) => document::Entity::find_by_id(id).one(db).await?,
@@ -788,13 +853,14 @@ pub struct DailyReport {
     pub grace: u64,
     pub lapsed: u64,
     pub auto_renew: AutoRenewReport,
+    pub instalments: crate::service::instalments::CollectReport,
 }
 
 impl DailyReport {
     /// In words, for the jobs page and the command line.
     pub fn summary(&self) -> String {
         format!(
-            "{} renewals raised ({} due, {} raised before); {} reminders sent; {} members into grace; {} members lapsed; automatic renewal: {} notices, {} charged, {} declined, {} suspended",
+            "{} renewals raised ({} due, {} raised before); {} reminders sent; {} members into grace; {} members lapsed; automatic renewal: {} notices, {} charged, {} declined, {} suspended; monthly instalments: {} charged, {} declined, {} suspended",
             self.renewals.raised,
             self.renewals.due,
             self.renewals.already,
@@ -804,7 +870,10 @@ impl DailyReport {
             self.auto_renew.notices,
             self.auto_renew.charged,
             self.auto_renew.declined,
-            self.auto_renew.suspended
+            self.auto_renew.suspended,
+            self.instalments.charged,
+            self.instalments.declined,
+            self.instalments.suspended
         )
     }
 }
@@ -829,16 +898,24 @@ pub async fn daily(
         Some(p) => auto_renewals(db, actor, as_of, p).await?,
         None => AutoRenewReport::default(),
     };
+    progress("monthly instalments", 0, 0);
+    let instalments = match provider {
+        Some(p) => crate::service::instalments::collect(db, actor, as_of, p).await?,
+        None => Default::default(),
+    };
     progress("reminders", 0, 0);
     let reminders = reminders(db, actor, as_of).await?;
     progress("grace and lapse", 0, 0);
     let (grace, lapsed) = grace_and_lapse(db, actor, as_of).await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Members).await;
+    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(DailyReport {
         renewals,
         reminders,
         grace,
         lapsed,
         auto_renew,
+        instalments,
     })
 }
 
@@ -1324,6 +1401,7 @@ pub async fn set_auto_renew(
                 token: Set(String::new()),
                 label: Set(String::new()),
                 auto_renew: Set(on),
+                monthly: Set(false),
                 created_at: Set(now),
                 updated_at: Set(now),
             }
@@ -1332,6 +1410,32 @@ pub async fn set_auto_renew(
         }
     }
     if !on {
+        // Monthly payments not yet started go back to one annual invoice the member pays themselves;
+        // a plan already under way carries on for this year.
+        for r in renewal::Entity::find()
+            .filter(renewal::Column::MemberId.eq(m.id))
+            .filter(renewal::Column::Status.eq(OPEN))
+            .all(&txn)
+            .await?
+        {
+            if let Some(p) = crate::service::instalments::live_for_renewal(&txn, r.id).await? {
+                crate::service::instalments::revert(
+                    &txn,
+                    actor,
+                    &p,
+                    "automatic renewal turned off",
+                )
+                .await?;
+            }
+        }
+        saved_card::Entity::update_many()
+            .col_expr(
+                saved_card::Column::Monthly,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(saved_card::Column::MemberId.eq(m.id))
+            .exec(&txn)
+            .await?;
         // A charge already announced is not taken.
         renewal::Entity::update_many()
             .col_expr(
@@ -1357,6 +1461,79 @@ pub async fn set_auto_renew(
     Ok(())
 }
 
+/// The member chose to pay monthly (`true`: automatic renewal on, by instalments, saving the next card
+/// they pay with) or in full (`false`: an existing choice of monthly payments is dropped). In the
+/// caller's transaction.
+async fn card_choice<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    member_id: Uuid,
+    provider: &str,
+    monthly: bool,
+) -> Result<(), AppError> {
+    let now = crate::service::now();
+    let existing = saved_card::Entity::find()
+        .filter(saved_card::Column::MemberId.eq(member_id))
+        .one(db)
+        .await?;
+    let before = existing
+        .as_ref()
+        .map(|c| json!({"auto_renew": c.auto_renew, "monthly": c.monthly}));
+    match existing {
+        Some(c) if c.monthly == monthly && (c.auto_renew || !monthly) => return Ok(()),
+        Some(c) => {
+            let mut am: saved_card::ActiveModel = c.into();
+            am.monthly = Set(monthly);
+            if monthly {
+                am.auto_renew = Set(true);
+            }
+            am.updated_at = Set(now);
+            am.update(db).await?;
+        }
+        None if !monthly => return Ok(()),
+        None => {
+            saved_card::ActiveModel {
+                id: Set(crate::service::new_id()),
+                member_id: Set(member_id),
+                provider: Set(provider.to_owned()),
+                token: Set(String::new()),
+                label: Set(String::new()),
+                auto_renew: Set(true),
+                monthly: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    audit::record(
+        db,
+        actor,
+        "member",
+        member_id,
+        "payment_choice_changed",
+        before,
+        Some(json!({"monthly": monthly, "auto_renew": monthly})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// How the member recognises a saved card: the sandbox's tokens end with the card's last four digits;
+/// a Stripe customer (`cus_…`) keeps the card it last paid with, whose digits we are not told.
+fn card_label(token: &str) -> String {
+    if token.starts_with("cus_") {
+        return "Card saved with our payment provider".into();
+    }
+    let last4 = token
+        .char_indices()
+        .rev()
+        .nth(3)
+        .map_or(token, |(i, _)| &token[i..]);
+    format!("Card ending {last4}")
+}
+
 /// The member paid by card with `token` at `provider`: when they renew automatically, that card is the
 /// one charged from now on. In the caller's transaction (the webhook's).
 pub async fn card_used<C: ConnectionTrait>(
@@ -1377,12 +1554,7 @@ pub async fn card_used<C: ConnectionTrait>(
     if c.token == token && c.provider == provider {
         return Ok(());
     }
-    let last4 = token
-        .char_indices()
-        .rev()
-        .nth(3)
-        .map_or(token, |(i, _)| &token[i..]);
-    let label = format!("Card ending {last4}");
+    let label = card_label(token);
     let before = c.label.clone();
     let mut am: saved_card::ActiveModel = c.into();
     am.provider = Set(provider.to_owned());
@@ -1409,6 +1581,57 @@ pub async fn card_used<C: ConnectionTrait>(
         "card_saved",
         Some(json!({"card": before})),
         Some(json!({"card": label})),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Charges declined `attempts` times: the member is suspended from `on` (an event, an audit entry saying
+/// `why`, and the `membership_suspended` message with where to pay), in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn suspend_for_declines<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &member::Model,
+    on: NaiveDate,
+    attempts: i32,
+    amount: Money,
+    detail: &str,
+    why: &str,
+    pay_url: &str,
+) -> Result<(), AppError> {
+    record::add_event(
+        db,
+        actor,
+        m.id,
+        record::EVENT_SUSPENDED,
+        on,
+        on,
+        None,
+        Some(detail.to_owned()),
+    )
+    .await?;
+    audit::record(
+        db,
+        actor,
+        "member",
+        m.id,
+        "suspended",
+        None,
+        Some(json!({"on": on, "why": why})),
+    )
+    .await?;
+    crate::service::money::notify(
+        db,
+        m,
+        "membership_suspended",
+        json!({
+            "number": MembershipNumber::text_of(m.membership_number),
+            "amount": amount.to_string(),
+            "attempts": attempts,
+            "pay_url": pay_url,
+            "base_url": templates::default_base_url(),
+        }),
     )
     .await?;
     Ok(())
@@ -1485,6 +1708,52 @@ async fn auto_renewals(
             notice::Entity::insert(notice_row(m.id, notice_key, as_of))
                 .exec_without_returning(&txn)
                 .await?;
+            let cat = category::Entity::find_by_id(r.category_id)
+                .one(&txn)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if card.monthly && crate::service::instalments::allowed(&cat) {
+                // A member paying monthly renews onto a new plan: instalment 1 on the renewal date.
+                let plan =
+                    crate::service::instalments::start(&txn, actor, &m, &r, &cat, Some(charge_on))
+                        .await?;
+                let first = Money::from_pence(plan.first_pence);
+                let regular = Money::from_pence(plan.regular_pence);
+                audit::record(
+                    &txn,
+                    actor,
+                    "member",
+                    m.id,
+                    "auto_renew_notice",
+                    None,
+                    Some(json!({"charge_on": charge_on, "first": first.to_string(), "regular": regular.to_string(), "instalments": plan.count, "card": card.label})),
+                )
+                .await?;
+                crate::service::money::notify(
+                    &txn,
+                    &m,
+                    "instalment_plan_notice",
+                    json!({
+                        "number": MembershipNumber::text_of(m.membership_number),
+                        "count": plan.count,
+                        "first": first.to_string(),
+                        "regular": regular.to_string(),
+                        "total": Money::from_pence(plan.total_pence).to_string(),
+                        "charge_on": charge_on.format("%-d %B %Y").to_string(),
+                        "second_on": crate::service::instalments::due_on(r.period_start, 2).format("%-d %B %Y").to_string(),
+                        "last_on": crate::service::instalments::due_on(r.period_start, i32::from(plan.count)).format("%-d %B %Y").to_string(),
+                        "card": card.label,
+                        "starts": r.period_start.format("%-d %B %Y").to_string(),
+                        "new_end": r.period_end.format("%-d %B %Y").to_string(),
+                        "manage_url": format!("{base_url}/portal/renew"),
+                        "base_url": base_url,
+                    }),
+                )
+                .await?;
+                txn.commit().await?;
+                report.notices += 1;
+                continue;
+            }
             let mut am: renewal::ActiveModel = r.clone().into();
             am.next_charge_on = Set(Some(charge_on));
             am.update(&txn).await?;
@@ -1521,6 +1790,13 @@ async fn auto_renewals(
         let Some(due) = r.next_charge_on.filter(|d| *d <= as_of) else {
             continue;
         };
+        if crate::service::instalments::live_for_renewal(db, r.id)
+            .await?
+            .is_some()
+        {
+            // Its instalments are collected by `instalments::collect`.
+            continue;
+        }
         let attempt = r.charge_attempts + 1;
         let key = format!("renewal-charge:{}:{attempt}", r.id);
         let description = format!("{} {}", inv.number, inv.description);
@@ -1572,38 +1848,16 @@ async fn auto_renewals(
                 .await?;
                 let pay_url = format!("{base_url}/portal/renew");
                 if suspend {
-                    record::add_event(
+                    suspend_for_declines(
                         &txn,
                         actor,
-                        m.id,
-                        record::EVENT_SUSPENDED,
-                        as_of,
-                        as_of,
-                        None,
-                        Some(format!("automatic renewal declined {attempt} times")),
-                    )
-                    .await?;
-                    audit::record(
-                        &txn,
-                        actor,
-                        "member",
-                        m.id,
-                        "suspended",
-                        None,
-                        Some(json!({"on": as_of, "why": "automatic renewal declined"})),
-                    )
-                    .await?;
-                    crate::service::money::notify(
-                        &txn,
                         &m,
-                        "membership_suspended",
-                        json!({
-                            "number": MembershipNumber::text_of(m.membership_number),
-                            "amount": amount.to_string(),
-                            "attempts": attempt,
-                            "pay_url": pay_url,
-                            "base_url": base_url,
-                        }),
+                        as_of,
+                        attempt,
+                        amount,
+                        &format!("automatic renewal declined {attempt} times"),
+                        "automatic renewal declined",
+                        &pay_url,
                     )
                     .await?;
                     report.suspended += 1;

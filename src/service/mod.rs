@@ -5,7 +5,11 @@
 pub mod audit;
 pub mod categories;
 pub mod counters;
+pub mod dashboard;
+pub mod events;
+pub mod exports;
 pub mod identity;
+pub mod instalments;
 pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
@@ -15,6 +19,8 @@ pub mod outbox;
 pub mod people;
 pub mod renewals;
 pub mod seed;
+pub mod summary;
+pub mod trends;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait};

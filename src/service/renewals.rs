@@ -189,6 +189,9 @@ pub async fn run_in_batches(
         report.raised += batch.len() as u64;
         progress(report.raised, total);
     }
+    if report.raised > 0 {
+        crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
+    }
     Ok(report)
 }
 

@@ -3,7 +3,7 @@
 //! period at once (see `guildhall::service::lifecycle`).
 
 use crate::components::forms::last_error;
-use crate::components::{Checkbox, ErrorSummary, PageTitle, SubmitButton};
+use crate::components::{Checkbox, ErrorSummary, PageTitle, Radios, SubmitButton};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -30,6 +30,12 @@ pub struct RenewDto {
     pub auto_card: Option<String>,
     pub auto_next: Option<String>,
     pub auto_failures: i32,
+    /// Paying monthly, where the category allows it and cards can be saved: what it means.
+    pub monthly: Option<String>,
+    /// The member chose monthly payments and has not paid the first yet.
+    pub monthly_chosen: bool,
+    /// The member's instalment plan, in a sentence.
+    pub plan: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -146,6 +152,28 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         ),
     };
     let auto = lifecycle::auto_renew(&st.db, o.member.id, st.payments.active.as_ref()).await?;
+    let plan = guildhall::service::instalments::current(&st.db, o.member.id).await?;
+    let starting = plan
+        .as_ref()
+        .is_some_and(|p| p.status == guildhall::service::instalments::STARTING);
+    let monthly = match &o.offer {
+        Offer::Renew {
+            category,
+            fee,
+            start,
+            ..
+        } if auto.available && guildhall::service::instalments::allowed(category) => {
+            let (first, regular) =
+                guildhall::service::instalments::amounts(*fee, category.instalments)?;
+            let n = category.instalments;
+            Some(format!(
+                "Pay monthly: {n} payments, {first} now, then {regular} a month on the same day of the month as your new period starts, from {} to {}, taken from the card you pay with now. Your membership then renews automatically each year, paid monthly, until you turn that off.",
+                d(guildhall::service::instalments::due_on(*start, 2)),
+                d(guildhall::service::instalments::due_on(*start, i32::from(n))),
+            ))
+        }
+        _ => None,
+    };
     let mut rows = rows;
     if let Some(inv) = &o.invoice {
         rows.push(("Invoice".to_owned(), inv.number.clone()));
@@ -167,6 +195,9 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
             .next_charge
             .map(|(day, amount)| format!("{amount} on {}", d(day))),
         auto_failures: auto.failures,
+        monthly,
+        monthly_chosen: starting,
+        plan: plan.map(|p| p.summary(d)),
     })
 }
 
@@ -190,16 +221,29 @@ pub async fn set_auto_renew(member: String, on: String) -> Result<(), AppError> 
 
 /// Renews (after the declaration, if needed) and sends the member to the card provider's page.
 #[server(prefix = "/fn", endpoint = "renew-and-pay")]
-pub async fn renew_and_pay(member: String, declaration: Option<String>) -> Result<(), AppError> {
+pub async fn renew_and_pay(
+    member: String,
+    declaration: Option<String>,
+    plan: Option<String>,
+) -> Result<(), AppError> {
     use guildhall::domain::Permission;
+    use guildhall::service::lifecycle::PayBy;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
-    let invoice = guildhall::service::lifecycle::prepare_payment(
+    let by = match plan.as_deref() {
+        None | Some("in_full") => PayBy::InFull,
+        Some("monthly") => PayBy::Monthly,
+        Some(_) => return Err(AppError::field("plan", "Choose how you want to pay")),
+    };
+    let provider = st.payments.active.as_ref();
+    let invoice = guildhall::service::lifecycle::prepare_payment_by(
         &st.db,
         &actor,
         number,
         declaration.as_deref() == Some("on"),
+        by,
+        provider.saves_cards().then(|| provider.name()),
         guildhall::service::money::today(),
     )
     .await?;
@@ -234,6 +278,7 @@ pub fn RenewPage() -> impl IntoView {
                     view! {
                         <h1 class="heading-l">{o.heading.clone()}</h1>
                         {o.message.clone().map(|m| view! { <p class="body">{m}</p> })}
+                        {o.plan.clone().map(|p| view! { <p class="body" data-testid="plan-state">{p}</p> })}
                         {(!o.rows.is_empty()).then(|| view! {
                             <dl class="summary-list">
                                 {o.rows.iter().map(|(k, v)| view! {
@@ -255,8 +300,19 @@ pub fn RenewPage() -> impl IntoView {
                                         </fieldset>
                                     </div>
                                 })}
-                                <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
-                                <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
+                                {match o.monthly.clone() {
+                                    Some(monthly) => view! {
+                                        <Radios name="plan" legend="How do you want to pay?" error
+                                            selected=if o.monthly_chosen { "monthly" } else { "in_full" }
+                                            options=vec![("in_full".to_owned(), format!("Pay {total} now")), ("monthly".to_owned(), monthly)]/>
+                                        <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
+                                        <SubmitButton label="Renew and pay by card" pending=action.pending()/>
+                                    }.into_any(),
+                                    None => view! {
+                                        <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
+                                        <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
+                                    }.into_any(),
+                                }}
                             </ActionForm>
                         })}
                         {a.auto_available.then(|| {

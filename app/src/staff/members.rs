@@ -123,6 +123,8 @@ pub struct RecordDto {
     pub status_note: String,
     /// Why the member cannot renew or reinstate in the portal (lapsed too long).
     pub renewal_note: Option<String>,
+    /// How the member pays monthly, when they do.
+    pub plan_note: Option<String>,
     pub joined_on: String,
     pub account: String,
     pub preferences: String,
@@ -403,6 +405,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
         status_tag: ssr::status_tag(r.status.status).to_owned(),
         status_note: ssr::status_note(&r.status),
         renewal_note: r.renewal_note.clone(),
+        plan_note: r.plan_note.clone(),
         joined_on: d(m.joined_on),
         account: match &r.account {
             Some(u) if u.email_verified_at.is_some() => format!("{} (confirmed)", u.email),
@@ -762,6 +765,7 @@ pub fn MemberRecordPage() -> impl IntoView {
                         <h1 class="heading-l">{m.name.clone()}" "<span class="mono small">{m.number.clone()}</span></h1>
                         <p class="body"><strong class=m.status_tag.clone()>{m.status.clone()}</strong>" "{m.status_note.clone()}</p>
                         {m.renewal_note.clone().map(|n| view! { <p class="body" data-testid="renewal-note">{n}</p> })}
+                        {m.plan_note.clone().map(|n| view! { <p class="body" data-testid="plan-note">{n}</p> })}
                         <div class="record">
                             <div>
                                 <h2 class="heading-m">"Details"</h2>

@@ -3,18 +3,20 @@
 pub mod accounts;
 pub mod audit;
 pub mod categories;
+pub mod dashboard;
+pub mod exports;
 pub mod jobs;
 pub mod members;
 pub mod outbox;
 pub mod payments;
+pub mod reports;
 
-use crate::components::{Forbidden, PageTitle};
+use crate::components::Forbidden;
 use crate::MeResource;
 use guildhall::domain::{AppError, Permission};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
-use serde::{Deserialize, Serialize};
 
 #[component]
 pub fn StaffLayout() -> impl IntoView {
@@ -41,8 +43,13 @@ pub fn StaffLayout() -> impl IntoView {
                                         {reports.then(|| view! {
                                             <li><A href="/staff/reports/transactions" attr:class="staff-nav__link">"Transactions"</A></li>
                                             <li><A href="/staff/reports/aged-debt" attr:class="staff-nav__link">"Aged debt"</A></li>
+                                            <li><A href="/staff/reports/trade" attr:class="staff-nav__link">"Trade Report"</A></li>
+                                            <li><A href="/staff/reports/trends" attr:class="staff-nav__link">"Trends"</A></li>
                                         })}
-                                        {jobs.then(|| view! { <li><A href="/staff/jobs" attr:class="staff-nav__link">"Jobs"</A></li> })}
+                                        {jobs.then(|| view! {
+                                            <li><A href="/staff/jobs" attr:class="staff-nav__link">"Jobs"</A></li>
+                                            <li><A href="/staff/exports" attr:class="staff-nav__link">"Exports"</A></li>
+                                        })}
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>
                                         <li><A href="/staff/audit" attr:class="staff-nav__link">"Audit trail"</A></li>
                                         {admin.then(|| view! {
@@ -87,48 +94,4 @@ pub fn error_view(e: AppError) -> AnyView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OverviewDto {
-    pub members: u64,
-    pub member_accounts: u64,
-    pub staff_accounts: u64,
-    pub outbox_waiting: u64,
-    pub outbox_failed: u64,
-}
-
-#[server(prefix = "/fn", endpoint = "staff-overview")]
-pub async fn staff_overview() -> Result<OverviewDto, AppError> {
-    let actor = crate::ctx::require(Permission::StaffArea)?;
-    let st = crate::ctx::state()?;
-    let o = guildhall::service::people::overview(&st.db, &actor).await?;
-    Ok(OverviewDto {
-        members: o.members,
-        member_accounts: o.member_accounts,
-        staff_accounts: o.staff_accounts,
-        outbox_waiting: o.outbox_waiting,
-        outbox_failed: o.outbox_failed,
-    })
-}
-
-#[component]
-pub fn StaffHome() -> impl IntoView {
-    let data = Resource::new(|| (), |_| staff_overview());
-    view! {
-        <PageTitle text="Overview"/>
-        <h1 class="heading-l">"Overview"</h1>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(o) => view! {
-                    <ul class="tiles">
-                        <li class="tile"><span class="tile__figure">{o.members}</span><span class="tile__label">"Members"</span></li>
-                        <li class="tile"><span class="tile__figure">{o.member_accounts}</span><span class="tile__label">"Member accounts"</span></li>
-                        <li class="tile"><span class="tile__figure">{o.staff_accounts}</span><span class="tile__label">"Staff accounts"</span></li>
-                        <li class="tile"><a class="tile__link" href="/staff/outbox?status=pending"><span class="tile__figure">{o.outbox_waiting}</span><span class="tile__label">"Emails waiting to send"</span></a></li>
-                        <li class="tile"><a class="tile__link" href="/staff/outbox?status=failed"><span class="tile__figure">{o.outbox_failed}</span><span class="tile__label">"Emails that failed"</span></a></li>
-                    </ul>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
-    }
-}
+pub use dashboard::StaffHome;

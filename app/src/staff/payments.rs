@@ -620,6 +620,8 @@ pub struct AgedDto {
     pub rows: Vec<(String, String, [String; 4], String, String)>,
     pub totals: [String; 5],
     pub as_of: String,
+    /// How many members owe anything (the page lists the largest debts).
+    pub members: u64,
 }
 
 #[server(prefix = "/fn", endpoint = "aged-debt-report")]
@@ -628,9 +630,11 @@ pub async fn aged_debt_report() -> Result<AgedDto, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ViewReports)?;
     let st = crate::ctx::state()?;
     let as_of = today();
-    let (rows, totals) = reports::aged_debt(&st.db, &actor, as_of).await?;
+    let aged = reports::aged_debt(&st.db, &actor, as_of, Some(reports::AGED_DEBT_PAGE)).await?;
     Ok(AgedDto {
-        rows: rows
+        members: aged.members,
+        rows: aged
+            .rows
             .into_iter()
             .map(|r| {
                 (
@@ -642,7 +646,7 @@ pub async fn aged_debt_report() -> Result<AgedDto, AppError> {
                 )
             })
             .collect(),
-        totals: totals.map(|t| t.to_string()),
+        totals: aged.totals.map(|t| t.to_string()),
         as_of: crate::format::long_date(as_of),
     })
 }
@@ -658,6 +662,15 @@ pub fn AgedDebtPage() -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Ok(d) => view! {
                     <p class="body">{format!("Open invoices by age on {}. ", d.as_of)}<a href="/staff/reports/aged-debt.csv" rel="external" download="aged-debt.csv">"Download as CSV"</a></p>
+                    <p class="body" data-testid="aged-count">{
+                        let shown = d.rows.len() as u64;
+                        match d.members {
+                            0 => "No member owes anything.".to_owned(),
+                            1 => "1 member owes money.".to_owned(),
+                            n if n > shown => format!("{n} members owe money; the {shown} largest debts are listed here, and the CSV has them all. The totals are for everyone."),
+                            n => format!("{n} members owe money."),
+                        }
+                    }</p>
                     <table class="table">
                         <caption class="visually-hidden">"Members with open invoices, largest debts first"</caption>
                         <thead><tr><th scope="col">"Member"</th><th scope="col" class="table__num">"0–30 days"</th><th scope="col" class="table__num">"31–60 days"</th><th scope="col" class="table__num">"61–90 days"</th><th scope="col" class="table__num">"Over 90 days"</th><th scope="col" class="table__num">"Total"</th><th scope="col">"Oldest invoice"</th></tr></thead>

@@ -87,8 +87,9 @@ pub async fn create_member(
         errors.add("email", "Enter an email address");
     }
     let now = crate::service::now();
+    let new_id = crate::service::new_id();
     let mut am = member::ActiveModel {
-        id: Set(crate::service::new_id()),
+        id: Set(new_id),
         kind: Set(if org == Some(true) {
             "organisation"
         } else {
@@ -159,6 +160,8 @@ pub async fn create_member(
     am.membership_number = Set(number);
     am.category_id = Set(cat.id);
     am.joined_on = Set(starts_on);
+    // Tracked before the member exists: everything the member adds is new.
+    let tracked = crate::service::summary::track(&txn, &[new_id]).await?;
     let m = am.insert(&txn).await?;
     let (start, end) = first_period(starts_on, crate::service::categories::renewal_basis(&cat));
     let paid = input.payment != "unpaid";
@@ -181,6 +184,7 @@ pub async fn create_member(
     }
     .insert(&txn)
     .await?;
+    tracked.apply(&txn).await?;
     let mut after = details_json(&m);
     if let Some(o) = after.as_object_mut() {
         o.insert("kind".into(), json!(m.kind));
@@ -194,6 +198,8 @@ pub async fn create_member(
     audit::record(&txn, actor, "member", m.id, "created", None, Some(after)).await?;
     first_invoice(&txn, actor, &m, &cat, start, end, &input.payment, today).await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Members).await;
+    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(m)
 }
 

@@ -131,7 +131,9 @@ pub async fn erase(
     am.pseudonymised_at = Set(Some(now));
     am.pseudonymised_by = Set(Some(actor.label.clone()));
     am.updated_at = Set(now);
+    let tracked = crate::service::summary::track(&txn, &[m.id]).await?;
     am.update(&txn).await?;
+    tracked.apply(&txn).await?;
 
     // The account: it can never sign in again, and keeps nothing that names the person.
     let mut accounts = Vec::new();

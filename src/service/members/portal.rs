@@ -277,6 +277,7 @@ pub async fn resign(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Members).await;
     Ok(effective)
 }
 

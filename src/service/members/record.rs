@@ -511,6 +511,8 @@ pub struct MemberRecord {
     pub timeline: Vec<TimelineItem>,
     /// Why the member cannot renew or reinstate in the portal, when they cannot (lapsed too long).
     pub renewal_note: Option<String>,
+    /// How the member pays monthly, when they do.
+    pub plan_note: Option<String>,
 }
 
 /// The record of the member with membership number `number`, for staff.
@@ -568,8 +570,12 @@ pub async fn staff_record<C: ConnectionTrait>(
     let timeline = timeline(db, &m).await?;
     let status = status_today(&m, &history);
     let renewal_note = crate::service::lifecycle::staff_note(db, &m, &history).await?;
+    let plan_note = crate::service::instalments::current(db, m.id)
+        .await?
+        .map(|p| p.staff_summary());
     Ok(MemberRecord {
         renewal_note,
+        plan_note,
         member: m,
         category,
         account,
@@ -829,6 +835,7 @@ pub async fn change_category(
         .filter(|p| p.start_on <= today && today <= p.end_on)
         .max_by_key(|p| p.start_on)
         .cloned();
+    let tracked = crate::service::summary::track(&txn, &[m.id]).await?;
     let mut new_period = None;
     if let Some(p) = covering {
         let id = crate::service::new_id();
@@ -854,6 +861,7 @@ pub async fn change_category(
     am.category_id = Set(new_cat.id);
     am.updated_at = Set(crate::service::now());
     am.update(&txn).await?;
+    tracked.apply(&txn).await?;
     audit::record(
         &txn,
         actor,
@@ -865,6 +873,7 @@ pub async fn change_category(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Members).await;
     Ok(())
 }
 
@@ -930,6 +939,7 @@ pub async fn remove(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Members).await;
     Ok(())
 }
 
@@ -945,6 +955,7 @@ pub(crate) async fn add_event<C: ConnectionTrait>(
     reason: Option<&str>,
     detail: Option<String>,
 ) -> Result<(), AppError> {
+    let tracked = crate::service::summary::track(db, &[member_id]).await?;
     membership_event::ActiveModel {
         id: Set(crate::service::new_id()),
         member_id: Set(member_id),
@@ -958,7 +969,7 @@ pub(crate) async fn add_event<C: ConnectionTrait>(
     }
     .insert(db)
     .await?;
-    Ok(())
+    tracked.apply(db).await
 }
 
 /// Categories a member could be moved to (not retired), in display order.

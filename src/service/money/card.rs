@@ -37,6 +37,14 @@ pub async fn start(
         )));
     }
     let provider = providers.active.clone();
+    // A member who renews automatically (or pays monthly) agreed to their card being kept.
+    let save_card = provider.saves_cards()
+        && crate::entity::saved_card::Entity::find()
+            .filter(crate::entity::saved_card::Column::MemberId.eq(m.id))
+            .filter(crate::entity::saved_card::Column::AutoRenew.eq(true))
+            .one(db)
+            .await?
+            .is_some();
     let id = crate::service::new_id();
     let txn = crate::service::begin(db).await?;
     checkout::ActiveModel {
@@ -65,6 +73,7 @@ pub async fn start(
             email: &m.email,
             success_url: super::providers::return_url(&providers.base_url, id),
             cancel_url: format!("{}/portal/payments", providers.base_url),
+            save_card,
         })
         .await
         .map_err(|e| {
@@ -220,6 +229,9 @@ pub async fn process_refunds(
             }
         }
         am.update(db).await?;
+    }
+    if n > 0 {
+        crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     }
     Ok(n)
 }

@@ -375,6 +375,8 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     // A renewal (or reinstatement) invoice paid in full makes the new period, in this transaction.
     crate::service::lifecycle::complete_paid(db, actor, p.member, &paid, p.method, p.received_on)
         .await?;
+    // An instalment paid moves its plan on (and the first one marks the period as paid monthly).
+    crate::service::instalments::on_paid(db, actor, p.member, &paid, p.received_on).await?;
     let payment_id = crate::service::new_id();
     let number = next_number(db, RECEIPT).await?;
     let invoice_number = match p.invoice_id {
@@ -665,6 +667,7 @@ pub async fn record_manual_payment(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(out)
 }
 

@@ -30,6 +30,9 @@ pub struct CheckoutRequest<'a> {
     pub email: &'a str,
     pub success_url: String,
     pub cancel_url: String,
+    /// The member agreed to automatic renewal or monthly payments: the card is saved for charges
+    /// without them present.
+    pub save_card: bool,
 }
 
 /// Where to send the member, and the provider's id for the session.
@@ -229,6 +232,18 @@ impl PaymentProvider for Stripe {
             ),
         ]
         .into_iter()
+        .chain(
+            [
+                // A customer to keep the card on, and the card kept for charges off-session.
+                ("customer_creation", "always".to_owned()),
+                (
+                    "payment_intent_data[setup_future_usage]",
+                    "off_session".to_owned(),
+                ),
+            ]
+            .into_iter()
+            .filter(|_| req.save_card),
+        )
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let body = self
@@ -242,6 +257,91 @@ impl PaymentProvider for Stripe {
             _ => Err(ProviderError(
                 "Stripe's answer had no session id or address".into(),
             )),
+        }
+    }
+
+    fn saves_cards(&self) -> bool {
+        true
+    }
+
+    /// `token` is the Stripe customer a checkout saved the card on: its newest card is charged with a
+    /// PaymentIntent confirmed off-session. A card error (HTTP 402, or a payment needing the member) is
+    /// a decline; anything else is the provider being unavailable.
+    async fn charge_saved(
+        &self,
+        token: &str,
+        amount: Money,
+        description: &str,
+        key: &str,
+    ) -> Result<String, ChargeError> {
+        if !token.starts_with("cus_") {
+            return Err(ChargeError::Declined("The saved card is not known.".into()));
+        }
+        let base = self.api_base.trim_end_matches('/');
+        let unavailable = |e: String| ChargeError::Unavailable(e);
+        let methods: Value = self
+            .client
+            .get(format!("{base}/v1/payment_methods"))
+            .bearer_auth(&self.secret_key)
+            .query(&[("customer", token), ("type", "card"), ("limit", "1")])
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("Stripe could not be reached: {e}")))?
+            .json()
+            .await
+            .map_err(|e| unavailable(format!("Stripe's answer could not be read: {e}")))?;
+        let Some(pm) = methods["data"][0]["id"].as_str() else {
+            return Err(ChargeError::Declined(
+                "There is no card saved for automatic payments.".into(),
+            ));
+        };
+        let form = [
+            ("amount", amount.pence().to_string()),
+            ("currency", "gbp".to_owned()),
+            ("customer", token.to_owned()),
+            ("payment_method", pm.to_owned()),
+            ("off_session", "true".to_owned()),
+            ("confirm", "true".to_owned()),
+            ("description", description.to_owned()),
+            ("metadata[charge_key]", key.to_owned()),
+        ];
+        let res = self
+            .client
+            .post(format!("{base}/v1/payment_intents"))
+            .bearer_auth(&self.secret_key)
+            .header("Idempotency-Key", key)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| unavailable(format!("Stripe could not be reached: {e}")))?;
+        let status = res.status();
+        let body: Value = res
+            .json()
+            .await
+            .map_err(|e| unavailable(format!("Stripe's answer could not be read: {e}")))?;
+        if status.as_u16() == 402 || body["error"]["type"].as_str() == Some("card_error") {
+            let msg = body["error"]["message"]
+                .as_str()
+                .unwrap_or(DECLINED)
+                .chars()
+                .take(300)
+                .collect();
+            return Err(ChargeError::Declined(msg));
+        }
+        if !status.is_success() {
+            let msg = body["error"]["message"].as_str().unwrap_or("no message");
+            return Err(unavailable(format!("Stripe refused ({status}): {msg}")));
+        }
+        match (body["id"].as_str(), body["status"].as_str()) {
+            (Some(id), Some("succeeded")) => Ok(id.to_owned()),
+            (_, Some("requires_action" | "requires_payment_method")) => Err(ChargeError::Declined(
+                "Your bank asked to confirm the payment with you, which cannot be done automatically."
+                    .into(),
+            )),
+            (_, other) => Err(unavailable(format!(
+                "Stripe left the payment {}",
+                other.unwrap_or("without a status")
+            ))),
         }
     }
 

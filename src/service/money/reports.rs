@@ -1,13 +1,13 @@
 //! Finance's reports: transaction history (filterable, with CSV), aged debt, and reconciliation of the
 //! ledger's takings per day and method against the settlement figures the bank or provider reports.
 
-use super::{member_name, INVOICE};
+use super::member_name;
 use crate::domain::ledger::Account;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{self as pay, METHODS, TRANSACTION_KINDS};
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{document, ledger_entry, ledger_transaction, member, settlement};
+use crate::entity::{ledger_entry, ledger_transaction, member, settlement};
 use crate::service::audit;
 use chrono::NaiveDate;
 use sea_orm::sea_query::OnConflict;
@@ -169,7 +169,7 @@ pub async fn transactions<C: ConnectionTrait>(
 }
 
 /// A cell that a spreadsheet would take as a formula is prefixed with `'`.
-fn cell(s: &str) -> String {
+pub fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -232,39 +232,99 @@ pub fn bucket(days: i64) -> usize {
     }
 }
 
-/// What members owe on open invoices, by age on `as_of`, largest debts first; and the column totals.
+/// How many members the aged-debt page lists (the CSV has them all).
+pub const AGED_DEBT_PAGE: u64 = 100;
+
+/// What members owe on open invoices, by age on `as_of`.
+#[derive(Clone, Debug)]
+pub struct AgedDebt {
+    /// Largest debts first (at most the limit asked for).
+    pub rows: Vec<AgedRow>,
+    /// The column totals over every member: 0–30, 31–60, 61–90, over 90 days, and all.
+    pub totals: [Money; 5],
+    /// How many members owe anything.
+    pub members: u64,
+}
+
+/// What members owe on open invoices, by age on `as_of`: the `limit` largest debts (every one when
+/// `None`), and the totals and number of members over all of them. Summed by the database from the
+/// open invoices' index, so the page costs the same however many members owe.
 pub async fn aged_debt<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     as_of: NaiveDate,
-) -> Result<(Vec<AgedRow>, [Money; 5]), AppError> {
+    limit: Option<u64>,
+) -> Result<AgedDebt, AppError> {
+    use sea_orm::{DatabaseBackend, Statement};
     actor.require(Permission::ViewReports)?;
-    let open = document::Entity::find()
-        .filter(document::Column::Kind.eq(INVOICE))
-        .filter(document::Column::OutstandingPence.gt(0))
-        .filter(document::Column::IssuedOn.lte(as_of))
-        .all(db)
-        .await?;
-    let mut by_member: HashMap<Uuid, ([i64; 4], NaiveDate)> = HashMap::new();
-    for d in &open {
-        let e = by_member
-            .entry(d.member_id)
-            .or_insert(([0; 4], d.issued_on));
-        e.0[bucket((as_of - d.issued_on).num_days())] += d.outstanding_pence;
-        e.1 = e.1.min(d.issued_on);
-    }
-    let ids: Vec<Uuid> = by_member.keys().copied().collect();
-    let members = members_by_id(db, &ids).await?;
+    let days = |n: i64| as_of - chrono::Duration::days(n);
+    // Days 0–30: issued on or after as_of − 30; 31–60: from as_of − 60; 61–90: from as_of − 90.
+    let sums = "CAST(SUM(CASE WHEN issued_on >= $2 THEN outstanding_pence ELSE 0 END) AS BIGINT) AS b0, \
+         CAST(SUM(CASE WHEN issued_on < $2 AND issued_on >= $3 THEN outstanding_pence ELSE 0 END) AS BIGINT) AS b1, \
+         CAST(SUM(CASE WHEN issued_on < $3 AND issued_on >= $4 THEN outstanding_pence ELSE 0 END) AS BIGINT) AS b2, \
+         CAST(SUM(CASE WHEN issued_on < $4 THEN outstanding_pence ELSE 0 END) AS BIGINT) AS b3";
+    // An invoice is `open` exactly while something is outstanding (the index reads by status).
+    let open = "FROM documents WHERE status = 'open' AND kind = 'invoice' \
+         AND outstanding_pence > 0 AND issued_on <= $1";
+    let backend = db.get_database_backend();
+    let stmt = |sql: String| {
+        // SQLite numbers its parameters ?1, ?2…; PostgreSQL $1, $2….
+        let sql = match backend {
+            DatabaseBackend::Postgres => sql,
+            _ => sql.replace('$', "?"),
+        };
+        let values: Vec<sea_orm::Value> = vec![
+            as_of.into(),
+            days(30).into(),
+            days(60).into(),
+            days(90).into(),
+        ];
+        Statement::from_sql_and_values(backend, sql, values)
+    };
+    let pence = |r: &sea_orm::QueryResult, c: &str| -> Result<i64, AppError> {
+        Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0))
+    };
     let mut totals = [0i64; 5];
-    let mut rows: Vec<AgedRow> = by_member
+    let mut members = 0u64;
+    if let Some(r) = db
+        .query_one_raw(stmt(format!(
+            "SELECT {sums}, COUNT(DISTINCT member_id) AS members {open}"
+        )))
+        .await?
+    {
+        for (i, c) in ["b0", "b1", "b2", "b3"].iter().enumerate() {
+            totals[i] = pence(&r, c)?;
+        }
+        totals[4] = totals[..4].iter().sum();
+        members = u64::try_from(r.try_get::<i64>("", "members")?).unwrap_or(0);
+    }
+    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+    let found = db
+        .query_all_raw(stmt(format!(
+            "SELECT member_id, {sums}, CAST(SUM(outstanding_pence) AS BIGINT) AS total, \
+             MIN(issued_on) AS oldest {open} GROUP BY member_id ORDER BY total DESC, member_id{limit}"
+        )))
+        .await?;
+    let mut page = Vec::with_capacity(found.len());
+    for r in &found {
+        let b = [
+            pence(r, "b0")?,
+            pence(r, "b1")?,
+            pence(r, "b2")?,
+            pence(r, "b3")?,
+        ];
+        page.push((
+            r.try_get::<Uuid>("", "member_id")?,
+            b,
+            r.try_get::<NaiveDate>("", "oldest")?,
+        ));
+    }
+    let ids: Vec<Uuid> = page.iter().map(|(id, ..)| *id).collect();
+    let named = members_by_id(db, &ids).await?;
+    let mut rows: Vec<AgedRow> = page
         .into_iter()
-        .map(|(id, (b, oldest))| {
-            let total: i64 = b.iter().sum();
-            for (i, v) in b.iter().enumerate() {
-                totals[i] += v;
-            }
-            totals[4] += total;
-            let m = members.get(&id);
+        .map(|(id, b, oldest)| {
+            let m = named.get(&id);
             AgedRow {
                 member_id: id,
                 membership_number: m
@@ -272,7 +332,7 @@ pub async fn aged_debt<C: ConnectionTrait>(
                     .unwrap_or_default(),
                 member_name: m.map(member_name).unwrap_or_default(),
                 buckets: b.map(Money::from_pence),
-                total: Money::from_pence(total),
+                total: Money::from_pence(b.iter().sum()),
                 oldest,
             }
         })
@@ -283,7 +343,11 @@ pub async fn aged_debt<C: ConnectionTrait>(
             .cmp(&a.total.pence())
             .then(a.membership_number.cmp(&b.membership_number))
     });
-    Ok((rows, totals.map(Money::from_pence)))
+    Ok(AgedDebt {
+        rows,
+        totals: totals.map(Money::from_pence),
+        members,
+    })
 }
 
 /// The aged-debt report as CSV.

@@ -200,6 +200,7 @@ pub async fn raise(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Requests).await;
     Ok(r)
 }
 
@@ -565,5 +566,7 @@ pub async fn decide(
     )
     .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Requests).await;
+    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(out)
 }

@@ -25,7 +25,8 @@ pub enum EventKind {
         client_reference: Option<String>,
         payment_ref: String,
         amount: i64,
-        /// The provider's token for the card used, when it tells us (the sandbox does).
+        /// The provider's token for the card used, when it tells us (the sandbox's card, or the Stripe
+        /// customer the card was saved on).
         payment_method: Option<String>,
     },
     /// A card attempt failed.
@@ -69,9 +70,11 @@ pub fn parse(body: &[u8]) -> Result<Event, String> {
                     client_reference: obj["client_reference_id"].as_str().map(str::to_owned),
                     payment_ref: obj["payment_intent"].as_str().unwrap_or(session).to_owned(),
                     amount,
+                    // The sandbox names the card; Stripe names the customer it saved the card on.
                     payment_method: obj["payment_method"]
                         .as_str()
-                        .filter(|s| s.len() <= 100)
+                        .or_else(|| obj["customer"].as_str())
+                        .filter(|s| !s.is_empty() && s.len() <= 100)
                         .map(str::to_owned),
                 },
                 _ => EventKind::Unhandled,
@@ -251,6 +254,7 @@ pub async fn handle(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(outcome)
 }
 
