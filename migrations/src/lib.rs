@@ -17,6 +17,7 @@ mod m20261123_000010_exports;
 mod m20261123_000011_members_joined_index;
 mod m20261123_000012_movement_counts;
 mod m20261123_000013_report_indexes;
+mod m20261123_000014_debts;
 mod util;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_members_joined_index::Migration),
             Box::new(m20261123_000012_movement_counts::Migration),
             Box::new(m20261123_000013_report_indexes::Migration),
+            Box::new(m20261123_000014_debts::Migration),
         ]
     }
 }

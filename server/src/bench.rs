@@ -417,6 +417,12 @@ pub async fn dashboard(
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("members {members} count");
     println!("seed_seconds {:.1} s", started.elapsed().as_secs_f64());
+    // Fresh statistics (and, on PostgreSQL, the visibility map for index-only reads), as a database in
+    // service has from its autovacuum.
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => db.execute_unprepared("VACUUM ANALYZE").await?,
+        _ => db.execute_unprepared("ANALYZE").await?,
+    };
     let today = money::today();
     let finance = Actor {
         kind: ActorKind::Staff,

@@ -165,8 +165,11 @@ pub fn init_tracing(json: bool) {
 async fn connect(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = guildhall::db::connect(&config.database_url).await?;
     Migrator::up(&db, None).await?;
-    // A database from before the dashboard's counts were kept gets them now.
+    // A database from before the dashboard's counts and the debts were kept gets them now.
     guildhall::service::summary::ensure(&db)
+        .await
+        .map_err(explain)?;
+    guildhall::service::money::debts::ensure(&db)
         .await
         .map_err(explain)?;
     Ok(db)

@@ -7,9 +7,7 @@
 use crate::domain::membership::{status_on, Status};
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
-use crate::entity::{
-    document, member, membership_event, money_request, outbox_message, payment, period,
-};
+use crate::entity::{member, membership_event, money_request, outbox_message, payment, period};
 use crate::service::members::record::to_event;
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -193,23 +191,10 @@ async fn income<C: ConnectionTrait>(
     Ok((by_method, Money::from_pence(sums.values().sum())))
 }
 
-/// What is owed on open invoices, and by how many members.
+/// What is owed on open invoices, and by how many members (kept as invoices are raised and paid).
 async fn owed<C: ConnectionTrait>(db: &C) -> Result<(Money, u64), AppError> {
-    let (owed, owing): (Option<i64>, i64) = document::Entity::find()
-        .select_only()
-        .column_as(Expr::cust("CAST(SUM(outstanding_pence) AS BIGINT)"), "owed")
-        .column_as(Expr::cust("COUNT(DISTINCT member_id)"), "owing")
-        .filter(document::Column::Kind.eq("invoice"))
-        .filter(document::Column::Status.eq("open"))
-        .filter(document::Column::OutstandingPence.gt(0))
-        .into_tuple()
-        .one(db)
-        .await?
-        .unwrap_or((None, 0));
-    Ok((
-        Money::from_pence(owed.unwrap_or(0)),
-        u64::try_from(owing).unwrap_or(0),
-    ))
+    let (owed, owing) = crate::service::money::debts::owed(db).await?;
+    Ok((Money::from_pence(owed), owing))
 }
 
 async fn requests_waiting<C: ConnectionTrait>(db: &C) -> Result<u64, AppError> {
@@ -486,30 +471,43 @@ pub async fn member_list<C: ConnectionTrait>(
             ended_unrenewed(db, month_from, as_of).await?.1
         }
     };
+    // Numbers first (a column each), then only the page's records.
     let unique: HashSet<Uuid> = ids.into_iter().collect();
-    let mut found = Vec::new();
     let ids: Vec<Uuid> = unique.into_iter().collect();
+    let mut numbered: Vec<(i64, Uuid)> = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(1000) {
-        found.extend(
+        numbered.extend(
             member::Entity::find()
+                .select_only()
+                .column(member::Column::MembershipNumber)
+                .column(member::Column::Id)
                 .filter(member::Column::Id.is_in(chunk.to_vec()))
                 .filter(member::Column::PseudonymisedAt.is_null())
+                .into_tuple::<(i64, Uuid)>()
                 .all(db)
                 .await?,
         );
     }
-    found.sort_by_key(|m| m.membership_number);
-    let total = found.len() as u64;
+    numbered.sort_unstable();
+    let total = numbered.len() as u64;
     let skip = usize::try_from(std::cmp::Ord::max(page, 1).saturating_sub(1) * LIST_PAGE)
         .unwrap_or(usize::MAX);
-    Ok((
-        total,
-        found
-            .into_iter()
-            .skip(skip)
-            .take(LIST_PAGE as usize)
-            .collect(),
-    ))
+    let page_ids: Vec<Uuid> = numbered
+        .into_iter()
+        .skip(skip)
+        .take(LIST_PAGE as usize)
+        .map(|(_, id)| id)
+        .collect();
+    let mut found = if page_ids.is_empty() {
+        Vec::new()
+    } else {
+        member::Entity::find()
+            .filter(member::Column::Id.is_in(page_ids))
+            .all(db)
+            .await?
+    };
+    found.sort_by_key(|m| m.membership_number);
+    Ok((total, found))
 }
 
 #[cfg(test)]

@@ -208,6 +208,7 @@ async fn write_batch(
     let now = crate::service::now();
     let today = london_date(now);
     let mut notices = Vec::new();
+    let mut owed = crate::service::money::debts::Debts::new();
     let (mut renewals, mut txns, mut entries, mut docs, mut audits) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut to_render = Vec::new();
@@ -275,6 +276,7 @@ async fn write_batch(
                 amount_pence: Set(amount),
             });
         }
+        owed.add(m.id, today, fee.pence());
         docs.push(document::ActiveModel {
             id: Set(doc_id),
             kind: Set("invoice".into()),
@@ -350,6 +352,7 @@ async fn write_batch(
     crate::service::insert_rows(&txn, txns).await?;
     crate::service::insert_rows(&txn, entries).await?;
     crate::service::insert_rows(&txn, docs).await?;
+    owed.apply(&txn).await?;
     crate::service::insert_rows(&txn, audits).await?;
     let mails = rendering
         .await

@@ -642,6 +642,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
     }
     txn.commit().await?;
     crate::service::summary::rebuild(db).await?;
+    crate::service::money::debts::rebuild(db).await?;
     Ok(report)
 }
 
@@ -1268,6 +1269,7 @@ pub async fn history(
         progress(done);
     }
     crate::service::summary::rebuild(db).await?;
+    crate::service::money::debts::rebuild(db).await?;
     Ok(done)
 }
 

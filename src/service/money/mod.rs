@@ -6,6 +6,7 @@
 //! `service::ledger::post`, so a document, its ledger transaction and its audit entry commit together.
 
 pub mod card;
+pub mod debts;
 pub mod pdf;
 pub mod providers;
 pub mod reports;
@@ -196,6 +197,9 @@ async fn insert_document<C: ConnectionTrait>(
         created_at: Set(crate::service::now()),
         created_by: Set(actor.label.clone()),
     };
+    if invoice {
+        debts::add(db, member_id, issued_on, amount.pence()).await?;
+    }
     Ok(doc.insert(db).await?)
 }
 
@@ -288,6 +292,7 @@ async fn allocate<C: ConnectionTrait>(
     }
     let mut left = amount.pence();
     let mut closed = Vec::new();
+    let mut owed = debts::Debts::new();
     for inv in open {
         if left <= 0 {
             break;
@@ -298,6 +303,7 @@ async fn allocate<C: ConnectionTrait>(
         if outstanding == 0 {
             closed.push(inv.id);
         }
+        owed.add(member_id, inv.issued_on, -take);
         let mut am: document::ActiveModel = inv.into();
         am.outstanding_pence = Set(outstanding);
         if outstanding == 0 {
@@ -305,6 +311,7 @@ async fn allocate<C: ConnectionTrait>(
         }
         am.update(db).await?;
     }
+    owed.apply(db).await?;
     Ok((Money::from_pence(left), closed))
 }
 

@@ -255,6 +255,7 @@ pub async fn aged_debt<C: ConnectionTrait>(
     as_of: NaiveDate,
     limit: Option<u64>,
 ) -> Result<AgedDebt, AppError> {
+    use super::debts;
     use sea_orm::{DatabaseBackend, Statement};
     actor.require(Permission::ViewReports)?;
     let days = |n: i64| as_of - chrono::Duration::days(n);
@@ -267,44 +268,85 @@ pub async fn aged_debt<C: ConnectionTrait>(
     let open = "FROM documents WHERE status = 'open' AND kind = 'invoice' \
          AND outstanding_pence > 0 AND issued_on <= $1";
     let backend = db.get_database_backend();
-    let stmt = |sql: String| {
-        // SQLite numbers its parameters ?1, ?2…; PostgreSQL $1, $2….
-        let sql = match backend {
-            DatabaseBackend::Postgres => sql,
-            _ => sql.replace('$', "?"),
-        };
-        let values: Vec<sea_orm::Value> = vec![
+    // `ids` become $5, $6….
+    let stmt = |sql: String, ids: &[Uuid]| {
+        let mut values: Vec<sea_orm::Value> = vec![
             as_of.into(),
             days(30).into(),
             days(60).into(),
             days(90).into(),
         ];
+        let mut sql = sql.replace(
+            "$IDS",
+            &(5..5 + ids.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
+        // SQLite numbers its parameters ?1, ?2…; PostgreSQL $1, $2….
+        if backend != DatabaseBackend::Postgres {
+            sql = sql.replace('$', "?");
+        }
         Statement::from_sql_and_values(backend, sql, values)
     };
     let pence = |r: &sea_orm::QueryResult, c: &str| -> Result<i64, AppError> {
         Ok(r.try_get::<Option<i64>>("", c)?.unwrap_or(0))
     };
     let mut totals = [0i64; 5];
-    let mut members = 0u64;
-    if let Some(r) = db
-        .query_one_raw(stmt(format!(
-            "SELECT {sums}, COUNT(DISTINCT member_id) AS members {open}"
-        )))
-        .await?
-    {
-        for (i, c) in ["b0", "b1", "b2", "b3"].iter().enumerate() {
-            totals[i] = pence(&r, c)?;
+    let members;
+    let found = match limit {
+        // A page on a day after every open invoice: the totals from the kept debts by day, the page's
+        // members from the kept debts by member, and only their invoices read.
+        Some(limit) if !debts::any_after(db, as_of).await? => {
+            for (day, owed) in debts::by_day(db, as_of).await? {
+                totals[bucket((as_of - day).num_days())] += owed;
+            }
+            members = debts::owed(db).await?.1;
+            let ids = debts::largest(db, limit).await?;
+            if ids.is_empty() {
+                Vec::new()
+            } else {
+                db.query_all_raw(stmt(
+                    format!(
+                        "SELECT member_id, {sums}, CAST(SUM(outstanding_pence) AS BIGINT) AS total, \
+                         MIN(issued_on) AS oldest {open} AND member_id IN ($IDS) GROUP BY member_id"
+                    ),
+                    &ids,
+                ))
+                .await?
+            }
         }
-        totals[4] = totals[..4].iter().sum();
-        members = u64::try_from(r.try_get::<i64>("", "members")?).unwrap_or(0);
-    }
-    let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
-    let found = db
-        .query_all_raw(stmt(format!(
-            "SELECT member_id, {sums}, CAST(SUM(outstanding_pence) AS BIGINT) AS total, \
-             MIN(issued_on) AS oldest {open} GROUP BY member_id ORDER BY total DESC, member_id{limit}"
-        )))
-        .await?;
+        // Every member, or a day in the past: summed from the open invoices.
+        _ => {
+            let r = db
+                .query_one_raw(stmt(
+                    format!("SELECT {sums}, COUNT(DISTINCT member_id) AS members {open}"),
+                    &[],
+                ))
+                .await?;
+            members = match &r {
+                Some(r) => {
+                    for (i, c) in ["b0", "b1", "b2", "b3"].iter().enumerate() {
+                        totals[i] = pence(r, c)?;
+                    }
+                    u64::try_from(r.try_get::<i64>("", "members")?).unwrap_or(0)
+                }
+                None => 0,
+            };
+            let limit = limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default();
+            db.query_all_raw(stmt(
+                format!(
+                    "SELECT member_id, {sums}, CAST(SUM(outstanding_pence) AS BIGINT) AS total, \
+                     MIN(issued_on) AS oldest {open} GROUP BY member_id \
+                     ORDER BY total DESC, member_id DESC{limit}"
+                ),
+                &[],
+            ))
+            .await?
+        }
+    };
+    totals[4] = totals[..4].iter().sum();
     let mut page = Vec::with_capacity(found.len());
     for r in &found {
         let b = [
