@@ -137,3 +137,48 @@ where
     }
     Ok(())
 }
+
+/// Adds to kept totals in `table`: each row's `n` is inserted with its key values (in the columns
+/// `keys`) or added to the `total` of the row already there with those keys, as multi-row
+/// `INSERT … ON CONFLICT … DO UPDATE` statements of 500 rows, in the order given (give them in key
+/// order, so concurrent changes lock rows in one order).
+pub(crate) async fn add_to_totals<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    table: &str,
+    keys: &[&str],
+    total: &str,
+    rows: Vec<(Vec<sea_orm::Value>, i64)>,
+) -> Result<(), DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let columns = keys.join(", ");
+    for chunk in rows.chunks(500) {
+        let mut sql = format!("INSERT INTO {table} ({columns}, {total}) VALUES ");
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * (keys.len() + 1));
+        for (i, (key, n)) in chunk.iter().enumerate() {
+            sql.push_str(if i > 0 { ", (" } else { "(" });
+            for (j, v) in key
+                .iter()
+                .cloned()
+                .chain([sea_orm::Value::from(*n)])
+                .enumerate()
+            {
+                values.push(v);
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                match backend {
+                    DbBackend::Postgres => sql.push_str(&format!("${}", values.len())),
+                    _ => sql.push('?'),
+                }
+            }
+            sql.push(')');
+        }
+        sql.push_str(&format!(
+            " ON CONFLICT ({columns}) DO UPDATE SET {total} = {table}.{total} + excluded.{total}"
+        ));
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+    }
+    Ok(())
+}

@@ -173,34 +173,19 @@ pub async fn ensure(db: &DatabaseConnection) -> Result<(), AppError> {
 
 /// Adds `counts` to the kept counts (in key order, so concurrent changes lock rows in one order).
 async fn add<C: ConnectionTrait>(db: &C, counts: Counts) -> Result<(), AppError> {
-    let rows: Vec<(Key, i64)> = counts.into_iter().filter(|(_, n)| *n != 0).collect();
-    let backend = db.get_database_backend();
-    for chunk in rows.chunks(500) {
-        let mut sql =
-            String::from("INSERT INTO movement_counts (kind, category_id, on_date, n) VALUES ");
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
-        for (i, ((kind, cat, on), n)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                DatabaseBackend::Postgres => {
-                    let b = i * 4;
-                    sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-                }
-                _ => sql.push_str("(?, ?, ?, ?)"),
-            }
-            values.push(kind.clone().into());
-            values.push((*cat).into());
-            values.push((*on).into());
-            values.push((*n).into());
-        }
-        sql.push_str(
-            " ON CONFLICT (kind, category_id, on_date) DO UPDATE SET n = movement_counts.n + excluded.n",
-        );
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-    }
+    let rows: Vec<(Vec<Value>, i64)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n != 0)
+        .map(|((kind, cat, on), n)| (vec![kind.into(), cat.into(), on.into()], n))
+        .collect();
+    crate::service::add_to_totals(
+        db,
+        "movement_counts",
+        &["kind", "category_id", "on_date"],
+        "n",
+        rows,
+    )
+    .await?;
     Ok(())
 }
 

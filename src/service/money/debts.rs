@@ -5,10 +5,9 @@
 //! from the invoices.
 
 use crate::domain::AppError;
+use crate::service::add_to_totals;
 use chrono::NaiveDate;
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, TransactionTrait};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -35,20 +34,34 @@ impl Debts {
 
     /// Writes the changes.
     pub(crate) async fn apply<C: ConnectionTrait>(self, db: &C) -> Result<(), AppError> {
-        let members: Vec<(Value, i64)> = self
+        // Only a debt paid down can reach nothing.
+        let paid_down = self
+            .members
+            .values()
+            .chain(self.days.values())
+            .any(|n| *n < 0);
+        let members = self
             .members
             .into_iter()
             .filter(|(_, n)| *n != 0)
-            .map(|(k, n)| (k.into(), n))
+            .map(|(k, n)| (vec![k.into()], n))
             .collect();
-        let days: Vec<(Value, i64)> = self
+        let days = self
             .days
             .into_iter()
             .filter(|(_, n)| *n != 0)
-            .map(|(k, n)| (k.into(), n))
+            .map(|(k, n)| (vec![k.into()], n))
             .collect();
-        upsert(db, "member_debts", "member_id", members).await?;
-        upsert(db, "debt_days", "issued_on", days).await
+        add_to_totals(db, "member_debts", &["member_id"], "owed_pence", members).await?;
+        add_to_totals(db, "debt_days", &["issued_on"], "owed_pence", days).await?;
+        if paid_down {
+            // Nothing owed is no row: the tables stay as small as the debts.
+            for table in ["member_debts", "debt_days"] {
+                db.execute_unprepared(&format!("DELETE FROM {table} WHERE owed_pence = 0"))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -62,47 +75,6 @@ pub(crate) async fn add<C: ConnectionTrait>(
     let mut d = Debts::new();
     d.add(member_id, issued_on, pence);
     d.apply(db).await
-}
-
-async fn upsert<C: ConnectionTrait>(
-    db: &C,
-    table: &str,
-    key: &str,
-    rows: Vec<(Value, i64)>,
-) -> Result<(), AppError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let backend = db.get_database_backend();
-    for chunk in rows.chunks(500) {
-        let mut sql = format!("INSERT INTO {table} ({key}, owed_pence) VALUES ");
-        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
-        for (i, (k, n)) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            match backend {
-                DatabaseBackend::Postgres => {
-                    sql.push_str(&format!("(${}, ${})", i * 2 + 1, i * 2 + 2))
-                }
-                _ => sql.push_str("(?, ?)"),
-            }
-            values.push(k.clone());
-            values.push((*n).into());
-        }
-        sql.push_str(&format!(
-            " ON CONFLICT ({key}) DO UPDATE SET owed_pence = {table}.owed_pence + excluded.owed_pence"
-        ));
-        db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
-    }
-    // Nothing owed is no row: the tables stay as small as the debts.
-    db.execute_raw(Statement::from_string(
-        backend,
-        format!("DELETE FROM {table} WHERE owed_pence = 0"),
-    ))
-    .await?;
-    Ok(())
 }
 
 /// The open invoices' amounts, as the kept rows should hold them.
@@ -148,10 +120,9 @@ pub async fn ensure(db: &DatabaseConnection) -> Result<(), AppError> {
 
 /// Everything owed, and by how many members.
 pub async fn owed<C: ConnectionTrait>(db: &C) -> Result<(i64, u64), AppError> {
-    let backend = db.get_database_backend();
     let total = db
         .query_one_raw(Statement::from_string(
-            backend,
+            db.get_database_backend(),
             "SELECT CAST(SUM(owed_pence) AS BIGINT) AS total FROM debt_days",
         ))
         .await?
@@ -159,35 +130,29 @@ pub async fn owed<C: ConnectionTrait>(db: &C) -> Result<(i64, u64), AppError> {
         .transpose()?
         .flatten()
         .unwrap_or(0);
-    let members = db
+    Ok((total, members_owing(db).await?))
+}
+
+/// How many members owe something.
+pub async fn members_owing<C: ConnectionTrait>(db: &C) -> Result<u64, AppError> {
+    let n = db
         .query_one_raw(Statement::from_string(
-            backend,
+            db.get_database_backend(),
             "SELECT COUNT(*) AS n FROM member_debts WHERE owed_pence > 0",
         ))
         .await?
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0);
-    Ok((total, u64::try_from(members).unwrap_or(0)))
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// The total owed on invoices issued on each day up to `to`, in day order.
-pub async fn by_day<C: ConnectionTrait>(
-    db: &C,
-    to: NaiveDate,
-) -> Result<Vec<(NaiveDate, i64)>, AppError> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "SELECT issued_on, owed_pence FROM debt_days WHERE issued_on <= $1 ORDER BY issued_on"
-        }
-        _ => "SELECT issued_on, owed_pence FROM debt_days WHERE issued_on <= ? ORDER BY issued_on",
-    };
+/// The total owed on invoices issued on each day, in day order.
+pub async fn by_day<C: ConnectionTrait>(db: &C) -> Result<Vec<(NaiveDate, i64)>, AppError> {
     let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(to)],
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT issued_on, owed_pence FROM debt_days ORDER BY issued_on",
         ))
         .await?;
     rows.iter()
@@ -198,23 +163,6 @@ pub async fn by_day<C: ConnectionTrait>(
             ))
         })
         .collect()
-}
-
-/// Whether anything is owed on an invoice issued after `day`.
-pub async fn any_after<C: ConnectionTrait>(db: &C, day: NaiveDate) -> Result<bool, AppError> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => "SELECT 1 FROM debt_days WHERE issued_on > $1 LIMIT 1",
-        _ => "SELECT 1 FROM debt_days WHERE issued_on > ? LIMIT 1",
-    };
-    Ok(db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [Value::from(day)],
-        ))
-        .await?
-        .is_some())
 }
 
 /// The `limit` members who owe most, largest first (ties by id, last first: the index read backwards).

@@ -295,14 +295,19 @@ pub async fn aged_debt<C: ConnectionTrait>(
     };
     let mut totals = [0i64; 5];
     let members;
+    // What is owed by invoice date (kept), only for a page.
+    let kept_days = match limit {
+        Some(_) => debts::by_day(db).await?,
+        None => Vec::new(),
+    };
     let found = match limit {
         // A page on a day after every open invoice: the totals from the kept debts by day, the page's
         // members from the kept debts by member, and only their invoices read.
-        Some(limit) if !debts::any_after(db, as_of).await? => {
-            for (day, owed) in debts::by_day(db, as_of).await? {
+        Some(limit) if kept_days.last().is_none_or(|(day, _)| *day <= as_of) => {
+            for (day, owed) in kept_days {
                 totals[bucket((as_of - day).num_days())] += owed;
             }
-            members = debts::owed(db).await?.1;
+            members = debts::members_owing(db).await?;
             let ids = debts::largest(db, limit).await?;
             if ids.is_empty() {
                 Vec::new()
