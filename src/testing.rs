@@ -116,3 +116,45 @@ pub async fn staff_actor(
         request_id: None,
     }
 }
+
+/// A transport that keeps what it is handed, as a recipient's mailbox would.
+#[derive(Debug, Default)]
+pub struct Mailbox {
+    pub sent: std::sync::Mutex<Vec<crate::entity::outbox_message::Model>>,
+}
+
+#[async_trait::async_trait]
+impl crate::mail::worker::Transport for Mailbox {
+    async fn send(
+        &self,
+        msg: &crate::entity::outbox_message::Model,
+    ) -> Result<(), crate::mail::worker::SendError> {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(msg.clone());
+        }
+        Ok(())
+    }
+}
+
+/// Delivers every message due, as the outbox worker would (one-time links made at this moment), and
+/// answers the messages as their recipients received them, oldest first.
+pub async fn deliver_all(db: &DatabaseConnection) -> Vec<crate::entity::outbox_message::Model> {
+    let mailbox = Mailbox::default();
+    let cfg = crate::mail::worker::WorkerConfig::default();
+    while crate::mail::worker::deliver_one(db, &mailbox, &cfg)
+        .await
+        .expect("deliver")
+        .is_some()
+    {}
+    mailbox.sent.into_inner().unwrap_or_default()
+}
+
+/// The last message delivered to `to` by [`deliver_all`] (run now): what the recipient reads.
+pub async fn received(db: &DatabaseConnection, to: &str) -> crate::entity::outbox_message::Model {
+    deliver_all(db)
+        .await
+        .into_iter()
+        .rev()
+        .find(|m| m.to_address.eq_ignore_ascii_case(to))
+        .unwrap_or_else(|| panic!("no message delivered to {to}"))
+}

@@ -4,8 +4,9 @@
 use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{audit_log, outbox_message, user};
 use guildhall::service::identity::{self, Registration, SignInRefusal};
+use guildhall::service::tokens;
 use guildhall::service::{counters, outbox, seed};
-use guildhall::testing::databases;
+use guildhall::testing::{databases, deliver_all, received};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 const BASE: &str = "http://127.0.0.1:3000";
@@ -60,7 +61,7 @@ async fn a_person_registers_confirms_their_address_and_signs_in() {
             "{}",
             t.name
         );
-        let mail = last_mail(db, "ada@example.org").await;
+        let mail = received(db, "ada@example.org").await;
         assert_eq!(mail.template, "verify_email");
         let token = link_token(&mail.body_text, "/verify-email?token=");
         identity::verify_email(db, &token, BASE)
@@ -183,7 +184,7 @@ async fn a_password_reset_link_works_once_and_ends_other_sessions() {
         identity::request_password_reset(db, "nobody@guildhall.test", BASE)
             .await
             .expect("same answer for no account");
-        let mail = last_mail(db, "member@guildhall.test").await;
+        let mail = received(db, "member@guildhall.test").await;
         assert_eq!(mail.template, "password_reset");
         let token = link_token(&mail.body_text, "/reset-password?token=");
         identity::check_reset_token(db, &token)
@@ -229,7 +230,7 @@ async fn a_newer_reset_link_replaces_the_older_one() {
         .await
         .expect("first");
     let first = link_token(
-        &last_mail(db, "member@guildhall.test").await.body_text,
+        &received(db, "member@guildhall.test").await.body_text,
         "/reset-password?token=",
     );
     identity::request_password_reset(db, "member@guildhall.test", BASE)
@@ -272,7 +273,7 @@ async fn only_admins_create_staff_and_each_role_is_recorded() {
             identity::roles_of(db, id).await.expect("roles"),
             vec![Role::Supervisor, Role::Finance]
         );
-        let invite = last_mail(db, "kit@guildhall.test").await;
+        let invite = received(db, "kit@guildhall.test").await;
         assert_eq!(invite.template, "staff_invite");
         assert!(
             invite.body_text.contains("/reset-password?token="),
@@ -350,4 +351,216 @@ async fn the_outbox_lists_messages_newest_first_and_filters_by_recipient() {
         .rows
         .windows(2)
         .all(|w| w[0].created_at >= w[1].created_at));
+}
+
+/// Every way Guildhall e-mails a one-time link, and what staff (and a copy of the database) can read of
+/// it: the stored message shows the link withheld, no token row holds a usable hash until the message
+/// is delivered, and the delivered message's link works once.
+#[tokio::test]
+async fn one_time_links_are_never_stored_readable_and_are_made_at_delivery() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, BASE).await.expect("demo");
+        deliver_all(db).await;
+        let admin = identity::load_actor(db, admin_id(db, "admin@guildhall.test").await)
+            .await
+            .expect("load")
+            .expect("actor");
+        let member = identity::load_actor(db, admin_id(db, "member@guildhall.test").await)
+            .await
+            .expect("load")
+            .expect("actor");
+        // A reset for the admin (the attack: an officer reads the link in the outbox), a new
+        // account's confirmation, a staff invitation and a change of address.
+        identity::request_password_reset(db, "admin@guildhall.test", BASE)
+            .await
+            .expect("reset");
+        identity::register(
+            db,
+            &Actor::anonymous(),
+            registration("ada@example.org"),
+            BASE,
+        )
+        .await
+        .expect("register");
+        identity::create_staff(
+            db,
+            &admin,
+            identity::NewStaff {
+                email: "kit@guildhall.test".into(),
+                given_name: "Kit".into(),
+                family_name: "Marlowe".into(),
+                roles: vec![Role::Officer],
+                password: None,
+            },
+            BASE,
+        )
+        .await
+        .expect("invite");
+        identity::request_email_change(
+            db,
+            &member,
+            "guildhall-demo".into(),
+            "member.new@example.org",
+            BASE,
+        )
+        .await
+        .expect("change");
+        let cases = [
+            (
+                "admin@guildhall.test",
+                "password_reset",
+                "/reset-password?token=",
+            ),
+            ("ada@example.org", "verify_email", "/verify-email?token="),
+            (
+                "kit@guildhall.test",
+                "staff_invite",
+                "/reset-password?token=",
+            ),
+            (
+                "member.new@example.org",
+                "confirm_new_email",
+                "/confirm-email?token=",
+            ),
+        ];
+        for (to, template, path) in cases {
+            let stored = last_mail(db, to).await;
+            assert_eq!(stored.template, template, "{}", t.name);
+            for body in [&stored.body_text, &stored.body_html] {
+                assert!(body.contains(tokens::WITHHELD), "{template}: {body}");
+                assert!(!body.contains("token="), "{template} stores a link: {body}");
+            }
+        }
+        // Before delivery no token row can be matched by any token at all.
+        let rows = guildhall::entity::auth_token::Entity::find()
+            .filter(guildhall::entity::auth_token::Column::UsedAt.is_null())
+            .all(db)
+            .await
+            .expect("tokens");
+        assert_eq!(rows.len(), 4, "{}", t.name);
+        assert!(rows.iter().all(|r| r.token_hash.starts_with("withheld:")));
+
+        let delivered = deliver_all(db).await;
+        assert_eq!(delivered.len(), 4, "{}", t.name);
+        for (to, _, path) in cases {
+            let mail = delivered
+                .iter()
+                .find(|m| m.to_address == to)
+                .expect("delivered");
+            assert!(!mail.body_text.contains(tokens::WITHHELD));
+            let token = link_token(&mail.body_text, path);
+            assert!(token.len() >= 40, "{to}: {token}");
+            assert!(
+                mail.body_html.contains(&token),
+                "{to}: the HTML part has the link too"
+            );
+        }
+        // What was delivered is not what is stored: the outbox still shows the link withheld.
+        for (to, _, _) in cases {
+            assert!(last_mail(db, to).await.body_text.contains(tokens::WITHHELD));
+        }
+        // The admin's delivered link works (once).
+        let admin_mail = delivered
+            .iter()
+            .find(|m| m.to_address == "admin@guildhall.test")
+            .expect("admin's");
+        let token = link_token(&admin_mail.body_text, "/reset-password?token=");
+        identity::reset_password(db, &token, "a brand new admin passphrase".into(), BASE)
+            .await
+            .expect("reset with the delivered link");
+        t.finish().await;
+    }
+}
+
+/// A link replaced before its message went out is not sent at all (no dead links in inboxes), and
+/// every link still out dies when the password is reset or changed.
+#[tokio::test]
+async fn links_die_when_replaced_and_when_the_password_changes() {
+    for t in databases().await {
+        let db = &t.db;
+        seed::demo(db, BASE).await.expect("demo");
+        deliver_all(db).await;
+        let member = identity::load_actor(db, admin_id(db, "member@guildhall.test").await)
+            .await
+            .expect("load")
+            .expect("actor");
+        // Two reset requests before the worker runs: only the second message goes out.
+        identity::request_password_reset(db, "member@guildhall.test", BASE)
+            .await
+            .expect("first");
+        identity::request_password_reset(db, "member@guildhall.test", BASE)
+            .await
+            .expect("second");
+        let delivered = deliver_all(db).await;
+        assert_eq!(delivered.len(), 1, "{}", t.name);
+        let failed = outbox_message::Entity::find()
+            .filter(outbox_message::Column::Status.eq(outbox::STATUS_FAILED))
+            .all(db)
+            .await
+            .expect("failed");
+        assert_eq!(failed.len(), 1);
+        assert!(failed[0]
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains(tokens::DEAD_LINK)));
+        let reset = link_token(&delivered[0].body_text, "/reset-password?token=");
+
+        // An address change is asked for and its link delivered; then the password is changed.
+        identity::request_email_change(
+            db,
+            &member,
+            "guildhall-demo".into(),
+            "member.new@example.org",
+            BASE,
+        )
+        .await
+        .expect("change");
+        let confirm = link_token(
+            &received(db, "member.new@example.org").await.body_text,
+            "/confirm-email?token=",
+        );
+        identity::change_password(
+            db,
+            &member,
+            "guildhall-demo".into(),
+            "a different passphrase".into(),
+            BASE,
+        )
+        .await
+        .expect("changed");
+        assert!(identity::check_reset_token(db, &reset).await.is_err());
+        assert!(identity::confirm_email_change(db, &confirm, BASE)
+            .await
+            .is_err());
+
+        // The same after a reset: a link to change the address, then a reset, and it is dead.
+        identity::request_email_change(
+            db,
+            &member,
+            "a different passphrase".into(),
+            "member.other@example.org",
+            BASE,
+        )
+        .await
+        .expect("change again");
+        let confirm = link_token(
+            &received(db, "member.other@example.org").await.body_text,
+            "/confirm-email?token=",
+        );
+        identity::request_password_reset(db, "member@guildhall.test", BASE)
+            .await
+            .expect("reset");
+        let reset = link_token(
+            &received(db, "member@guildhall.test").await.body_text,
+            "/reset-password?token=",
+        );
+        identity::reset_password(db, &reset, "yet another passphrase".into(), BASE)
+            .await
+            .expect("reset");
+        assert!(identity::confirm_email_change(db, &confirm, BASE)
+            .await
+            .is_err());
+        t.finish().await;
+    }
 }

@@ -517,13 +517,8 @@ async fn changing_email_needs_the_password_and_the_new_address_confirmed() {
             "alice@example.org",
             "nothing changes yet"
         );
-        let link = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Template.eq("confirm_new_email"))
-            .one(db)
-            .await
-            .expect("q")
-            .expect("link sent");
-        assert_eq!(link.to_address, "alice@new.example");
+        let link = guildhall::testing::received(db, "alice@new.example").await;
+        assert_eq!(link.template, "confirm_new_email");
         let token = link
             .body_text
             .split("token=")

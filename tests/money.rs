@@ -154,17 +154,31 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
         assert!(url.starts_with(&format!("{BASE}/sandbox/checkout/")));
         let id = checkout_id(&url).await;
 
+        // The sandbox's page belongs to the member who opened it: another member, a member of staff
+        // and someone not signed in find nothing there, and cannot pay it.
+        let stranger = Actor::member(Uuid::now_v7(), "stranger@example.org");
+        for who in [stranger, Actor::anonymous(), staff(Role::Officer)] {
+            assert!(card::sandbox_view(db, &who, id).await.is_err(), "{who:?}");
+            assert!(
+                providers::sandbox_pay(db, &who, &providers, id, "4242424242424242")
+                    .await
+                    .is_err(),
+                "{who:?}"
+            );
+        }
+        assert!(card::sandbox_view(db, &me, id).await.is_ok());
+
         // A bad number is a field error; a declined card a message; the invoice stays open.
         assert!(matches!(
-            providers::sandbox_pay(db, &providers, id, "1234").await,
+            providers::sandbox_pay(db, &me, &providers, id, "1234").await,
             Err(AppError::Validation(_))
         ));
-        let declined = providers::sandbox_pay(db, &providers, id, "4000 0000 0000 0002")
+        let declined = providers::sandbox_pay(db, &me, &providers, id, "4000 0000 0000 0002")
             .await
             .expect("declined is an outcome");
         assert!(matches!(declined, SandboxOutcome::Failed(ref m) if m.contains("declined")));
         // Fails once…
-        let failed = providers::sandbox_pay(db, &providers, id, "4000000000000119")
+        let failed = providers::sandbox_pay(db, &me, &providers, id, "4000000000000119")
             .await
             .expect("failure is an outcome");
         assert!(matches!(failed, SandboxOutcome::Failed(_)));
@@ -187,7 +201,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             "no payment recorded for declined cards"
         );
         // …then is paid on the retry.
-        let paid = providers::sandbox_pay(db, &providers, id, "4000000000000119")
+        let paid = providers::sandbox_pay(db, &me, &providers, id, "4000000000000119")
             .await
             .expect("paid");
         assert!(
@@ -230,7 +244,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .expect("staff read any document");
 
         // Paying again, or the same event again, records nothing more.
-        let again = providers::sandbox_pay(db, &providers, id, "4242424242424242")
+        let again = providers::sandbox_pay(db, &me, &providers, id, "4242424242424242")
             .await
             .expect("already paid");
         assert!(matches!(again, SandboxOutcome::Paid(_)));
@@ -255,6 +269,7 @@ fn paid_event(event_id: &str, checkout: Uuid, amount: i64) -> webhooks::Event {
                 "client_reference_id": checkout.to_string(),
                 "payment_intent": format!("pi_{}", checkout.simple()),
                 "amount_total": amount,
+                "currency": "gbp",
                 "payment_status": "paid",
             }},
         })
@@ -262,6 +277,116 @@ fn paid_event(event_id: &str, checkout: Uuid, amount: i64) -> webhooks::Event {
         .as_bytes(),
     )
     .expect("event")
+}
+
+/// A paid event as an attacker (or a confused provider) might send it: any session, amount and
+/// currency, naming our checkout as its client reference.
+fn forged_event(
+    event_id: &str,
+    checkout: Uuid,
+    session: &str,
+    amount: i64,
+    currency: &str,
+) -> webhooks::Event {
+    webhooks::parse(
+        serde_json::json!({
+            "id": event_id,
+            "type": "checkout.session.completed",
+            "data": {"object": {
+                "id": session,
+                "client_reference_id": checkout.to_string(),
+                "payment_intent": format!("pi_forged_{event_id}"),
+                "amount_total": amount,
+                "currency": currency,
+                "payment_status": "paid",
+            }},
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .expect("event")
+}
+
+#[tokio::test]
+async fn paid_events_that_differ_from_the_checkout_are_refused_recorded_and_post_nothing() {
+    for t in databases().await {
+        let db = &t.db;
+        let (me, m) = demo_member(db).await;
+        let providers = Providers::sandbox_direct(db.clone(), BASE);
+        let inv = invoices(db, m.id).await.pop().expect("invoice");
+        let id = checkout_id(
+            &card::start(db, &me, &providers, m.membership_number, &inv.number)
+                .await
+                .expect("start"),
+        )
+        .await;
+        let session = id.to_string();
+        let before = ledger::member_balance(db, m.id).await.expect("b");
+        let cases = [
+            ("evt_small", session.as_str(), 1, "gbp"),
+            ("evt_large", session.as_str(), 999_999, "gbp"),
+            ("evt_zero", session.as_str(), 0, "gbp"),
+            ("evt_usd", session.as_str(), 4_500, "usd"),
+            ("evt_session", "cs_someone_elses", 4_500, "gbp"),
+        ];
+        for (event, session, amount, currency) in cases {
+            let ev = forged_event(event, id, session, amount, currency);
+            let out = webhooks::handle(db, "sandbox", ev.clone(), BASE)
+                .await
+                .expect("handled");
+            assert!(
+                matches!(out, webhooks::Outcome::Refused(_)),
+                "{event}: {out:?}"
+            );
+            // Delivered again, still refused (not a silent duplicate).
+            let again = webhooks::handle(db, "sandbox", ev, BASE)
+                .await
+                .expect("again");
+            assert!(matches!(again, webhooks::Outcome::Refused(_)), "{event}");
+        }
+        // An event without a currency is refused too.
+        let no_currency = webhooks::parse(
+            serde_json::json!({
+                "id": "evt_nocur",
+                "type": "checkout.session.completed",
+                "data": {"object": {
+                    "id": session, "client_reference_id": session,
+                    "payment_intent": "pi_x", "amount_total": 4_500, "payment_status": "paid",
+                }},
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("parse");
+        assert!(matches!(
+            webhooks::handle(db, "sandbox", no_currency, BASE)
+                .await
+                .expect("handled"),
+            webhooks::Outcome::Refused(_)
+        ));
+        assert_eq!(payment::Entity::find().count(db).await.expect("n"), 0);
+        let refused = webhook_event::Entity::find()
+            .filter(webhook_event::Column::Outcome.eq("refused"))
+            .count(db)
+            .await
+            .expect("n");
+        assert_eq!(refused, 6);
+        let audited = guildhall::entity::audit_log::Entity::find()
+            .filter(guildhall::entity::audit_log::Column::Action.eq("card_payment_refused"))
+            .count(db)
+            .await
+            .expect("n");
+        assert_eq!(audited, 6);
+        assert_eq!(ledger::member_balance(db, m.id).await.expect("b"), before);
+        // The real event for the checkout still pays it.
+        let ok = webhooks::handle(db, "sandbox", paid_event("evt_real", id, 4_500), BASE)
+            .await
+            .expect("real");
+        assert!(matches!(ok, webhooks::Outcome::Processed(_)), "{ok:?}");
+        assert_eq!(payment::Entity::find().count(db).await.expect("n"), 1);
+        assert_balanced(db).await;
+        t.finish().await;
+    }
 }
 
 #[tokio::test]
@@ -477,7 +602,7 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
                 .expect("start"),
         )
         .await;
-        providers::sandbox_pay(db, &providers, id, "4242424242424242")
+        providers::sandbox_pay(db, &me, &providers, id, "4242424242424242")
             .await
             .expect("paid");
         let p = payment::Entity::find()

@@ -326,13 +326,19 @@ async fn staff_add_members_and_organisations_with_representatives() {
         let rep = enrol::add_representative(db, &officer, org.id, &rep_input, BASE)
             .await
             .expect("rep");
-        let invite = outbox_message::Entity::find()
+        let stored = outbox_message::Entity::find()
             .filter(outbox_message::Column::UserId.eq(rep.id))
             .filter(outbox_message::Column::Template.eq("representative_added"))
             .one(db)
             .await
             .expect("q")
             .expect("invitation");
+        assert!(stored
+            .body_text
+            .contains(guildhall::service::tokens::WITHHELD));
+        assert!(!stored.body_text.contains("token="));
+        let invite = guildhall::testing::received(db, &stored.to_address).await;
+        assert_eq!(invite.template, "representative_added");
         assert!(invite.body_text.contains("/reset-password?token="));
         assert!(
             enrol::add_representative(db, &officer, org.id, &rep_input, BASE)

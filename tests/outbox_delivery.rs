@@ -238,6 +238,7 @@ async fn enqueue(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
                 user_id: None,
                 member_id: None,
                 context: json!({"given_name": "Jo", "sign_in_url": "https://guildhall.test/sign-in"}),
+                link: None,
             },
         )
         .await

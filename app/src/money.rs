@@ -42,6 +42,9 @@ pub struct MoneyDto {
     pub documents: Vec<DocDto>,
     pub history: Vec<HistDto>,
     pub payments: Vec<PaymentDto>,
+    /// Whether invoices can be paid by card here (a card provider is configured).
+    #[serde(default)]
+    pub takes_cards: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -142,6 +145,7 @@ pub mod ssr {
                     }
                 })
                 .collect(),
+            takes_cards: false,
         }
     }
 }

@@ -5,6 +5,7 @@ import {
   expectNoA11yViolations,
   linkIn,
   openLatestMessage,
+  openOutboxMessage,
   signInAsStaff,
   trackConsoleErrors,
   uniqueEmail,
@@ -163,6 +164,11 @@ test("an admin adds a member of staff, who is invited by email", async ({ page }
   await expect(page.getByRole("cell", { name: email })).toBeVisible();
   const message = await openLatestMessage(page, email);
   expect(message).toContain("/reset-password?token=");
+  // Staff reading the outbox see the message with its one-time link withheld.
+  const stored = await openOutboxMessage(page, email);
+  expect(stored).toContain("[one-time link withheld]");
+  expect(stored).toContain("This message carries a one-time link");
+  expect(stored).not.toContain("token=");
   expect(errors).toEqual([]);
 });
 

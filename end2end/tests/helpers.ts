@@ -1,5 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 /** Password of every demo account that `guildhall seed --demo` creates. */
 export const DEMO_PASSWORD = "guildhall-demo";
@@ -87,7 +89,59 @@ export function uniqueEmail(prefix = "member"): string {
 let adminState: Awaited<ReturnType<BrowserContext["storageState"]>> | undefined;
 
 /**
- * Opens the newest message sent to `to` in the staff outbox and returns the message page's text,
+ * The newest e-mail delivered to `to`, as its recipient reads it: the server (.ci/e2e-server) has no
+ * SMTP server and writes every message it delivers to a file in its mail drop (GUILDHALL_MAIL_DIR,
+ * `target/e2e/mail`), one-time links included. Returns the file's text (To, Subject, Date and
+ * Message-ID lines, a blank line, the plain-text body), so a test can pull a link out of it (see
+ * `linkIn`). Delivery is asynchronous, so the folder is read again until a message shows up (or
+ * `timeout` passes). With `subject`, only messages whose subject matches count.
+ *
+ * (The staff outbox never shows one-time links: see `openOutboxMessage`.)
+ */
+export async function openLatestMessage(
+  _page: Page,
+  to: string,
+  options: { subject?: string | RegExp; timeout?: number } = {},
+): Promise<string> {
+  const deadline = Date.now() + (options.timeout ?? 15_000);
+  for (;;) {
+    const found = newestMail(to, options.subject);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no message to ${to}${options.subject ? ` matching ${options.subject}` : ""} in the mail drop ${MAIL_DIR}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const MAIL_DIR =
+  process.env.GUILDHALL_MAIL_DIR ??
+  path.join(process.env.GUILDHALL_E2E_DIR ?? path.resolve(__dirname, "..", "..", "target", "e2e"), "mail");
+
+function newestMail(to: string, subject: string | RegExp | undefined): string | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(MAIL_DIR).filter((n) => n.endsWith(".txt"));
+  } catch {
+    return undefined;
+  }
+  // Names start with the delivery time, so the newest sorts last.
+  for (const name of names.sort().reverse()) {
+    const text = fs.readFileSync(path.join(MAIL_DIR, name), "utf8");
+    const header = (key: string) => text.match(new RegExp(`^${key}: (.*)$`, "m"))?.[1] ?? "";
+    if (header("To").toLowerCase() !== to.toLowerCase()) continue;
+    const subj = header("Subject");
+    if (subject === undefined || (typeof subject === "string" ? subj.includes(subject) : subject.test(subj))) {
+      return text;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Opens the newest message sent to `to` in the staff outbox and returns the message page's text. and returns the message page's text,
  * so a test can pull a link out of it (see `linkIn`).
  *
  * Works in a separate browser context signed in as the demo admin, so the caller's page and
@@ -99,7 +153,7 @@ let adminState: Awaited<ReturnType<BrowserContext["storageState"]>> | undefined;
  * (GET /staff/outbox?to=EMAIL); messages are listed newest first, each linked at
  * /staff/outbox/<id>.
  */
-export async function openLatestMessage(
+export async function openOutboxMessage(
   page: Page,
   to: string,
   options: { subject?: string | RegExp; timeout?: number } = {},

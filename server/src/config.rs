@@ -20,7 +20,9 @@ pub struct Config {
     pub register_per_ip_per_minute: u32,
     /// `GUILDHALL_LOG_FORMAT=json` for JSON logs.
     pub json_logs: bool,
-    /// Which provider members pay through: `sandbox` (default) or `stripe` (`GUILDHALL_PAYMENT_PROVIDER`).
+    /// Which provider members pay through (`GUILDHALL_PAYMENT_PROVIDER`): `none` (the default: no card
+    /// payments), `stripe`, or `sandbox` (the built-in stand-in, for demos and tests only: it must be
+    /// asked for by name, and production mode refuses it).
     pub payment_provider: String,
     /// Stripe's secret API key (`GUILDHALL_STRIPE_SECRET_KEY`); never logged.
     pub stripe_secret_key: Option<String>,
@@ -28,7 +30,8 @@ pub struct Config {
     pub stripe_webhook_secret: Option<String>,
     /// Stripe's API address (`GUILDHALL_STRIPE_API_BASE`, default `https://api.stripe.com`).
     pub stripe_api_base: String,
-    /// The secret the built-in sandbox signs its webhooks with (`GUILDHALL_SANDBOX_WEBHOOK_SECRET`).
+    /// The secret the built-in sandbox signs its webhooks with (`GUILDHALL_SANDBOX_WEBHOOK_SECRET`;
+    /// unset, each process makes a random one: the sandbox only ever posts to its own process).
     pub sandbox_webhook_secret: String,
 }
 
@@ -46,7 +49,7 @@ fn flag(name: &str) -> Option<bool> {
 impl Config {
     /// The payment providers these settings describe. Fails when Stripe is chosen without its keys.
     pub fn providers(&self) -> anyhow::Result<guildhall::service::money::providers::Providers> {
-        use guildhall::service::money::providers::{Delivery, Providers, Sandbox, Stripe};
+        use guildhall::service::money::providers::{Delivery, NoCards, Providers, Sandbox, Stripe};
         use std::sync::Arc;
         let stripe = self
             .stripe_secret_key
@@ -54,6 +57,7 @@ impl Config {
             .map(|key| Arc::new(Stripe::new(key, self.stripe_api_base.clone())));
         let active: Arc<dyn guildhall::service::money::providers::PaymentProvider> =
             match self.payment_provider.as_str() {
+                "none" => Arc::new(NoCards),
                 "sandbox" => Arc::new(Sandbox {
                     base_url: self.base_url.clone(),
                 }),
@@ -63,7 +67,7 @@ impl Config {
                         "GUILDHALL_PAYMENT_PROVIDER=stripe needs GUILDHALL_STRIPE_SECRET_KEY and GUILDHALL_STRIPE_WEBHOOK_SECRET"
                     ),
                 },
-                other => anyhow::bail!("GUILDHALL_PAYMENT_PROVIDER: unknown provider {other:?} (sandbox or stripe)"),
+                other => anyhow::bail!("GUILDHALL_PAYMENT_PROVIDER: unknown provider {other:?} (none, stripe or sandbox)"),
             };
         // The sandbox posts its events to this very process, over loopback.
         let local = if self.addr.ip().is_unspecified() {
@@ -107,14 +111,14 @@ impl Config {
                 .unwrap_or(30),
             json_logs: var("GUILDHALL_LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             payment_provider: var("GUILDHALL_PAYMENT_PROVIDER")
-                .unwrap_or_else(|| "sandbox".into())
+                .unwrap_or_else(|| "none".into())
                 .to_lowercase(),
             stripe_secret_key: var("GUILDHALL_STRIPE_SECRET_KEY"),
             stripe_webhook_secret: var("GUILDHALL_STRIPE_WEBHOOK_SECRET"),
             stripe_api_base: var("GUILDHALL_STRIPE_API_BASE")
                 .unwrap_or_else(|| "https://api.stripe.com".into()),
             sandbox_webhook_secret: var("GUILDHALL_SANDBOX_WEBHOOK_SECRET")
-                .unwrap_or_else(|| "whsec_guildhall_sandbox".into()),
+                .unwrap_or_else(guildhall::service::identity::random_token),
         })
     }
 }

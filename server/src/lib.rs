@@ -229,7 +229,7 @@ async fn outbox_html(
     let Ok(id) = uuid::Uuid::parse_str(&id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match guildhall::service::outbox::get(&state.server.db, id).await {
+    match guildhall::service::outbox::read(&state.server.db, &actor, id, "html").await {
         Ok(m) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -316,11 +316,19 @@ async fn webhook(
         Ok(outcome) => {
             tracing::info!(%provider, event = %id, ?outcome, "webhook handled");
             state.server.outbox_wake.notify_one();
-            let label = match outcome {
-                webhooks::Outcome::Processed(_) => "processed",
-                webhooks::Outcome::Ignored(_) => "ignored",
-                webhooks::Outcome::Duplicate => "duplicate",
-            };
+            let label =
+                match outcome {
+                    webhooks::Outcome::Processed(_) => "processed",
+                    webhooks::Outcome::Ignored(_) => "ignored",
+                    webhooks::Outcome::Duplicate => "duplicate",
+                    webhooks::Outcome::Refused(why) => return (
+                        StatusCode::BAD_REQUEST,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        serde_json::json!({"received": true, "outcome": "refused", "reason": why})
+                            .to_string(),
+                    )
+                        .into_response(),
+                };
             (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, "application/json")],

@@ -50,6 +50,24 @@ async fn app(t: &TestDb) -> Router {
     app_with(t, 1000, 1000).await
 }
 
+/// The router with settings of the test's own (demo data loaded).
+async fn app_cfg(t: &TestDb, cfg: Config) -> Router {
+    guildhall::service::seed::demo(&t.db, ORIGIN)
+        .await
+        .expect("demo data");
+    let opts = leptos_options(&cfg);
+    router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
+/// Settings with Stripe as the card provider (its API nowhere: these tests only post webhooks).
+fn stripe_config() -> Config {
+    let mut cfg = config(1000, 1000);
+    cfg.payment_provider = "stripe".into();
+    cfg.stripe_secret_key = Some("sk_test_guildhall".into());
+    cfg
+}
+
 struct Res {
     status: StatusCode,
     headers: axum::http::HeaderMap,
@@ -816,7 +834,7 @@ async fn the_stripe_webhook_verifies_signatures_and_records_events_it_does_not_h
     use guildhall::service::money::providers::sign;
     use sea_orm::{EntityTrait, PaginatorTrait};
     for t in databases().await {
-        let app = app(&t).await;
+        let app = app_cfg(&t, stripe_config()).await;
         let now = chrono::Utc::now().timestamp();
         for name in [
             "invoice.payment_failed.json",
@@ -871,19 +889,37 @@ async fn the_stripe_webhook_verifies_signatures_and_records_events_it_does_not_h
         assert_eq!(rows.len(), 1, "{}", t.name);
         assert_eq!(rows[0].outcome, "ignored");
         assert_eq!(rows[0].provider, "stripe");
-        // The sandbox's endpoint wants its own secret.
+        // Stripe is the provider: the sandbox's endpoint does not exist, whatever the signature
+        // (its secret, here, or the one the sandbox once published).
         let body = fixture("invoice.payment_failed.json");
+        for secret in [
+            STRIPE_SECRET,
+            "whsec_test_sandbox",
+            "whsec_guildhall_sandbox",
+        ] {
+            let r = webhook(
+                &app,
+                "sandbox",
+                "sandbox-signature",
+                &sign(secret, now, &body),
+                body.clone(),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        }
+        // And with the sandbox as the provider, Stripe's endpoint does not exist.
+        let sandbox_app = app_cfg(&t, config(1000, 1000)).await;
         let r = webhook(
-            &app,
-            "sandbox",
-            "sandbox-signature",
+            &sandbox_app,
+            "stripe",
+            "stripe-signature",
             &sign(STRIPE_SECRET, now, &body),
             body.clone(),
         )
         .await;
-        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
         let r = webhook(
-            &app,
+            &sandbox_app,
             "sandbox",
             "sandbox-signature",
             &sign("whsec_test_sandbox", now, &body),
@@ -1184,12 +1220,60 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
             "client_reference_id": checkout_id,
             "payment_intent": "pi_test_1",
             "amount_total": 4500,
+            "currency": "gbp",
             "payment_status": "paid",
         }},
     })
     .to_string()
     .into_bytes();
     let now = chrono::Utc::now().timestamp();
+
+    // Correctly signed events that do not match what we asked Stripe for (another amount, another
+    // currency, another session naming our checkout) are refused with 400, every time, and post
+    // nothing; the refusal is in the audit trail.
+    let forged = |id: &str, session: &str, amount: i64, currency: &str| {
+        serde_json::json!({
+            "id": id,
+            "object": "event",
+            "type": "checkout.session.completed",
+            "data": {"object": {
+                "id": session,
+                "object": "checkout.session",
+                "client_reference_id": checkout_id,
+                "payment_intent": format!("pi_{id}"),
+                "amount_total": amount,
+                "currency": currency,
+                "payment_status": "paid",
+            }},
+        })
+        .to_string()
+        .into_bytes()
+    };
+    for body in [
+        forged("evt_cheap", "cs_test_1", 1, "gbp"),
+        forged("evt_dear", "cs_test_1", 450_000, "gbp"),
+        forged("evt_usd", "cs_test_1", 4500, "usd"),
+        forged("evt_other", "cs_attacker", 4500, "gbp"),
+    ] {
+        let sig = sign(STRIPE_SECRET, now, &body);
+        for _ in 0..2 {
+            let r = webhook(&app, "stripe", "stripe-signature", &sig, body.clone()).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+            assert!(r.body.contains("refused"), "{}", r.body);
+        }
+    }
+    assert!(payment::Entity::find()
+        .all(&t.db)
+        .await
+        .expect("payments")
+        .is_empty());
+    let refusals = guildhall::entity::audit_log::Entity::find()
+        .filter(guildhall::entity::audit_log::Column::Action.eq("card_payment_refused"))
+        .all(&t.db)
+        .await
+        .expect("audit");
+    assert_eq!(refusals.len(), 4);
+
     let sig = sign(STRIPE_SECRET, now, &event);
     let r = webhook(&app, "stripe", "stripe-signature", &sig, event.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -1344,6 +1428,7 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
             "customer": "cus_test_1",
             "payment_intent": "pi_test_2",
             "amount_total": inv.outstanding_pence,
+            "currency": "gbp",
             "payment_status": "paid",
         }},
     })
@@ -1420,4 +1505,21 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
             .await,
         Err(ChargeError::Declined(_))
     ));
+}
+
+/// The sandbox is never the default, and its webhook secret is never a constant: each process makes
+/// its own unless one is given.
+#[test]
+fn the_sandbox_is_opt_in_and_its_secret_is_made_per_process() {
+    if std::env::var("GUILDHALL_PAYMENT_PROVIDER").is_err() {
+        let cfg = Config::from_env().expect("config");
+        assert_eq!(cfg.payment_provider, "none");
+    }
+    if std::env::var("GUILDHALL_SANDBOX_WEBHOOK_SECRET").is_err() {
+        let a = Config::from_env().expect("config").sandbox_webhook_secret;
+        let b = Config::from_env().expect("config").sandbox_webhook_secret;
+        assert_ne!(a, b);
+        assert!(a.len() >= 40);
+        assert_ne!(a, "whsec_guildhall_sandbox");
+    }
 }

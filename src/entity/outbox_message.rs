@@ -29,6 +29,11 @@ pub struct Model {
     pub last_error: Option<String>,
     pub sent_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// The one-time link this message carries, if any (`service::tokens`): the token row, armed at
+    /// delivery, and the address the token is appended to. The stored bodies show the link withheld.
+    pub link_token_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub link_prefix: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

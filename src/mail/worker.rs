@@ -17,8 +17,13 @@
 //! - **Retries back off**: `base_backoff`, doubling per attempt, never more than an hour apart, until
 //!   `max_attempts`.
 //!
-//! With no SMTP server configured, [`LogTransport`] writes each message to the log and marks it `logged`; the
-//! development inbox shows those.
+//! - **One-time links are made at the moment of sending** (`service::tokens::arm`): the stored message shows
+//!   the link withheld, the transport gets a copy with the link, and that copy is never written back or
+//!   logged. A message whose link was replaced, used or expired meanwhile is marked `failed`, not sent.
+//!
+//! With no SMTP server configured, [`MailDropTransport`] writes each message (links included) to a file in
+//! `GUILDHALL_MAIL_DIR`, standing in for the recipient's mailbox, or [`LogTransport`] notes it in the log
+//! (without its body); either marks it `logged`.
 
 use crate::entity::outbox_message::{self, Column, Entity as Outbox};
 use crate::service::outbox::{
@@ -315,8 +320,8 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// Development delivery: writes each message to the log (so the link in it can be followed) and marks it
-/// `logged`. Nothing leaves the machine.
+/// Development delivery without a mail drop: notes each message in the log (never its body, which may
+/// carry a one-time link) and marks it `logged`. Nothing leaves the machine.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LogTransport;
 
@@ -328,9 +333,52 @@ impl Transport for LogTransport {
             message_id = %msg.message_id,
             to = %msg.to_address,
             subject = %msg.subject,
-            body = %msg.body_text,
-            "e-mail logged, not sent (GUILDHALL_SMTP_HOST is not set)"
+            "e-mail not sent (neither GUILDHALL_SMTP_HOST nor GUILDHALL_MAIL_DIR is set)"
         );
+        Ok(())
+    }
+
+    fn delivered_status(&self) -> &'static str {
+        STATUS_LOGGED
+    }
+}
+
+/// Development and test delivery: each message is written as a text file to a folder (the "mail drop",
+/// `GUILDHALL_MAIL_DIR`), which stands in for the recipients' mailboxes: `To:`, `Subject:`, `Date:`,
+/// `Message-ID:` lines, a blank line, then the plain-text body with its links. Marked `logged`.
+#[derive(Clone, Debug)]
+pub struct MailDropTransport {
+    pub dir: std::path::PathBuf,
+}
+
+#[async_trait]
+impl Transport for MailDropTransport {
+    async fn send(&self, msg: &outbox_message::Model) -> Result<(), SendError> {
+        let text = format!(
+            "To: {}\nSubject: {}\nDate: {}\nMessage-ID: {}\n\n{}\n",
+            msg.to_address,
+            msg.subject,
+            msg.created_at.to_rfc3339(),
+            msg.message_id,
+            msg.body_text
+        );
+        // Time first, so that a listing sorts oldest to newest; the row id keeps names unique.
+        let name = format!(
+            "{}-{}.txt",
+            now().format("%Y%m%dT%H%M%S%.6f"),
+            msg.id.simple()
+        );
+        let path = self.dir.join(name);
+        let write = async {
+            tokio::fs::create_dir_all(&self.dir).await?;
+            let partial = path.with_extension("part");
+            tokio::fs::write(&partial, text).await?;
+            tokio::fs::rename(&partial, &path).await
+        };
+        write
+            .await
+            .map_err(|e| SendError::Transient(format!("the mail drop cannot be written: {e}")))?;
+        tracing::info!(outbox_id = %msg.id, to = %msg.to_address, subject = %msg.subject, path = %path.display(), "e-mail written to the mail drop");
         Ok(())
     }
 
@@ -365,12 +413,23 @@ pub fn try_transport_from_env() -> Result<Arc<dyn Transport>, MailConfigError> {
             tracing::info!(smtp = ?cfg, "e-mail will be sent over SMTP");
             Ok(Arc::new(SmtpTransport::new(&cfg)?))
         }
-        None => {
-            tracing::warn!(
-                "GUILDHALL_SMTP_HOST is not set: e-mail will be written to the log, not sent"
-            );
-            Ok(Arc::new(LogTransport))
-        }
+        None => match std::env::var("GUILDHALL_MAIL_DIR")
+            .ok()
+            .filter(|d| !d.trim().is_empty())
+        {
+            Some(dir) => {
+                tracing::warn!(dir = %dir, "GUILDHALL_SMTP_HOST is not set: e-mail will be written to files in the mail drop, not sent");
+                Ok(Arc::new(MailDropTransport {
+                    dir: dir.trim().into(),
+                }))
+            }
+            None => {
+                tracing::warn!(
+                    "GUILDHALL_SMTP_HOST is not set: e-mail will be noted in the log, not sent"
+                );
+                Ok(Arc::new(LogTransport))
+            }
+        },
     }
 }
 
@@ -478,6 +537,32 @@ pub async fn deliver_one(
     let logged = transport.delivered_status() == STATUS_LOGGED;
     let Some(msg) = claim(db, cfg, logged).await? else {
         return Ok(None);
+    };
+    let id = msg.id;
+    let msg = match crate::service::tokens::arm(db, msg.clone()).await {
+        Ok(Ok(armed)) => armed,
+        Ok(Err(dead)) => {
+            tracing::warn!(outbox_id = %id, "outbox: {dead}");
+            if logged {
+                Outbox::update_many()
+                    .set(outbox_message::ActiveModel {
+                        status: Set(STATUS_FAILED.to_owned()),
+                        last_error: Set(Some(dead.to_owned())),
+                        ..Default::default()
+                    })
+                    .filter(Column::Id.eq(id))
+                    .exec(db)
+                    .await?;
+            } else {
+                finish(db, cfg, &msg, Err(SendError::Permanent(dead.to_owned()))).await?;
+            }
+            return Ok(Some(id));
+        }
+        Err(e) => {
+            // The claim stays; `recover_stale` hands the message back once the lease runs out.
+            tracing::warn!(outbox_id = %id, error = %e, "outbox: could not arm a one-time link");
+            return Err(e);
+        }
     };
     if logged {
         // Already marked `logged` by the claim: the transport only writes to the log.

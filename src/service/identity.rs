@@ -10,20 +10,17 @@ use crate::domain::email::Email;
 use crate::domain::person::PersonName;
 use crate::domain::{Actor, ActorKind, AppError, FieldErrors, Role};
 use crate::entity::{auth_token, session, user, user_role};
-use crate::service::{audit, outbox, outbox::NewMessage};
+use crate::service::{audit, outbox, outbox::NewMessage, tokens};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use base64::Engine;
 use chrono::Duration;
-use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub const KIND_MEMBER: &str = "member";
@@ -104,16 +101,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     .unwrap_or(false)
 }
 
-/// 32 random bytes, URL-safe.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use super::tokens::{random_token, token_hash};
 
 /// The key an address is unique by: the whole address lower-cased.
 pub fn email_key(email: &Email) -> String {
@@ -130,48 +118,26 @@ pub(crate) async fn find_by_email<C: ConnectionTrait>(
         .await?)
 }
 
-pub(crate) async fn issue_token<C: ConnectionTrait>(
+/// Issues a one-time link (`service::tokens`) to `{base_url}{path}?token=…`, held in template variable
+/// `variable` of the message that carries it.
+pub(crate) async fn issue_link<C: ConnectionTrait>(
     db: &C,
     user_id: Uuid,
     purpose: &str,
     valid_for: Duration,
-) -> Result<String, AppError> {
-    issue_token_for(db, user_id, purpose, valid_for, None).await
-}
-
-async fn issue_token_for<C: ConnectionTrait>(
-    db: &C,
-    user_id: Uuid,
-    purpose: &str,
-    valid_for: Duration,
-    new_email: Option<String>,
-) -> Result<String, AppError> {
-    // A new link replaces every earlier unused one for the same purpose.
-    let now = super::now();
-    auth_token::Entity::update_many()
-        .col_expr(
-            auth_token::Column::UsedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(auth_token::Column::UserId.eq(user_id))
-        .filter(auth_token::Column::Purpose.eq(purpose))
-        .filter(auth_token::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
-    let token = random_token();
-    auth_token::ActiveModel {
-        id: Set(super::new_id()),
-        user_id: Set(user_id),
-        purpose: Set(purpose.to_owned()),
-        token_hash: Set(token_hash(&token)),
-        new_email: Set(new_email),
-        created_at: Set(now),
-        expires_at: Set(now + valid_for),
-        used_at: Set(None),
-    }
-    .insert(db)
-    .await?;
-    Ok(token)
+    link_to: String,
+    variable: &'static str,
+) -> Result<tokens::Link, AppError> {
+    Ok(tokens::issue(
+        db,
+        user_id,
+        purpose,
+        valid_for,
+        None,
+        format!("{link_to}?token="),
+        variable,
+    )
+    .await?)
 }
 
 /// Finds a live token (right purpose, unused, unexpired).
@@ -199,17 +165,25 @@ async fn send_verification<C: ConnectionTrait>(
     u: &user::Model,
     base_url: &str,
 ) -> Result<(), AppError> {
-    let token = issue_token(db, u.id, PURPOSE_VERIFY, Duration::hours(VERIFY_HOURS)).await?;
-    mail_user(
+    let link = issue_link(
+        db,
+        u.id,
+        PURPOSE_VERIFY,
+        Duration::hours(VERIFY_HOURS),
+        format!("{base_url}/verify-email"),
+        "verify_url",
+    )
+    .await?;
+    mail_user_link(
         db,
         u,
         "verify_email",
         json!({
             "given_name": u.given_name,
-            "verify_url": format!("{base_url}/verify-email?token={token}"),
             "expires_hours": VERIFY_HOURS,
             "base_url": base_url,
         }),
+        Some(link),
     )
     .await?;
     Ok(())
@@ -222,6 +196,17 @@ pub(crate) async fn mail_user<C: ConnectionTrait>(
     template: &str,
     context: serde_json::Value,
 ) -> Result<Uuid, AppError> {
+    mail_user_link(db, u, template, context, None).await
+}
+
+/// [`mail_user`] for a message that carries a one-time link.
+pub(crate) async fn mail_user_link<C: ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+    template: &str,
+    context: serde_json::Value,
+    link: Option<tokens::Link>,
+) -> Result<Uuid, AppError> {
     outbox::enqueue(
         db,
         NewMessage {
@@ -231,6 +216,7 @@ pub(crate) async fn mail_user<C: ConnectionTrait>(
             user_id: Some(u.id),
             member_id: None,
             context,
+            link,
         },
     )
     .await
@@ -461,18 +447,25 @@ pub async fn request_password_reset(
         .await?
         .filter(|u| u.disabled_at.is_none())
     {
-        let token =
-            issue_token(&txn, u.id, PURPOSE_RESET, Duration::minutes(RESET_MINUTES)).await?;
-        mail_user(
+        let link = issue_link(
+            &txn,
+            u.id,
+            PURPOSE_RESET,
+            Duration::minutes(RESET_MINUTES),
+            format!("{base_url}/reset-password"),
+            "reset_url",
+        )
+        .await?;
+        mail_user_link(
             &txn,
             &u,
             "password_reset",
             json!({
                 "given_name": u.given_name,
-                "reset_url": format!("{base_url}/reset-password?token={token}"),
                 "expires_minutes": RESET_MINUTES,
                 "base_url": base_url,
             }),
+            Some(link),
         )
         .await?;
         let actor = Actor::anonymous();
@@ -549,6 +542,8 @@ pub async fn reset_password(
         .filter(session::Column::UserId.eq(u.id))
         .exec(&txn)
         .await?;
+    // Every other link still out (another reset, an address change, an invitation) dies with it.
+    tokens::end_all(&txn, u.id).await?;
     let actor = Actor::member(u.id, &u.email);
     audit::record(
         &txn,
@@ -642,13 +637,22 @@ pub async fn create_staff(
         Some(public_view(&u, &roles)),
     )
     .await?;
-    let set_password_url = if invite {
-        let token = issue_token(&txn, u.id, PURPOSE_RESET, Duration::days(INVITE_DAYS)).await?;
-        Some(format!("{base_url}/reset-password?token={token}"))
+    let link = if invite {
+        Some(
+            issue_link(
+                &txn,
+                u.id,
+                PURPOSE_RESET,
+                Duration::days(INVITE_DAYS),
+                format!("{base_url}/reset-password"),
+                "set_password_url",
+            )
+            .await?,
+        )
     } else {
         None
     };
-    mail_user(
+    mail_user_link(
         &txn,
         &u,
         "staff_invite",
@@ -656,10 +660,10 @@ pub async fn create_staff(
             "given_name": u.given_name,
             "sign_in_url": format!("{base_url}/sign-in"),
             "roles": roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
-            "set_password_url": set_password_url,
             "expires_days": INVITE_DAYS,
             "base_url": base_url,
         }),
+        link,
     )
     .await?;
     txn.commit().await?;
@@ -789,6 +793,7 @@ pub async fn change_password(
         .filter(session::Column::UserId.eq(u.id))
         .exec(&txn)
         .await?;
+    tokens::end_all(&txn, u.id).await?;
     audit::record(
         &txn,
         actor,
@@ -840,12 +845,14 @@ pub async fn request_email_change(
         return Err(AppError::field("password", "Your password is not right"));
     }
     let txn = crate::service::begin(db).await?;
-    let token = issue_token_for(
+    let link = tokens::issue(
         &txn,
         u.id,
         PURPOSE_CHANGE_EMAIL,
         Duration::hours(CHANGE_EMAIL_HOURS),
         Some(email.as_str().to_owned()),
+        format!("{base_url}/confirm-email?token="),
+        "confirm_url",
     )
     .await?;
     outbox::enqueue(
@@ -859,10 +866,10 @@ pub async fn request_email_change(
             context: json!({
                 "given_name": u.given_name,
                 "new_email": email.as_str(),
-                "confirm_url": format!("{base_url}/confirm-email?token={token}"),
                 "expires_hours": CHANGE_EMAIL_HOURS,
                 "base_url": base_url,
             }),
+            link: Some(link),
         },
     )
     .await?;
@@ -957,6 +964,7 @@ pub async fn confirm_email_change(
                 "reset_url": format!("{base_url}/forgot-password"),
                 "base_url": base_url,
             }),
+            link: None,
         },
     )
     .await?;

@@ -1140,6 +1140,7 @@ async fn reminders(
                         "renew_url": format!("{base_url}/portal/renew"),
                         "base_url": base_url,
                     }),
+                    link: None,
                 })?;
                 w.mails.push(mail);
             }
@@ -1284,6 +1285,7 @@ async fn grace_and_lapse(
                         "renew_url": format!("{base_url}/portal/renew"),
                         "base_url": base_url,
                     }),
+                    link: None,
                 })?;
                 w.mails.push(mail);
             }

@@ -20,6 +20,7 @@ pub mod people;
 pub mod renewals;
 pub mod seed;
 pub mod summary;
+pub mod tokens;
 pub mod trends;
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,9 @@
 //! The e-mail outbox: messages are rendered and written here in the same transaction as the event that
 //! caused them, and delivered later by `mail::worker`. Nothing else sends e-mail.
+//!
+//! A message carrying a one-time link is stored with the link withheld (`tokens::WITHHELD`); the
+//! worker arms it at delivery (`tokens::arm`). So staff reading the outbox, the HTML preview, the logs
+//! and a copy of the database never see a live link.
 
 use crate::domain::AppError;
 use crate::entity::outbox_message;
@@ -21,6 +25,9 @@ pub struct NewMessage<'a> {
     pub member_id: Option<Uuid>,
     /// Variables for the template. `office_name` and `base_url` are added by the renderer.
     pub context: serde_json::Value,
+    /// The one-time link this message carries: its template variable is set to the withheld marker
+    /// here, and the link itself made at delivery.
+    pub link: Option<super::tokens::Link>,
 }
 
 /// Renders `msg` and writes it to the outbox, due now. Returns its id.
@@ -34,7 +41,14 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, msg: NewMessage<'_>) -> Result<
 
 /// Renders `msg` into an outbox row due now, for callers that write many at once. Returns its id too.
 pub fn row(msg: NewMessage<'_>) -> Result<(Uuid, outbox_message::ActiveModel), AppError> {
-    let rendered = templates::render(msg.template, &msg.context).map_err(AppError::internal)?;
+    let mut context = msg.context;
+    if let (Some(link), Some(vars)) = (&msg.link, context.as_object_mut()) {
+        vars.insert(
+            link.variable.to_owned(),
+            serde_json::Value::String(super::tokens::WITHHELD.to_owned()),
+        );
+    }
+    let rendered = templates::render(msg.template, &context).map_err(AppError::internal)?;
     let id = super::new_id();
     let now = super::now();
     let row = outbox_message::ActiveModel {
@@ -56,6 +70,8 @@ pub fn row(msg: NewMessage<'_>) -> Result<(Uuid, outbox_message::ActiveModel), A
         last_error: Set(None),
         sent_at: Set(None),
         created_at: Set(now),
+        link_token_id: Set(msg.link.as_ref().map(|l| l.token_id)),
+        link_prefix: Set(msg.link.map(|l| l.prefix)),
     };
     Ok((id, row))
 }
@@ -104,4 +120,28 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<outbox_message:
         .one(db)
         .await?
         .ok_or(AppError::NotFound)
+}
+
+/// A member of staff reads a message (its page or its HTML preview): allowed with `ViewOutbox`, and
+/// recorded in the audit trail, since a message's body is personal data. One-time links in it are
+/// withheld (they are made only at delivery).
+pub async fn read<C: ConnectionTrait>(
+    db: &C,
+    actor: &crate::domain::Actor,
+    id: Uuid,
+    part: &str,
+) -> Result<outbox_message::Model, AppError> {
+    actor.require(crate::domain::Permission::ViewOutbox)?;
+    let m = get(db, id).await?;
+    super::audit::record(
+        db,
+        actor,
+        "outbox_message",
+        m.id,
+        "message_viewed",
+        None,
+        Some(serde_json::json!({"to": m.to_address, "subject": m.subject, "part": part})),
+    )
+    .await?;
+    Ok(m)
 }

@@ -340,6 +340,7 @@ async fn write_batch(
                     user_id,
                     member_id: Some(member_id),
                     context,
+                    link: None,
                 })
                 .map(|(_, row)| row)
             })

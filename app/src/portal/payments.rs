@@ -25,13 +25,16 @@ pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
     };
     let (m, a) = guildhall::service::money::own_account(&st.db, &actor, number).await?;
     let own = m.user_id == actor.user_id;
-    Ok(crate::money::ssr::view(
-        names::number(m.membership_number),
-        names::display_name(&m),
-        a,
-        "/portal/documents",
-        own,
-    ))
+    Ok(crate::money::MoneyDto {
+        takes_cards: st.payments.takes_cards(),
+        ..crate::money::ssr::view(
+            names::number(m.membership_number),
+            names::display_name(&m),
+            a,
+            "/portal/documents",
+            own,
+        )
+    })
 }
 
 /// Starts paying an invoice by card and sends the member to the provider's page.
@@ -63,6 +66,7 @@ pub fn PortalPaymentsPage() -> impl IntoView {
                 Ok(m) => {
                     let open: Vec<_> = m.documents.iter().filter(|d| d.open).cloned().collect();
                     let number = m.number.clone();
+                    let cards = m.takes_cards;
                     view! {
                         <h1 class="heading-l">"Payments"</h1>
                         <div class="panel-balance">
@@ -79,11 +83,17 @@ pub fn PortalPaymentsPage() -> impl IntoView {
                                     view! {
                                         <li class="pay-list__item">
                                             <p class="body"><strong>{format!("Invoice {}", d.number)}</strong><br/>{d.description.clone()}<br/>{format!("{} to pay", d.outstanding)}</p>
-                                            <ActionForm action=pay>
-                                                <input type="hidden" name="member" value=n/>
-                                                <input type="hidden" name="invoice" value=d.number.clone()/>
-                                                <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
-                                            </ActionForm>
+                                            {if cards {
+                                                view! {
+                                                    <ActionForm action=pay>
+                                                        <input type="hidden" name="member" value=n/>
+                                                        <input type="hidden" name="invoice" value=d.number.clone()/>
+                                                        <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
+                                                    </ActionForm>
+                                                }.into_any()
+                                            } else {
+                                                view! { <p class="body">"To pay, contact the membership office: card payments are not available online."</p> }.into_any()
+                                            }}
                                         </li>
                                     }
                                 }).collect_view()}
@@ -185,8 +195,10 @@ pub struct SandboxDto {
 #[server(prefix = "/fn", endpoint = "sandbox-checkout")]
 pub async fn sandbox_checkout(id: String) -> Result<SandboxDto, AppError> {
     let st = crate::ctx::state()?;
+    let actor = crate::ctx::actor();
+    actor.user()?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
-    let v = guildhall::service::money::card::sandbox_view(&st.db, id).await?;
+    let v = guildhall::service::money::card::sandbox_view(&st.db, &actor, id).await?;
     Ok(SandboxDto {
         id: v.id.to_string(),
         amount: v.amount.to_string(),
@@ -209,6 +221,8 @@ pub async fn sandbox_pay(
     use guildhall::domain::FieldErrors;
     use guildhall::service::money::providers::{self, SandboxOutcome};
     let st = crate::ctx::state()?;
+    let actor = crate::ctx::actor();
+    actor.user()?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
     let mut errors = FieldErrors::new();
     let exp: Vec<&str> = expiry.trim().split('/').map(str::trim).collect();
@@ -233,7 +247,7 @@ pub async fn sandbox_pay(
         );
     }
     errors.into_result()?;
-    match providers::sandbox_pay(&st.db, &st.payments, id, &card_number).await? {
+    match providers::sandbox_pay(&st.db, &actor, &st.payments, id, &card_number).await? {
         SandboxOutcome::Paid(url) => {
             leptos_axum::redirect(&url);
             Ok(())

@@ -73,14 +73,16 @@ pub struct OutboxDetail {
     pub created: String,
     pub sent: Option<String>,
     pub body_text: String,
+    /// The message carries a one-time link, withheld here: only the recipient receives it.
+    pub link_withheld: bool,
 }
 
 #[server(prefix = "/fn", endpoint = "outbox-message")]
 pub async fn outbox_message(id: String) -> Result<OutboxDetail, AppError> {
-    crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
+    let actor = crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
     let st = crate::ctx::state()?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let m = guildhall::service::outbox::get(&st.db, id).await?;
+    let m = guildhall::service::outbox::read(&st.db, &actor, id, "text").await?;
     Ok(OutboxDetail {
         id: m.id.to_string(),
         message_id: m.message_id,
@@ -93,6 +95,7 @@ pub async fn outbox_message(id: String) -> Result<OutboxDetail, AppError> {
         last_error: m.last_error,
         created: crate::format::staff_time(m.created_at),
         sent: m.sent_at.map(crate::format::staff_time),
+        link_withheld: m.link_token_id.is_some(),
         body_text: m.body_text,
     })
 }
@@ -208,6 +211,9 @@ pub fn OutboxMessage() -> impl IntoView {
                         <div class="summary-list__row"><dt>"Template"</dt><dd>{m.template.clone()}</dd></div>
                         <div class="summary-list__row"><dt>"Message-ID"</dt><dd class="mono">{m.message_id.clone()}</dd></div>
                     </dl>
+                    {m.link_withheld.then(|| view! {
+                        <p class="body">"This message carries a one-time link. It is withheld here: the link is made when the message is sent, and only the recipient receives it."</p>
+                    })}
                     <h2 class="heading-m">"As the recipient sees it"</h2>
                     <iframe class="mail-frame" title=format!("Email: {}", m.subject) sandbox=""
                         src=format!("/staff/outbox/{}/html", m.id)></iframe>

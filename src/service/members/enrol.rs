@@ -396,30 +396,33 @@ pub async fn add_representative(
         })),
     )
     .await?;
-    let set_password_url = if created {
-        let token = identity::issue_token(
-            &txn,
-            u.id,
-            identity::PURPOSE_RESET,
-            Duration::days(identity::INVITE_DAYS),
+    let link = if created {
+        Some(
+            identity::issue_link(
+                &txn,
+                u.id,
+                identity::PURPOSE_RESET,
+                Duration::days(identity::INVITE_DAYS),
+                format!("{base_url}/reset-password"),
+                "set_password_url",
+            )
+            .await?,
         )
-        .await?;
-        Some(format!("{base_url}/reset-password?token={token}"))
     } else {
         None
     };
-    identity::mail_user(
+    identity::mail_user_link(
         &txn,
         &u,
         "representative_added",
         json!({
             "given_name": u.given_name,
             "organisation": org_name,
-            "set_password_url": set_password_url,
             "expires_days": identity::INVITE_DAYS,
             "sign_in_url": format!("{base_url}/sign-in"),
             "base_url": base_url,
         }),
+        link,
     )
     .await?;
     txn.commit().await?;

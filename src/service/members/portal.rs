@@ -273,6 +273,7 @@ pub async fn resign(
                 "account_url": format!("{base_url}/portal"),
                 "base_url": base_url,
             }),
+            link: None,
         },
     )
     .await?;

@@ -23,6 +23,9 @@ pub async fn start(
     invoice_number: &str,
 ) -> Result<String, AppError> {
     let m = crate::service::members::portal::reachable_member(db, actor, membership_number).await?;
+    if !providers.takes_cards() {
+        return Err(AppError::Conflict(super::providers::NO_CARDS.into()));
+    }
     let inv = document::Entity::find()
         .filter(document::Column::Number.eq(invoice_number.trim().to_uppercase()))
         .filter(document::Column::Kind.eq(INVOICE))
@@ -154,15 +157,21 @@ async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutVie
     })
 }
 
-/// The sandbox's hosted page reads its checkout (no sign-in: like a real provider's page, it is reached
-/// through the checkout's unguessable id).
-pub async fn sandbox_view(db: &DatabaseConnection, id: Uuid) -> Result<CheckoutView, AppError> {
+/// The sandbox's hosted page reads its checkout: only for the signed-in member it belongs to (or
+/// someone acting for their organisation), like the return page.
+pub async fn sandbox_view(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<CheckoutView, AppError> {
+    let v = own_view(db, actor, id).await?;
     let c = checkout::Entity::find_by_id(id)
         .one(db)
         .await?
         .filter(|c| c.provider == "sandbox")
         .ok_or(AppError::NotFound)?;
-    view(db, c).await
+    debug_assert_eq!(c.id, v.id);
+    Ok(v)
 }
 
 /// A member reads how their checkout ended, on returning from the provider.
@@ -171,15 +180,7 @@ pub async fn own_view(
     actor: &Actor,
     id: Uuid,
 ) -> Result<CheckoutView, AppError> {
-    let c = checkout::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let m = crate::entity::member::Entity::find_by_id(c.member_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    crate::service::members::portal::reachable_member(db, actor, m.membership_number).await?;
+    let c = super::providers::own_checkout(db, actor, id).await?;
     view(db, c).await
 }
 

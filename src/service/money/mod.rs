@@ -562,6 +562,7 @@ pub(crate) async fn notify<C: ConnectionTrait>(
             user_id: m.user_id,
             member_id: Some(m.id),
             context,
+            link: None,
         },
     )
     .await?;

@@ -7,10 +7,16 @@
 //!   (with its own secret) and posts them to `/webhooks/sandbox`.
 //! - **stripe**: a Checkout Session created over Stripe's HTTP API; events arrive at `/webhooks/stripe`
 //!   signed with `GUILDHALL_STRIPE_WEBHOOK_SECRET`.
+//! - **none** (the default when nothing is configured): no card payments; members pay another way.
+//!
+//! Only the configured provider's webhook endpoint exists: with Stripe configured, `/webhooks/sandbox`
+//! answers 404, and the other way round. The sandbox is used only when asked for by name
+//! (`GUILDHALL_PAYMENT_PROVIDER=sandbox`), and signs its events with a secret made afresh by each
+//! process unless one is given.
 
 use crate::domain::money::Money;
 use crate::domain::payments::{card_digits, test_card, TestCard};
-use crate::domain::{AppError, FieldErrors};
+use crate::domain::{Actor, AppError, FieldErrors};
 use crate::entity::checkout;
 use hmac::{Hmac, Mac};
 use sea_orm::{DatabaseConnection, EntityTrait};
@@ -88,6 +94,35 @@ pub trait PaymentProvider: Send + Sync {
             "{} cannot charge saved cards",
             self.name()
         )))
+    }
+}
+
+/// No card provider configured: nothing can be paid by card.
+pub struct NoCards;
+
+/// What a member is told when card payments are not set up.
+pub const NO_CARDS: &str =
+    "Card payments are not available. Contact the membership office to pay another way.";
+
+#[async_trait::async_trait]
+impl PaymentProvider for NoCards {
+    fn name(&self) -> &'static str {
+        "none"
+    }
+
+    async fn start_checkout(&self, _req: &CheckoutRequest<'_>) -> Result<Started, ProviderError> {
+        Err(ProviderError(NO_CARDS.into()))
+    }
+
+    async fn refund(
+        &self,
+        _payment_ref: &str,
+        _amount: Money,
+        _key: &str,
+    ) -> Result<String, ProviderError> {
+        Err(ProviderError(
+            "no card payment provider is configured".into(),
+        ))
     }
 }
 
@@ -390,7 +425,7 @@ impl Providers {
             active: Arc::new(Sandbox {
                 base_url: base_url.to_owned(),
             }),
-            sandbox_secret: "whsec_test_sandbox".into(),
+            sandbox_secret: crate::service::identity::random_token(),
             stripe_secret: None,
             stripe: None,
             delivery: Delivery::Direct(db),
@@ -409,8 +444,17 @@ impl Providers {
         }
     }
 
-    /// The secret a provider's webhooks are signed with.
+    /// Whether members can pay by card at all.
+    pub fn takes_cards(&self) -> bool {
+        self.active.name() != "none"
+    }
+
+    /// The secret a provider's webhooks are signed with: only the configured provider's endpoint
+    /// exists, so any other name answers `None`.
     pub fn webhook_secret(&self, provider: &str) -> Option<&str> {
+        if provider != self.active.name() {
+            return None;
+        }
         match provider {
             "sandbox" => Some(&self.sandbox_secret),
             "stripe" => self.stripe_secret.as_deref(),
@@ -495,15 +539,18 @@ pub enum SandboxOutcome {
 /// webhook endpoint the outcome in a signed event, and answers what the page should show.
 pub async fn sandbox_pay(
     db: &DatabaseConnection,
+    actor: &crate::domain::Actor,
     providers: &Providers,
     id: Uuid,
     card_number: &str,
 ) -> Result<SandboxOutcome, AppError> {
-    let co = checkout::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .filter(|c| c.provider == "sandbox")
-        .ok_or(AppError::NotFound)?;
+    if providers.active.name() != "sandbox" {
+        return Err(AppError::NotFound);
+    }
+    let co = own_checkout(db, actor, id).await?;
+    if co.provider != "sandbox" {
+        return Err(AppError::NotFound);
+    }
     if co.status == "paid" {
         return Ok(SandboxOutcome::Paid(return_url(&providers.base_url, id)));
     }
@@ -591,6 +638,24 @@ pub async fn sandbox_pay(
         }
     }
     Ok(outcome)
+}
+
+/// A checkout, if `actor` may see it (their own, or their organisation's); `NotFound` otherwise.
+pub async fn own_checkout(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<checkout::Model, AppError> {
+    let c = checkout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = crate::entity::member::Entity::find_by_id(c.member_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::service::members::portal::reachable_member(db, actor, m.membership_number).await?;
+    Ok(c)
 }
 
 /// Where a member lands after paying.

@@ -4,6 +4,11 @@
 //! serialise on the unique index (PostgreSQL) or the single writer (SQLite) and the later one does
 //! nothing. Events of a type we do not handle, or about a checkout we do not know, are recorded as
 //! `ignored` and answered 2xx so the provider stops retrying.
+//!
+//! Nothing an event says about money is taken on trust: a paid checkout must name the checkout we
+//! opened (our id as its client reference, and the session the provider gave us when we opened it),
+//! in pounds sterling, for exactly the amount we asked for. Anything else is recorded as `refused`
+//! (with what was expected and what came), written to the audit trail, and posts nothing.
 
 use super::{receive, Incoming};
 use crate::domain::money::Money;
@@ -25,6 +30,8 @@ pub enum EventKind {
         client_reference: Option<String>,
         payment_ref: String,
         amount: i64,
+        /// The event's currency (ISO 4217, lower case as Stripe sends it), when it states one.
+        currency: Option<String>,
         /// The provider's token for the card used, when it tells us (the sandbox's card, or the Stripe
         /// customer the card was saved on).
         payment_method: Option<String>,
@@ -70,6 +77,10 @@ pub fn parse(body: &[u8]) -> Result<Event, String> {
                     client_reference: obj["client_reference_id"].as_str().map(str::to_owned),
                     payment_ref: obj["payment_intent"].as_str().unwrap_or(session).to_owned(),
                     amount,
+                    currency: obj["currency"]
+                        .as_str()
+                        .filter(|s| s.len() <= 10)
+                        .map(str::to_ascii_lowercase),
                     // The sandbox names the card; Stripe names the customer it saved the card on.
                     payment_method: obj["payment_method"]
                         .as_str()
@@ -103,8 +114,60 @@ pub fn parse(body: &[u8]) -> Result<Event, String> {
 pub enum Outcome {
     Processed(String),
     Ignored(String),
+    /// The event does not match what Guildhall asked for (checkout, amount or currency): nothing was
+    /// posted. Answered 400, every time it is delivered.
+    Refused(String),
     /// This event was handled before.
     Duplicate,
+}
+
+/// The currency every checkout is opened in.
+pub const CURRENCY: &str = "gbp";
+
+/// Checks a paid event against the checkout it names: `Err` says what does not match.
+pub fn check_paid(
+    c: &checkout::Model,
+    session: &str,
+    client_reference: Option<&str>,
+    amount: i64,
+    currency: Option<&str>,
+) -> Result<(), String> {
+    if let Some(r) = client_reference {
+        if Uuid::parse_str(r).ok() != Some(c.id) {
+            return Err(format!(
+                "the event's client reference {r:?} is not checkout {}",
+                c.id
+            ));
+        }
+    }
+    match c.provider_ref.as_deref() {
+        Some(ours) if ours == session => {}
+        Some(ours) => {
+            return Err(format!(
+                "the event's session {session:?} is not the one opened for checkout {} ({ours:?})",
+                c.id
+            ))
+        }
+        None => {
+            return Err(format!(
+                "checkout {} was never opened at the provider",
+                c.id
+            ))
+        }
+    }
+    if currency != Some(CURRENCY) {
+        return Err(format!(
+            "the event's currency {:?} is not {CURRENCY:?}",
+            currency.unwrap_or("(none)")
+        ));
+    }
+    if amount != c.amount_pence {
+        return Err(format!(
+            "the event's amount {amount} is not the {} pence asked for",
+            c.amount_pence
+        ));
+    }
+    Ok(())
 }
 
 async fn find_checkout<C: sea_orm::ConnectionTrait>(
@@ -162,8 +225,17 @@ pub async fn handle(
     .exec_without_returning(&txn)
     .await?;
     if inserted == 0 {
+        // A refused event stays refused however often it comes.
+        let earlier = webhook_event::Entity::find()
+            .filter(webhook_event::Column::Provider.eq(provider))
+            .filter(webhook_event::Column::EventId.eq(&ev.id))
+            .one(&txn)
+            .await?;
         txn.rollback().await?;
-        return Ok(Outcome::Duplicate);
+        return Ok(match earlier {
+            Some(e) if e.outcome == "refused" => Outcome::Refused(e.detail),
+            _ => Outcome::Duplicate,
+        });
     }
     let outcome = match &ev.kind {
         EventKind::Unhandled => Outcome::Ignored(format!("{} is not handled", ev.event_type)),
@@ -187,6 +259,7 @@ pub async fn handle(
             client_reference,
             payment_ref,
             amount,
+            currency,
             payment_method,
         } => match find_checkout(
             &txn,
@@ -198,47 +271,78 @@ pub async fn handle(
         {
             None => Outcome::Ignored("no checkout of ours".into()),
             Some(c) if c.status == "paid" => Outcome::Ignored("the checkout is paid".into()),
-            Some(c) if *amount <= 0 => {
-                Outcome::Ignored(format!("checkout {} paid a zero amount", c.id))
-            }
-            Some(c) => {
-                let m = member::Entity::find_by_id(c.member_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or_else(|| AppError::internal("a checkout's member is missing"))?;
-                let (p, receipt) = receive(
-                    &txn,
-                    &actor,
-                    Incoming {
-                        member: &m,
-                        method: "card",
-                        provider: Some(provider),
-                        reference: payment_ref,
-                        amount: Money::from_pence(*amount),
-                        received_on: super::today(),
-                        invoice_id: Some(c.invoice_id),
-                        key: format!("{provider}:payment:{payment_ref}"),
-                        base_url,
-                    },
-                )
-                .await?;
-                // A member renewing automatically keeps the card they last paid with.
-                if let Some(pm) = payment_method {
-                    crate::service::lifecycle::card_used(&txn, &actor, m.id, provider, pm).await?;
+            Some(c) => match check_paid(
+                &c,
+                session,
+                client_reference.as_deref(),
+                *amount,
+                currency.as_deref(),
+            ) {
+                Err(why) => {
+                    tracing::warn!(%provider, event = %ev.id, checkout = %c.id, %why, "paid event refused");
+                    crate::service::audit::record(
+                        &txn,
+                        &actor,
+                        "checkout",
+                        c.id,
+                        "card_payment_refused",
+                        Some(serde_json::json!({
+                            "amount_pence": c.amount_pence,
+                            "currency": CURRENCY,
+                            "provider_ref": c.provider_ref,
+                        })),
+                        Some(serde_json::json!({
+                            "event": ev.id,
+                            "amount_pence": amount,
+                            "currency": currency,
+                            "session": session,
+                            "reason": why,
+                        })),
+                    )
+                    .await?;
+                    Outcome::Refused(why)
                 }
-                let mut am: checkout::ActiveModel = c.into();
-                am.status = Set("paid".into());
-                am.payment_id = Set(Some(p.id));
-                am.message = Set(None);
-                am.completed_at = Set(Some(crate::service::now()));
-                am.update(&txn).await?;
-                Outcome::Processed(format!("payment recorded, receipt {}", receipt.number))
-            }
+                Ok(()) => {
+                    let m = member::Entity::find_by_id(c.member_id)
+                        .one(&txn)
+                        .await?
+                        .ok_or_else(|| AppError::internal("a checkout's member is missing"))?;
+                    let (p, receipt) = receive(
+                        &txn,
+                        &actor,
+                        Incoming {
+                            member: &m,
+                            method: "card",
+                            provider: Some(provider),
+                            reference: payment_ref,
+                            amount: Money::from_pence(*amount),
+                            received_on: super::today(),
+                            invoice_id: Some(c.invoice_id),
+                            key: format!("{provider}:payment:{payment_ref}"),
+                            base_url,
+                        },
+                    )
+                    .await?;
+                    // A member renewing automatically keeps the card they last paid with.
+                    if let Some(pm) = payment_method {
+                        crate::service::lifecycle::card_used(&txn, &actor, m.id, provider, pm)
+                            .await?;
+                    }
+                    let mut am: checkout::ActiveModel = c.into();
+                    am.status = Set("paid".into());
+                    am.payment_id = Set(Some(p.id));
+                    am.message = Set(None);
+                    am.completed_at = Set(Some(crate::service::now()));
+                    am.update(&txn).await?;
+                    Outcome::Processed(format!("payment recorded, receipt {}", receipt.number))
+                }
+            },
         },
     };
     let (label, detail) = match &outcome {
         Outcome::Processed(d) => ("processed", d.clone()),
         Outcome::Ignored(d) => ("ignored", d.clone()),
+        Outcome::Refused(d) => ("refused", d.clone()),
         Outcome::Duplicate => ("duplicate", String::new()),
     };
     webhook_event::Entity::update_many()
@@ -273,6 +377,7 @@ mod tests {
                 client_reference: Some("x".into()),
                 payment_ref: "pi_1".into(),
                 amount: 1200,
+                currency: None,
                 payment_method: None,
             }
         );
