@@ -95,7 +95,7 @@ async fn pay_by_card(
         .await
         .expect("start");
     let id = Uuid::parse_str(url.rsplit('/').next().expect("id")).expect("uuid");
-    providers::sandbox_pay(db, me, providers, id, card_number)
+    card::sandbox_pay(db, me, providers, id, card_number)
         .await
         .expect("paid");
 }

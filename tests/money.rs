@@ -160,7 +160,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
         for who in [stranger, Actor::anonymous(), staff(Role::Officer)] {
             assert!(card::sandbox_view(db, &who, id).await.is_err(), "{who:?}");
             assert!(
-                providers::sandbox_pay(db, &who, &providers, id, "4242424242424242")
+                card::sandbox_pay(db, &who, &providers, id, "4242424242424242")
                     .await
                     .is_err(),
                 "{who:?}"
@@ -170,15 +170,15 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
 
         // A bad number is a field error; a declined card a message; the invoice stays open.
         assert!(matches!(
-            providers::sandbox_pay(db, &me, &providers, id, "1234").await,
+            card::sandbox_pay(db, &me, &providers, id, "1234").await,
             Err(AppError::Validation(_))
         ));
-        let declined = providers::sandbox_pay(db, &me, &providers, id, "4000 0000 0000 0002")
+        let declined = card::sandbox_pay(db, &me, &providers, id, "4000 0000 0000 0002")
             .await
             .expect("declined is an outcome");
         assert!(matches!(declined, SandboxOutcome::Failed(ref m) if m.contains("declined")));
         // Fails once…
-        let failed = providers::sandbox_pay(db, &me, &providers, id, "4000000000000119")
+        let failed = card::sandbox_pay(db, &me, &providers, id, "4000000000000119")
             .await
             .expect("failure is an outcome");
         assert!(matches!(failed, SandboxOutcome::Failed(_)));
@@ -201,7 +201,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             "no payment recorded for declined cards"
         );
         // …then is paid on the retry.
-        let paid = providers::sandbox_pay(db, &me, &providers, id, "4000000000000119")
+        let paid = card::sandbox_pay(db, &me, &providers, id, "4000000000000119")
             .await
             .expect("paid");
         assert!(
@@ -244,7 +244,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .expect("staff read any document");
 
         // Paying again, or the same event again, records nothing more.
-        let again = providers::sandbox_pay(db, &me, &providers, id, "4242424242424242")
+        let again = card::sandbox_pay(db, &me, &providers, id, "4242424242424242")
             .await
             .expect("already paid");
         assert!(matches!(again, SandboxOutcome::Paid(_)));
@@ -602,7 +602,7 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
                 .expect("start"),
         )
         .await;
-        providers::sandbox_pay(db, &me, &providers, id, "4242424242424242")
+        card::sandbox_pay(db, &me, &providers, id, "4242424242424242")
             .await
             .expect("paid");
         let p = payment::Entity::find()

@@ -937,7 +937,29 @@ mod tests {
             last_error: None,
             sent_at: None,
             created_at: now,
+            link_token_id: None,
+            link_prefix: None,
         }
+    }
+
+    #[tokio::test]
+    async fn the_mail_drop_writes_each_message_to_a_file_of_its_own() {
+        let dir =
+            std::env::temp_dir().join(format!("guildhall-maildrop-{}", Uuid::now_v7().simple()));
+        let drop = MailDropTransport { dir: dir.clone() };
+        drop.send(&row()).await.expect("first");
+        drop.send(&row()).await.expect("second");
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2);
+        let text = std::fs::read_to_string(&names[0]).expect("read");
+        assert!(text.starts_with("To: jo@example.org\nSubject: Your account is ready\n"));
+        assert!(text.contains("\n\nHello Jo\n"));
+        assert_eq!(drop.delivered_status(), STATUS_LOGGED);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn local_transport() -> SmtpTransport {

@@ -219,7 +219,7 @@ pub async fn sandbox_pay(
     cvc: String,
 ) -> Result<(), AppError> {
     use guildhall::domain::FieldErrors;
-    use guildhall::service::money::providers::{self, SandboxOutcome};
+    use guildhall::service::money::{card, providers::SandboxOutcome};
     let st = crate::ctx::state()?;
     let actor = crate::ctx::actor();
     actor.user()?;
@@ -247,7 +247,7 @@ pub async fn sandbox_pay(
         );
     }
     errors.into_result()?;
-    match providers::sandbox_pay(&st.db, &actor, &st.payments, id, &card_number).await? {
+    match card::sandbox_pay(&st.db, &actor, &st.payments, id, &card_number).await? {
         SandboxOutcome::Paid(url) => {
             leptos_axum::redirect(&url);
             Ok(())

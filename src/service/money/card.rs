@@ -2,15 +2,21 @@
 //! its hosted page; the payment is posted when the provider's webhook arrives (`money::webhooks`).
 //! Card refunds authorised in `money::requests` are passed to the provider here, after their commit.
 
-use super::providers::{CheckoutRequest, Providers};
+use super::providers::{
+    return_url, sandbox_card_token, sign, verify, CheckoutRequest, Delivery, Providers,
+    SandboxOutcome, DECLINED, PROCESSING_ERROR,
+};
 use super::INVOICE;
 use crate::domain::money::Money;
+use crate::domain::payments::{card_digits, test_card, TestCard};
+use crate::domain::FieldErrors;
 use crate::domain::{Actor, AppError};
 use crate::entity::{checkout, document, money_request, payment};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
 };
+use serde_json::json;
 use uuid::Uuid;
 
 /// A member starts paying invoice `invoice_number` of membership `membership_number` (their own or
@@ -74,7 +80,7 @@ pub async fn start(
             amount: Money::from_pence(inv.outstanding_pence),
             description: &description,
             email: &m.email,
-            success_url: super::providers::return_url(&providers.base_url, id),
+            success_url: return_url(&providers.base_url, id),
             cancel_url: format!("{}/portal/payments", providers.base_url),
             save_card,
         })
@@ -180,7 +186,7 @@ pub async fn own_view(
     actor: &Actor,
     id: Uuid,
 ) -> Result<CheckoutView, AppError> {
-    let c = super::providers::own_checkout(db, actor, id).await?;
+    let c = own_checkout(db, actor, id).await?;
     view(db, c).await
 }
 
@@ -235,4 +241,127 @@ pub async fn process_refunds(
         crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     }
     Ok(n)
+}
+
+/// The sandbox's hosted page takes card `card_number` for checkout `id`: checks the card, tells our
+/// webhook endpoint the outcome in a signed event, and answers what the page should show.
+pub async fn sandbox_pay(
+    db: &DatabaseConnection,
+    actor: &crate::domain::Actor,
+    providers: &Providers,
+    id: Uuid,
+    card_number: &str,
+) -> Result<SandboxOutcome, AppError> {
+    if providers.active.name() != "sandbox" {
+        return Err(AppError::NotFound);
+    }
+    let co = own_checkout(db, actor, id).await?;
+    if co.provider != "sandbox" {
+        return Err(AppError::NotFound);
+    }
+    if co.status == "paid" {
+        return Ok(SandboxOutcome::Paid(return_url(&providers.base_url, id)));
+    }
+    let Some(digits) = card_digits(card_number) else {
+        let mut e = FieldErrors::new();
+        e.add(
+            "card_number",
+            "Enter a card number of 12 to 19 digits, as it is shown on the card",
+        );
+        return Err(AppError::Validation(e));
+    };
+    let now = crate::service::now().timestamp();
+    let event_id = format!("evt_sbx_{}", crate::service::new_id().simple());
+    // The "fails, then succeeds" card succeeds when its own processing error was the last failure.
+    let retried = co.message.as_deref() == Some(PROCESSING_ERROR);
+    let (event, outcome) = match (test_card(&digits), retried) {
+        (TestCard::Succeeds | TestCard::SavedChargesDeclined, _)
+        | (TestCard::FailsThenSucceeds, true) => (
+            json!({
+                "id": event_id,
+                "object": "event",
+                "type": "checkout.session.completed",
+                "created": now,
+                "data": {"object": {
+                    "id": co.id.to_string(),
+                    "object": "checkout.session",
+                    "client_reference_id": co.id.to_string(),
+                    "payment_intent": format!("sbx_pi_{}", co.id.simple()),
+                    "amount_total": co.amount_pence,
+                    "currency": "gbp",
+                    "payment_status": "paid",
+                    "payment_method": sandbox_card_token(&digits),
+                }},
+            }),
+            SandboxOutcome::Paid(return_url(&providers.base_url, id)),
+        ),
+        (card, _) => {
+            let message = if card == TestCard::Declined {
+                DECLINED
+            } else {
+                PROCESSING_ERROR
+            };
+            (
+                json!({
+                    "id": event_id,
+                    "object": "event",
+                    "type": "payment_intent.payment_failed",
+                    "created": now,
+                    "data": {"object": {
+                        "id": format!("sbx_pi_{}", co.id.simple()),
+                        "object": "payment_intent",
+                        "amount": co.amount_pence,
+                        "metadata": {"checkout_id": co.id.to_string()},
+                        "last_payment_error": {"message": message},
+                    }},
+                }),
+                SandboxOutcome::Failed(message.to_owned()),
+            )
+        }
+    };
+    let body = serde_json::to_vec(&event).map_err(AppError::internal)?;
+    let signature = sign(&providers.sandbox_secret, now, &body);
+    match &providers.delivery {
+        Delivery::Direct(db) => {
+            verify(&providers.sandbox_secret, &signature, &body, now)
+                .map_err(AppError::internal)?;
+            let ev = super::webhooks::parse(&body).map_err(AppError::internal)?;
+            super::webhooks::handle(db, "sandbox", ev, &providers.base_url).await?;
+        }
+        Delivery::Http(base) => {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/webhooks/sandbox"))
+                .header("content-type", "application/json")
+                .header("Sandbox-Signature", signature)
+                .body(body)
+                .send()
+                .await
+                .map_err(AppError::internal)?;
+            if !res.status().is_success() {
+                return Err(AppError::internal(format!(
+                    "the webhook endpoint answered {}",
+                    res.status()
+                )));
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// A checkout, if `actor` may see it (their own, or their organisation's); `NotFound` otherwise.
+pub async fn own_checkout(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<checkout::Model, AppError> {
+    let c = checkout::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let m = crate::entity::member::Entity::find_by_id(c.member_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::service::members::portal::reachable_member(db, actor, m.membership_number).await?;
+    Ok(c)
 }
