@@ -12,7 +12,7 @@ use crate::domain::money::Money;
 use crate::domain::payments::{card_digits, test_card, TestCard};
 use crate::domain::{AppError, FieldErrors};
 use crate::entity::checkout;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use serde_json::{json, Value};
 use sha2::Sha256;
