@@ -4,7 +4,7 @@
 # Every step prints one line saying what it found or does; any failure stops the caller.
 #
 # GUILDHALL_TOOLS_ONLY="step step ..." runs only the named steps (rust, cargo_leptos, wasm_bindgen,
-# npm_tools, chromium, end2end, postgres).
+# cargo_deny, npm_tools, chromium, end2end, postgres).
 
 set -euo pipefail
 
@@ -12,6 +12,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 CARGO_LEPTOS_VERSION=0.3.10
+# The newest cargo-deny, which installs with --locked on Rust 1.95 (pinned so every machine checks alike).
+CARGO_DENY_VERSION=0.20.2
 WASM_BINDGEN_FALLBACK_VERSION=0.2.130
 # The newest webpki-roots that crates.io serves here; wasm-bindgen-cli 0.2.130's own lock wants 1.0.11.
 WEBPKI_ROOTS_PRECISE=1.0.10
@@ -69,6 +71,19 @@ gh_tools_cargo_leptos() {
   gh_cargo_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   have="$(gh_cargo_leptos_version)"
   [[ "$have" == "$CARGO_LEPTOS_VERSION" ]] || gh_die "cargo-leptos reports '$have' after installing $CARGO_LEPTOS_VERSION"
+}
+
+gh_tools_cargo_deny() {
+  local have
+  have="$(cargo deny --version 2>/dev/null | awk '{print $2}' || true)"
+  if [[ "$have" == "$CARGO_DENY_VERSION" ]]; then
+    gh_say "cargo-deny $have present"
+    return
+  fi
+  gh_say "cargo-deny: installing $CARGO_DENY_VERSION (found '${have:-none}'; a few minutes, once per machine)"
+  gh_cargo_install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+  have="$(cargo deny --version 2>/dev/null | awk '{print $2}' || true)"
+  [[ "$have" == "$CARGO_DENY_VERSION" ]] || gh_die "cargo-deny reports '$have' after installing $CARGO_DENY_VERSION"
 }
 
 # The wasm-bindgen version the project is locked to: Cargo.lock, else the "=x.y.z" pin in Cargo.toml.
@@ -211,7 +226,7 @@ gh_tools_postgres() {
 }
 
 gh_tools_main() {
-  local steps="${GUILDHALL_TOOLS_ONLY:-rust cargo_leptos wasm_bindgen npm_tools chromium end2end postgres}"
+  local steps="${GUILDHALL_TOOLS_ONLY:-rust cargo_leptos wasm_bindgen cargo_deny npm_tools chromium end2end postgres}"
   local step
   for step in $steps; do
     "gh_tools_$step"

@@ -543,13 +543,21 @@ async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves
             invoice: inv.number.clone(),
             form_key: key,
         };
-        let (p, receipt) = money::record_manual_payment(db, &officer, m.id, &good, BASE)
-            .await
-            .expect("cheque");
+        let money::ManualPayment::Recorded(p, receipt) =
+            money::record_manual_payment(db, &officer, m.id, &good, BASE)
+                .await
+                .expect("cheque")
+        else {
+            panic!("£10 is recorded at once");
+        };
         // The same form sent twice records one payment.
-        let (p2, _) = money::record_manual_payment(db, &officer, m.id, &good, BASE)
-            .await
-            .expect("again");
+        let money::ManualPayment::Recorded(p2, _) =
+            money::record_manual_payment(db, &officer, m.id, &good, BASE)
+                .await
+                .expect("again")
+        else {
+            panic!("£10 is recorded at once");
+        };
         assert_eq!(p.id, p2.id);
         assert_eq!(receipt.amount_pence, 1_000);
         let inv_now = document::Entity::find_by_id(inv.id)

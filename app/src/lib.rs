@@ -110,7 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reports/aged-debt") view=staff::payments::AgedDebtPage ssr=SsrMode::Async/>
                     <Route path=path!("reports/trade") view=staff::reports::TradeReportPage ssr=SsrMode::Async/>
                     <Route path=path!("reports/trends") view=staff::reports::TrendsPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/settings") view=staff::payments::OfficeSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("admin/settings") view=staff::settings::OfficeSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("jobs") view=staff::jobs::JobsPage ssr=SsrMode::Async/>
                     <Route path=path!("exports") view=staff::exports::ExportsPage ssr=SsrMode::Async/>
                     <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>

@@ -1523,3 +1523,109 @@ fn the_sandbox_is_opt_in_and_its_secret_is_made_per_process() {
         assert_ne!(a, "whsec_guildhall_sandbox");
     }
 }
+
+/// Creating an account through the router with a common password, or one containing the address, is
+/// refused with a message that says why; no account is made.
+#[tokio::test]
+async fn create_account_refuses_common_passwords_and_the_address_saying_why() {
+    use guildhall::entity::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    for t in databases().await {
+        let app = app(&t).await;
+        for (password, why) in [
+            ("password1234", "This password is too common"),
+            (
+                "jo.bloggs@example.com1",
+                "Your password must not contain your email address",
+            ),
+        ] {
+            let body = format!(
+                "given_name=Jo&family_name=Bloggs&email={}&password={}",
+                enc("jo.bloggs@example.com"),
+                enc(password)
+            );
+            let r = fn_post(&app, "/fn/create-account", &body, "").await;
+            assert!(
+                r.body.contains(why),
+                "{}: {password}: {} {}",
+                t.name,
+                r.status,
+                r.body
+            );
+        }
+        let made = user::Entity::find()
+            .filter(user::Column::EmailKey.eq("jo.bloggs@example.com"))
+            .one(&t.db)
+            .await
+            .expect("query");
+        assert!(made.is_none(), "{}: no account made", t.name);
+        t.finish().await;
+    }
+}
+
+/// A large cheque recorded through the staff form (no JavaScript) is not recorded: the officer is sent
+/// back to the member's money page, which says it waits for a second person, and nothing is paid.
+#[tokio::test]
+async fn a_large_cheque_from_the_staff_form_waits_for_a_second_person() {
+    use guildhall::entity::{member, money_request, payment};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for t in databases().await {
+        let app = app(&t).await;
+        let officer = sign_in(&app, "officer@guildhall.test").await;
+        let m = member::Entity::find()
+            .filter(member::Column::MembershipNumber.eq(2))
+            .one(&t.db)
+            .await
+            .expect("q")
+            .expect("GH0000002");
+        let payments = payment::Entity::find().count(&t.db).await.expect("count");
+        let today = guildhall::service::money::today().to_string();
+        let r = form_post(
+            &app,
+            "/fn/record-payment",
+            &[
+                ("member_id", &m.id.to_string()),
+                ("number", "GH0000002"),
+                ("method", "cheque"),
+                ("reference", "001234"),
+                ("received_amount", "750.00"),
+                ("received_on", &today),
+                ("against", ""),
+                ("form_key", &uuid::Uuid::now_v7().to_string()),
+            ],
+            Some(&officer),
+        )
+        .await;
+        let to = r
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            to, "/staff/members/GH0000002/money?saved=payment_request",
+            "{}: {} {}",
+            t.name, r.status, r.body
+        );
+        let page = get(&app, &to, Some(&officer)).await;
+        assert!(
+            page.body
+                .contains("Waiting for a second person to authorise"),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            payment::Entity::find().count(&t.db).await.expect("count"),
+            payments,
+            "{}: nothing recorded",
+            t.name
+        );
+        let waiting = money_request::Entity::find()
+            .filter(money_request::Column::Kind.eq("manual_payment"))
+            .count(&t.db)
+            .await
+            .expect("count");
+        assert_eq!(waiting, 1, "{}", t.name);
+        t.finish().await;
+    }
+}

@@ -1,6 +1,8 @@
 //! Words and rules about payments that both the server and the browser need: payment methods, kinds of
 //! ledger transaction, requests needing a second person, and the sandbox provider's test cards.
 
+use crate::domain::money::Money;
+
 /// How money moves: (stored value, label).
 pub const METHODS: [(&str, &str); 4] = [
     ("card", "Card"),
@@ -30,6 +32,34 @@ pub const REQUEST_KINDS: [(&str, &str); 4] = [
     ("credit_note", "Credit note"),
     ("write_off", "Write-off"),
 ];
+
+/// A cheque or transfer waiting for a second person. Not raised from the request form: recording a
+/// payment makes one when [`manual_payment_needs_second_person`] says so.
+pub const MANUAL_PAYMENT_REQUEST: &str = "manual_payment";
+
+/// The office's limit for recording a cheque or transfer without a second person, unless an admin
+/// sets another (Office details).
+pub const DEFAULT_MANUAL_PAYMENT_LIMIT: Money = Money::from_pence(50_000);
+
+/// How a request of `kind` is named on the worklist.
+pub fn request_label(kind: &str) -> &str {
+    if kind == MANUAL_PAYMENT_REQUEST {
+        "Cheque or transfer"
+    } else {
+        label(&REQUEST_KINDS, kind)
+    }
+}
+
+/// Whether a cheque or transfer that staff record needs a second person before it reaches the
+/// ledger: it is more than the office's `limit`, or it settles an invoice that is not the paying
+/// member's own (`others_invoice`). Anything else is recorded at once.
+pub fn manual_payment_needs_second_person(
+    amount: Money,
+    limit: Money,
+    others_invoice: bool,
+) -> bool {
+    others_invoice || amount.pence() > limit.pence()
+}
 
 /// The label for a stored value in one of the lists above, or the value itself.
 pub fn label<'a>(list: &[(&'a str, &'a str)], value: &'a str) -> &'a str {
@@ -115,6 +145,30 @@ mod tests {
         assert_eq!(card_digits("4242 4242 4242 4241"), None);
         assert_eq!(card_digits("4242"), None);
         assert_eq!(card_digits("abcd efgh ijkl mnop"), None);
+    }
+
+    #[test]
+    fn a_manual_payment_needs_a_second_person_above_the_limit_or_for_another_members_invoice() {
+        let limit = DEFAULT_MANUAL_PAYMENT_LIMIT;
+        let needs =
+            |p, other| manual_payment_needs_second_person(Money::from_pence(p), limit, other);
+        assert!(!needs(1, false));
+        assert!(
+            !needs(50_000, false),
+            "the limit itself is recorded at once"
+        );
+        assert!(needs(50_001, false));
+        assert!(
+            needs(1, true),
+            "another member's invoice, whatever the amount"
+        );
+        assert!(manual_payment_needs_second_person(
+            Money::from_pence(1),
+            Money::ZERO,
+            false
+        ));
+        assert_eq!(request_label(MANUAL_PAYMENT_REQUEST), "Cheque or transfer");
+        assert_eq!(request_label("write_off"), "Write-off");
     }
 
     #[test]

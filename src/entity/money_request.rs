@@ -1,13 +1,13 @@
 use sea_orm::entity::prelude::*;
 
-/// A refund, manual invoice, credit note or write-off raised by one staff member and carried out only
+/// A refund, manual invoice, credit note, write-off or large (or another member's invoice) manual payment raised by one staff member and carried out only
 /// when a different supervisor or finance user authorises it. `status`: `pending`, `approved`, `declined`.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "money_requests")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `refund`, `manual_invoice`, `credit_note`, `write_off`.
+    /// `refund`, `manual_invoice`, `credit_note`, `write_off`, `manual_payment`.
     pub kind: String,
     pub member_id: Uuid,
     pub amount_pence: i64,
@@ -34,6 +34,15 @@ pub struct Model {
     pub provider_ref: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub provider_error: Option<String>,
+    /// Manual payments: `cheque` or `bank_transfer`, as typed by the officer.
+    pub method: Option<String>,
+    /// Manual payments: the cheque number or transfer reference.
+    pub reference: Option<String>,
+    /// Manual payments: the day the money arrived.
+    pub received_on: Option<Date>,
+    /// Manual payments: the ledger key the payment posts under (from the form, so a form sent twice
+    /// raises one request).
+    pub payment_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

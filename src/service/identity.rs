@@ -28,8 +28,8 @@ pub const KIND_STAFF: &str = "staff";
 pub const PURPOSE_VERIFY: &str = "verify_email";
 pub const PURPOSE_RESET: &str = "reset_password";
 pub const PURPOSE_CHANGE_EMAIL: &str = "change_email";
-pub const MIN_PASSWORD: usize = 10;
-pub const MAX_PASSWORD: usize = 128;
+pub const MIN_PASSWORD: usize = crate::domain::password::MIN_CHARS;
+pub const MAX_PASSWORD: usize = crate::domain::password::MAX_CHARS;
 pub const VERIFY_HOURS: i64 = 24;
 pub const RESET_MINUTES: i64 = 60;
 
@@ -42,24 +42,9 @@ pub struct Registration {
     pub password: String,
 }
 
-/// Checks a new password against the policy (length, not the e-mail address).
+/// Checks a new password against the policy (`domain::password`: length, not common, not the e-mail address).
 pub fn check_password(password: &str, email: Option<&str>, field: &str, errors: &mut FieldErrors) {
-    let n = password.chars().count();
-    if n == 0 {
-        errors.add(field, "Enter a password");
-    } else if n < MIN_PASSWORD {
-        errors.add(
-            field,
-            format!("Password must be {MIN_PASSWORD} characters or more"),
-        );
-    } else if n > MAX_PASSWORD {
-        errors.add(
-            field,
-            format!("Password must be {MAX_PASSWORD} characters or fewer"),
-        );
-    } else if email.is_some_and(|e| e.eq_ignore_ascii_case(password.trim())) {
-        errors.add(field, "Password must not be your email address");
-    }
+    errors.check(field, crate::domain::password::check(password, email));
 }
 
 /// argon2id with the crate's recommended parameters, run off the async executor.
@@ -498,10 +483,14 @@ pub async fn reset_password(
     password: String,
     base_url: &str,
 ) -> Result<Uuid, AppError> {
-    let mut errors = FieldErrors::new();
-    check_password(&password, None, "password", &mut errors);
-    errors.into_result()?;
     let t = live_token(db, token, PURPOSE_RESET).await?;
+    let email = user::Entity::find_by_id(t.user_id)
+        .one(db)
+        .await?
+        .map(|u| u.email);
+    let mut errors = FieldErrors::new();
+    check_password(&password, email.as_deref(), "password", &mut errors);
+    errors.into_result()?;
     let hash = hash_password(password).await?;
     let txn = crate::service::begin(db).await?;
     // Re-check inside the transaction, so two uses of one link cannot both succeed.

@@ -10,6 +10,7 @@ pub mod members;
 pub mod outbox;
 pub mod payments;
 pub mod reports;
+pub mod settings;
 
 use crate::components::Forbidden;
 use crate::MeResource;

@@ -1,6 +1,6 @@
 //! Money for staff: a member's balance, documents and history with the forms to record a cheque or
 //! transfer and to raise a request needing a second person; the "Requests to authorise" worklist;
-//! transaction history, aged debt and reconciliation reports; the office's name and address.
+//! transaction history, aged debt and reconciliation reports. Office details are in `settings`.
 
 // Server functions take one argument per form field.
 #![allow(clippy::too_many_arguments)]
@@ -34,10 +34,9 @@ pub struct RequestDto {
 
 #[cfg(feature = "ssr")]
 fn request_dto(r: guildhall::service::money::requests::RequestRow) -> RequestDto {
-    use guildhall::domain::payments::label;
     RequestDto {
         id: r.id.to_string(),
-        kind: label(&REQUEST_KINDS, &r.kind).to_owned(),
+        kind: guildhall::domain::payments::request_label(&r.kind).to_owned(),
         member: format!("{} {}", r.member_name, r.membership_number),
         member_href: format!("/staff/members/{}/money", r.membership_number),
         amount: r.amount.to_string(),
@@ -128,12 +127,25 @@ pub async fn record_payment(
     received_amount: String,
     received_on: String,
     against: String,
+    #[server(default)] other_invoice: String,
     form_key: String,
 ) -> Result<(), AppError> {
-    use guildhall::service::money::{record_manual_payment, ManualPaymentInput};
+    use guildhall::service::money::{record_manual_payment, ManualPayment, ManualPaymentInput};
     let actor = crate::ctx::require(guildhall::domain::Permission::RecordPayments)?;
     let st = crate::ctx::state()?;
-    record_manual_payment(
+    // One of this member's open invoices, or another member's typed by number (a second person then
+    // authorises it), not both.
+    let invoice = match (against.trim(), other_invoice.trim()) {
+        (a, "") => a.to_owned(),
+        ("", o) => o.to_owned(),
+        _ => {
+            return Err(AppError::field(
+                "other_invoice",
+                "Choose one of this member's invoices or type another member's invoice number, not both",
+            ))
+        }
+    };
+    let done = record_manual_payment(
         &st.db,
         &actor,
         member_uuid(&member_id)?,
@@ -142,7 +154,7 @@ pub async fn record_payment(
             reference,
             amount: received_amount,
             received_on,
-            invoice: against,
+            invoice,
             form_key,
         },
         &st.base_url,
@@ -155,7 +167,8 @@ pub async fn record_payment(
             for x in f.iter() {
                 let field = match x.field.as_str() {
                     "amount" => "received_amount",
-                    "invoice" => "against",
+                    "invoice" if other_invoice.trim().is_empty() => "against",
+                    "invoice" => "other_invoice",
                     other => other,
                 };
                 out.add(field, x.message.clone());
@@ -165,8 +178,12 @@ pub async fn record_payment(
         other => other,
     })?;
     st.outbox_wake.notify_one();
+    let saved = match done {
+        ManualPayment::Recorded(..) => "payment",
+        ManualPayment::Requested(_) => "payment_request",
+    };
     leptos_axum::redirect(&format!(
-        "/staff/members/{}/money?saved=payment",
+        "/staff/members/{}/money?saved={saved}",
         crate::format::urlencode(&number)
     ));
     Ok(())
@@ -210,6 +227,8 @@ pub async fn raise_request(
 fn saved_message(s: &str) -> Option<&'static str> {
     Some(match s {
         "payment" => "The payment was recorded and a receipt emailed.",
+        "payment_request" => "Waiting for a second person to authorise: a payment above the office's limit, or one settling another member's invoice, is recorded when a different supervisor or finance user authorises it in Requests to authorise.",
+        "limit" => "The limit for payments needing a second person was saved.",
         "request" => "The request was raised. Someone else must authorise it.",
         "approved" => "The request was authorised and carried out.",
         "declined" => "The request was declined.",
@@ -220,8 +239,9 @@ fn saved_message(s: &str) -> Option<&'static str> {
     })
 }
 
+/// The banner for `?saved=…` after a form on a money page (or Office details) was saved.
 #[component]
-fn Saved() -> impl IntoView {
+pub(super) fn Saved() -> impl IntoView {
     let q = use_query_map();
     move || {
         q.read()
@@ -315,6 +335,7 @@ pub fn MemberMoneyPage() -> impl IntoView {
                                         <Field name="received_amount" label="Amount received, in pounds" error=record_error inputmode="decimal" class="input input--w10" autocomplete="off"/>
                                         <Field name="received_on" label="Date received" hint="For example 2026-11-20" error=record_error value=d.today.clone() class="input input--w10" autocomplete="off"/>
                                         {select("against", "Set against", open_invoices.clone(), record_error)}
+                                        <Field name="other_invoice" label="Or another member's invoice number" hint="A second person must authorise a payment settling another member's invoice, or one above the office's limit" error=record_error autocomplete="off" class="input input--w10"/>
                                         <SubmitButton label="Record payment" pending=record.pending()/>
                                     </ActionForm>
                                 })}
@@ -419,7 +440,7 @@ pub fn RequestsPage() -> impl IntoView {
         <PageTitle text="Requests to authorise"/>
         <Saved/>
         <h1 class="heading-l">"Requests to authorise"</h1>
-        <p class="body">"Refunds, manual invoices, credit notes and write-offs raised by staff. You cannot authorise a request you raised."</p>
+        <p class="body">"Refunds, manual invoices, credit notes and write-offs raised by staff, and cheques or transfers above the office's limit or settling another member's invoice. You cannot authorise a request you raised."</p>
         <ErrorSummary error=error/>
         <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
             {move || data.get().map(|r| match r {
@@ -856,97 +877,6 @@ pub fn ReconciliationPage() -> impl IntoView {
                 Err(AppError::Validation(f)) => view! {
                     <ErrorSummary error=Signal::derive(move || Some(AppError::Validation(f.clone())))/>
                     <p class="body"><a href="/staff/payments/reconciliation">"Show the last 30 days"</a></p>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
-    }
-}
-
-#[server(prefix = "/fn", endpoint = "office-settings")]
-pub async fn office_settings() -> Result<(String, String), AppError> {
-    let _ = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
-    let st = crate::ctx::state()?;
-    let o = guildhall::service::money::office(&st.db).await?;
-    Ok((o.name, o.address))
-}
-
-#[server(prefix = "/fn", endpoint = "save-office-settings")]
-pub async fn save_office_settings(
-    office_name: String,
-    office_address: String,
-) -> Result<(), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
-    let st = crate::ctx::state()?;
-    guildhall::service::money::update_office(&st.db, &actor, &office_name, &office_address).await?;
-    leptos_axum::redirect("/staff/admin/settings?saved=office");
-    Ok(())
-}
-
-#[server(prefix = "/fn", endpoint = "renewal-settings")]
-pub async fn renewal_settings() -> Result<(String, String), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
-    let st = crate::ctx::state()?;
-    let s = guildhall::service::lifecycle::renewal_settings(&st.db, &actor).await?;
-    Ok((s.reminder_offsets, s.extra_holidays))
-}
-
-#[server(prefix = "/fn", endpoint = "save-renewal-settings")]
-pub async fn save_renewal_settings(
-    reminder_offsets: String,
-    extra_holidays: String,
-) -> Result<(), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
-    let st = crate::ctx::state()?;
-    guildhall::service::lifecycle::update_renewal_settings(
-        &st.db,
-        &actor,
-        &reminder_offsets,
-        &extra_holidays,
-    )
-    .await?;
-    leptos_axum::redirect("/staff/admin/settings?saved=renewals");
-    Ok(())
-}
-
-/// The office's name and address, printed on invoices, credit notes and receipts; the renewal
-/// reminder days and the extra bank holidays of the working-day calendar.
-#[component]
-pub fn OfficeSettingsPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| office_settings());
-    let save = ServerAction::<SaveOfficeSettings>::new();
-    let error = last_error(save);
-    let renewals = Resource::new(|| (), |_| renewal_settings());
-    let save_renewals = ServerAction::<SaveRenewalSettings>::new();
-    let renewals_error = last_error(save_renewals);
-    view! {
-        <PageTitle text="Office details"/>
-        <Saved/>
-        <h1 class="heading-l">"Office details"</h1>
-        <p class="body">"Printed at the top of every invoice, credit note and receipt."</p>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok((name, address)) => view! {
-                    <ErrorSummary error=error/>
-                    <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
-                        <Field name="office_name" label="Office name" error=error value=name autocomplete="organization"/>
-                        <TextArea name="office_address" label="Postal address" hint="One line each" error=error value=address/>
-                        <SubmitButton label="Save" pending=save.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
-        <h2 class="heading-m">"Renewals"</h2>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || renewals.get().map(|r| match r {
-                Ok((offsets, holidays)) => view! {
-                    <ErrorSummary error=renewals_error/>
-                    <ActionForm action=save_renewals attr:novalidate=true attr:class="form-narrow">
-                        <Field name="reminder_offsets" label="Reminder days" hint="Days from the last day of a membership, separated by commas: negative before it, 0 on it, positive after it (in grace). The invitation goes 60 days before." error=renewals_error value=offsets/>
-                        <TextArea name="extra_holidays" label="Extra bank holidays" hint="England and Wales bank holidays 2025 to 2030 are built in. Add any others, one date a line, written as 2027-06-04. Notice periods count working days." error=renewals_error value=holidays/>
-                        <SubmitButton label="Save renewal settings" pending=save_renewals.pending()/>
-                    </ActionForm>
                 }.into_any(),
                 Err(e) => error_view(e),
             })}

@@ -7,17 +7,20 @@
 
 pub mod card;
 pub mod debts;
+pub mod manual;
 pub mod pdf;
 pub mod providers;
 pub mod reports;
 pub mod requests;
 pub mod webhooks;
 
+pub use manual::{record_manual_payment, ManualPayment, ManualPaymentInput};
+
 use crate::domain::dates::london_date;
 use crate::domain::ledger::postings;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
-use crate::domain::payments::{self as pay, MANUAL_METHODS};
+use crate::domain::payments as pay;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
 use crate::entity::{document, ledger_transaction, member, payment, setting};
 use crate::service::ledger::{self, NewTransaction, Posted};
@@ -567,116 +570,6 @@ pub(crate) async fn notify<C: ConnectionTrait>(
     )
     .await?;
     Ok(())
-}
-
-/// A cheque or bank transfer as typed by staff.
-#[derive(Clone, Debug, Default)]
-pub struct ManualPaymentInput {
-    pub method: String,
-    pub reference: String,
-    pub amount: String,
-    pub received_on: String,
-    /// An invoice number to set it against first (optional).
-    pub invoice: String,
-    /// A token from the form, so a form sent twice records one payment.
-    pub form_key: String,
-}
-
-/// Staff record a cheque or bank transfer received from member `member_id`.
-pub async fn record_manual_payment(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    member_id: Uuid,
-    input: &ManualPaymentInput,
-    base_url: &str,
-) -> Result<(payment::Model, document::Model), AppError> {
-    actor.require(Permission::RecordPayments)?;
-    let mut errors = FieldErrors::new();
-    if !MANUAL_METHODS.iter().any(|(v, _)| *v == input.method) {
-        errors.add("method", "Choose cheque or bank transfer");
-    }
-    let reference = input.reference.trim();
-    if reference.is_empty() {
-        errors.add(
-            "reference",
-            "Enter the cheque number or the bank transfer's reference",
-        );
-    } else if reference.chars().count() > 60 {
-        errors.add("reference", "The reference must be 60 characters or fewer");
-    }
-    let amount = errors.check("amount", Money::parse(&input.amount));
-    if amount.is_some_and(|a| a.pence() == 0) {
-        errors.add("amount", "Enter an amount more than £0.00");
-    }
-    let today = today();
-    let received_on = match NaiveDate::parse_from_str(input.received_on.trim(), "%Y-%m-%d") {
-        Ok(d) if d > today => {
-            errors.add("received_on", "The date received cannot be in the future");
-            None
-        }
-        Ok(d) if d < today - chrono::Duration::days(366) => {
-            errors.add(
-                "received_on",
-                "The date received must be within the last year",
-            );
-            None
-        }
-        Ok(d) => Some(d),
-        Err(_) => {
-            errors.add(
-                "received_on",
-                "Enter the date received, for example 2026-11-20",
-            );
-            None
-        }
-    };
-    errors.into_result()?;
-    let (Some(amount), Some(received_on)) = (amount, received_on) else {
-        return Err(AppError::internal("payment validated without values"));
-    };
-    let txn = crate::service::begin(db).await?;
-    let m = member::Entity::find_by_id(member_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let invoice_id = match input.invoice.trim() {
-        "" => None,
-        n => Some(
-            document::Entity::find()
-                .filter(document::Column::Number.eq(n.to_uppercase()))
-                .filter(document::Column::Kind.eq(INVOICE))
-                .filter(document::Column::MemberId.eq(m.id))
-                .one(&txn)
-                .await?
-                .ok_or_else(|| {
-                    AppError::field("invoice", "This member has no invoice with that number")
-                })?
-                .id,
-        ),
-    };
-    let key = match Uuid::parse_str(input.form_key.trim()) {
-        Ok(k) => format!("manual-payment:{k}"),
-        Err(_) => format!("manual-payment:{}", crate::service::new_id()),
-    };
-    let out = receive(
-        &txn,
-        actor,
-        Incoming {
-            member: &m,
-            method: &input.method,
-            provider: None,
-            reference,
-            amount,
-            received_on,
-            invoice_id,
-            key,
-            base_url,
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
-    Ok(out)
 }
 
 /// One document as lists show it.

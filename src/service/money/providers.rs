@@ -15,7 +15,7 @@
 //! process unless one is given.
 
 use crate::domain::money::Money;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use sha2::Sha256;

@@ -1,6 +1,7 @@
 //! Refunds, manual invoices, credit notes and write-offs need a second person: one staff member raises
 //! the request with a reason, and it is carried out only when a *different* supervisor or finance user
-//! authorises it. The rule is enforced here, whatever the screens show.
+//! authorises it. The rule is enforced here, whatever the screens show. Large cheques and transfers,
+//! and those settling another member's invoice, wait here too (raised by `manual`, carried out by it).
 
 use super::{allocate, insert_document, issue_invoice, next_number, notify, CREDIT_NOTE, INVOICE};
 use crate::domain::ledger::postings;
@@ -181,6 +182,10 @@ pub async fn raise(
         provider_status: Set(None),
         provider_ref: Set(None),
         provider_error: Set(None),
+        method: Set(None),
+        reference: Set(None),
+        received_on: Set(None),
+        payment_key: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -233,14 +238,19 @@ async fn rows<C: ConnectionTrait>(
     actor: &Actor,
     list: Vec<money_request::Model>,
 ) -> Result<Vec<RequestRow>, AppError> {
-    let ids: Vec<Uuid> = list.iter().map(|r| r.member_id).collect();
-    let members = member::Entity::find()
-        .filter(member::Column::Id.is_in(ids))
-        .all(db)
-        .await?;
     let doc_ids: Vec<Uuid> = list.iter().filter_map(|r| r.invoice_id).collect();
     let docs = document::Entity::find()
         .filter(document::Column::Id.is_in(doc_ids))
+        .all(db)
+        .await?;
+    // The members asked about, and those whose invoices a manual payment settles.
+    let ids: Vec<Uuid> = list
+        .iter()
+        .map(|r| r.member_id)
+        .chain(docs.iter().map(|d| d.member_id))
+        .collect();
+    let members = member::Entity::find()
+        .filter(member::Column::Id.is_in(ids))
         .all(db)
         .await?;
     let pay_ids: Vec<Uuid> = list.iter().filter_map(|r| r.payment_id).collect();
@@ -253,26 +263,30 @@ async fn rows<C: ConnectionTrait>(
         .into_iter()
         .map(|r| {
             let m = members.iter().find(|m| m.id == r.member_id);
-            let what = match (r.invoice_id, r.payment_id) {
-                (Some(i), _) => docs
-                    .iter()
-                    .find(|d| d.id == i)
-                    .map(|d| format!("Invoice {}", d.number))
-                    .unwrap_or_default(),
-                (_, Some(p)) => pays
-                    .iter()
-                    .find(|x| x.id == p)
-                    .map(|x| {
-                        format!(
-                            "{} payment {} of {} on {}",
-                            pay::label(&pay::METHODS, &x.method),
-                            x.reference,
-                            Money::from_pence(x.amount_pence),
-                            x.received_on.format("%-d %b %Y")
-                        )
-                    })
-                    .unwrap_or_default(),
-                _ => r.description.clone(),
+            let what = if r.kind == pay::MANUAL_PAYMENT_REQUEST {
+                super::manual::what(&r, &docs, &members)
+            } else {
+                match (r.invoice_id, r.payment_id) {
+                    (Some(i), _) => docs
+                        .iter()
+                        .find(|d| d.id == i)
+                        .map(|d| format!("Invoice {}", d.number))
+                        .unwrap_or_default(),
+                    (_, Some(p)) => pays
+                        .iter()
+                        .find(|x| x.id == p)
+                        .map(|x| {
+                            format!(
+                                "{} payment {} of {} on {}",
+                                pay::label(&pay::METHODS, &x.method),
+                                x.reference,
+                                Money::from_pence(x.amount_pence),
+                                x.received_on.format("%-d %b %Y")
+                            )
+                        })
+                        .unwrap_or_default(),
+                    _ => r.description.clone(),
+                }
             };
             let own = actor.user_id == Some(r.requested_by);
             RequestRow {
@@ -541,6 +555,9 @@ pub async fn decide(
                 )
                 .await?;
                 format!("refund of {reference}")
+            }
+            pay::MANUAL_PAYMENT_REQUEST => {
+                super::manual::carry_out(&txn, actor, &r, base_url).await?
             }
             other => return Err(AppError::internal(format!("unknown request kind {other}"))),
         })

@@ -1,0 +1,135 @@
+//! Office details for admins: the office's name and address printed on documents, the limit above
+//! which a cheque or transfer needs a second person, and the renewal reminder days and extra bank
+//! holidays.
+
+use super::error_view;
+use super::payments::Saved;
+use crate::components::forms::last_error;
+use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton, TextArea};
+use guildhall::domain::AppError;
+use leptos::prelude::*;
+
+#[server(prefix = "/fn", endpoint = "office-settings")]
+pub async fn office_settings() -> Result<(String, String), AppError> {
+    let _ = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    let o = guildhall::service::money::office(&st.db).await?;
+    Ok((o.name, o.address))
+}
+
+#[server(prefix = "/fn", endpoint = "save-office-settings")]
+pub async fn save_office_settings(
+    office_name: String,
+    office_address: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::money::update_office(&st.db, &actor, &office_name, &office_address).await?;
+    leptos_axum::redirect("/staff/admin/settings?saved=office");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "payment-limit")]
+pub async fn payment_limit() -> Result<String, AppError> {
+    let _ = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    Ok(guildhall::service::money::manual::limit(&st.db)
+        .await?
+        .plain())
+}
+
+#[server(prefix = "/fn", endpoint = "save-payment-limit")]
+pub async fn save_payment_limit(manual_payment_limit: String) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::money::manual::update_limit(&st.db, &actor, &manual_payment_limit).await?;
+    leptos_axum::redirect("/staff/admin/settings?saved=limit");
+    Ok(())
+}
+
+#[server(prefix = "/fn", endpoint = "renewal-settings")]
+pub async fn renewal_settings() -> Result<(String, String), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    let s = guildhall::service::lifecycle::renewal_settings(&st.db, &actor).await?;
+    Ok((s.reminder_offsets, s.extra_holidays))
+}
+
+#[server(prefix = "/fn", endpoint = "save-renewal-settings")]
+pub async fn save_renewal_settings(
+    reminder_offsets: String,
+    extra_holidays: String,
+) -> Result<(), AppError> {
+    let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
+    let st = crate::ctx::state()?;
+    guildhall::service::lifecycle::update_renewal_settings(
+        &st.db,
+        &actor,
+        &reminder_offsets,
+        &extra_holidays,
+    )
+    .await?;
+    leptos_axum::redirect("/staff/admin/settings?saved=renewals");
+    Ok(())
+}
+
+/// The office's name and address, printed on invoices, credit notes and receipts; the limit for
+/// cheques and transfers recorded without a second person; the renewal reminder days and the extra bank holidays of the working-day calendar.
+#[component]
+pub fn OfficeSettingsPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| office_settings());
+    let save = ServerAction::<SaveOfficeSettings>::new();
+    let error = last_error(save);
+    let renewals = Resource::new(|| (), |_| renewal_settings());
+    let save_renewals = ServerAction::<SaveRenewalSettings>::new();
+    let renewals_error = last_error(save_renewals);
+    let limit = Resource::new(|| (), |_| payment_limit());
+    let save_limit = ServerAction::<SavePaymentLimit>::new();
+    let limit_error = last_error(save_limit);
+    view! {
+        <PageTitle text="Office details"/>
+        <Saved/>
+        <h1 class="heading-l">"Office details"</h1>
+        <p class="body">"Printed at the top of every invoice, credit note and receipt."</p>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || data.get().map(|r| match r {
+                Ok((name, address)) => view! {
+                    <ErrorSummary error=error/>
+                    <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
+                        <Field name="office_name" label="Office name" error=error value=name autocomplete="organization"/>
+                        <TextArea name="office_address" label="Postal address" hint="One line each" error=error value=address/>
+                        <SubmitButton label="Save" pending=save.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+        <h2 class="heading-m">"Payments needing a second person"</h2>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || limit.get().map(|r| match r {
+                Ok(amount) => view! {
+                    <ErrorSummary error=limit_error/>
+                    <ActionForm action=save_limit attr:novalidate=true attr:class="form-narrow">
+                        <Field name="manual_payment_limit" label="Limit for cheques and transfers, in pounds" hint="A cheque or bank transfer of more than this waits until a different supervisor or finance user authorises it; so does one settling another member's invoice. 0 sends every one to a second person." error=limit_error value=amount inputmode="decimal" class="input input--w10" autocomplete="off"/>
+                        <SubmitButton label="Save limit" pending=save_limit.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+        <h2 class="heading-m">"Renewals"</h2>
+        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
+            {move || renewals.get().map(|r| match r {
+                Ok((offsets, holidays)) => view! {
+                    <ErrorSummary error=renewals_error/>
+                    <ActionForm action=save_renewals attr:novalidate=true attr:class="form-narrow">
+                        <Field name="reminder_offsets" label="Reminder days" hint="Days from the last day of a membership, separated by commas: negative before it, 0 on it, positive after it (in grace). The invitation goes 60 days before." error=renewals_error value=offsets/>
+                        <TextArea name="extra_holidays" label="Extra bank holidays" hint="England and Wales bank holidays 2025 to 2030 are built in. Add any others, one date a line, written as 2027-06-04. Notice periods count working days." error=renewals_error value=holidays/>
+                        <SubmitButton label="Save renewal settings" pending=save_renewals.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                Err(e) => error_view(e),
+            })}
+        </Suspense>
+    }
+}
