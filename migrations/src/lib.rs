@@ -18,6 +18,7 @@ mod m20261123_000011_members_joined_index;
 mod m20261123_000012_movement_counts;
 mod m20261123_000013_report_indexes;
 mod m20261123_000014_debts;
+mod m20261207_000002_mfa;
 mod util;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_movement_counts::Migration),
             Box::new(m20261123_000013_report_indexes::Migration),
             Box::new(m20261123_000014_debts::Migration),
+            Box::new(m20261207_000002_mfa::Migration),
         ]
     }
 }
