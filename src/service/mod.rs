@@ -13,12 +13,14 @@ pub mod instalments;
 pub mod jobs;
 pub mod ledger;
 pub mod lifecycle;
+pub mod mfa;
 pub mod members;
 pub mod money;
 pub mod outbox;
 pub mod people;
 pub mod renewals;
 pub mod seed;
+pub mod staff;
 pub mod summary;
 pub mod trends;
 
