@@ -1,6 +1,7 @@
 //! Second factors (`guildhall::service::mfa`): one authenticator (TOTP) per account, its secret
 //! sealed with the installation's key, the last time step used (so a code cannot be replayed) and the
-//! count of wrong codes in a row (so guessing is paused); and the account's single-use recovery codes,
+//! count of wrong codes in a row (so guessing is paused), and whether it is a demo account's (its
+//! secret is published, so its codes are not refused as replays); and the account's single-use recovery codes,
 //! stored only as hashes.
 
 use crate::util::{fk, index};
@@ -21,6 +22,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null("last_step"))
                 .col(integer("failed_attempts").default(0))
                 .col(timestamp_with_time_zone_null("locked_until"))
+                .col(boolean("demo").default(false))
                 .foreign_key(
                     &mut fk("fk_user_totp_user", "user_totp", "user_id", "users")
                         .on_delete(ForeignKeyAction::Cascade)

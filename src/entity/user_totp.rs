@@ -14,6 +14,9 @@ pub struct Model {
     pub last_step: Option<i64>,
     pub failed_attempts: i32,
     pub locked_until: Option<DateTimeUtc>,
+    /// A demo account's authenticator (`mfa::DEMO_TOTP_SECRET`, published): codes may be used again,
+    /// so that the demo and the browser tests can sign in many times a minute.
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
