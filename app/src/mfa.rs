@@ -214,7 +214,9 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
         .ok_or(AppError::Unauthenticated)?;
     let e = mfa::enrolment_view(&kept.secret, &u.email, kept.codes)?;
     let actor = if pending {
-        guildhall::domain::Actor::member(u.id, &u.email)
+        identity::load_actor(&st.db, u.id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?
     } else {
         ctx::actor()
     };

@@ -410,7 +410,9 @@ pub async fn verify(
         return Err(AppError::RateLimited);
     }
     // The person half-way through signing in acts on their own account.
-    let actor = Actor::member(u.id, &u.email);
+    let actor = identity::load_actor(&txn, u.id)
+        .await?
+        .unwrap_or_else(|| Actor::member(u.id, &u.email));
     let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     let outcome = if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit()) {
         let secret = key.open(u.id, &row.secret_sealed)?;
