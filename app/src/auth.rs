@@ -76,11 +76,11 @@ pub async fn sign_in(
     }
     match identity::authenticate(&st.db, &email, password, &st.base_url).await? {
         Ok(user) => {
-            if crate::mfa::server::needed(&st.db, &user).await? {
+            if crate::mfa::flow::needed(&st.db, &user).await? {
                 // Not signed in yet: the session only remembers who passed the password.
                 let session = ctx::session()?;
                 session.cycle_id().await.map_err(AppError::internal)?;
-                return crate::mfa::server::begin(&st.db, &session, &user, next).await;
+                return crate::mfa::flow::begin(&st.db, &session, &user, next).await;
             }
             finish_sign_in(&st, user.id, next).await
         }
@@ -114,7 +114,7 @@ pub(crate) async fn finish_sign_in(
     let session = ctx::session()?;
     session.cycle_id().await.map_err(AppError::internal)?;
     let _ = session
-        .remove::<crate::mfa::server::Pending>(crate::mfa::server::SESSION_PENDING)
+        .remove::<crate::mfa::flow::Pending>(crate::mfa::flow::SESSION_PENDING)
         .await;
     session
         .insert(ctx::SESSION_USER, user_id)

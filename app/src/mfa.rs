@@ -31,7 +31,7 @@ pub struct SecurityView {
 }
 
 #[cfg(feature = "ssr")]
-pub mod server {
+pub mod flow {
     //! The pending sign-in kept in the session between the password and the second step.
     use crate::ctx;
     use guildhall::domain::AppError;
@@ -131,8 +131,8 @@ pub async fn second_step(code: String) -> Result<(), AppError> {
     use crate::ctx;
     let st = ctx::state()?;
     let session = ctx::session()?;
-    let p = server::pending(&session).await?;
-    match guildhall::service::mfa::verify(&st.db, server::key(), p.uid, &code).await {
+    let p = flow::pending(&session).await?;
+    match guildhall::service::mfa::verify(&st.db, flow::key(), p.uid, &code).await {
         Ok(_) => crate::auth::finish_sign_in(&st, p.uid, p.next).await,
         Err(AppError::RateLimited) => {
             tracing::warn!(user = %p.uid, "second step refused: paused after wrong codes");
@@ -149,7 +149,7 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
     use crate::ctx;
     use guildhall::service::{identity, mfa};
     let st = ctx::state()?;
-    let (uid, _) = server::subject().await?;
+    let (uid, _) = flow::subject().await?;
     let u = identity::get_user(&st.db, uid)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -160,7 +160,7 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
     }
     let session = ctx::session()?;
     let kept = session
-        .get::<server::Enrolling>(server::SESSION_ENROL)
+        .get::<flow::Enrolling>(flow::SESSION_ENROL)
         .await
         .ok()
         .flatten()
@@ -171,8 +171,8 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
             let e = mfa::new_enrolment(&u.email)?;
             session
                 .insert(
-                    server::SESSION_ENROL,
-                    server::Enrolling {
+                    flow::SESSION_ENROL,
+                    flow::Enrolling {
                         uid,
                         secret: e.secret_base32.clone(),
                         codes: e.recovery_codes.clone(),
@@ -196,10 +196,10 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
     use crate::ctx;
     use guildhall::service::{identity, mfa};
     let st = ctx::state()?;
-    let (uid, pending) = server::subject().await?;
+    let (uid, pending) = flow::subject().await?;
     let session = ctx::session()?;
     let kept = session
-        .get::<server::Enrolling>(server::SESSION_ENROL)
+        .get::<flow::Enrolling>(flow::SESSION_ENROL)
         .await
         .ok()
         .flatten()
@@ -220,12 +220,12 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
     } else {
         ctx::actor()
     };
-    mfa::enrol(&st.db, server::key(), &actor, uid, &e, &code).await?;
+    mfa::enrol(&st.db, flow::key(), &actor, uid, &e, &code).await?;
     let _ = session
-        .remove::<server::Enrolling>(server::SESSION_ENROL)
+        .remove::<flow::Enrolling>(flow::SESSION_ENROL)
         .await;
     if pending {
-        let p = server::pending(&session).await?;
+        let p = flow::pending(&session).await?;
         return crate::auth::finish_sign_in(&st, p.uid, p.next).await;
     }
     leptos_axum::redirect(if ctx::actor().is_staff() {

@@ -54,6 +54,7 @@ pub async fn staff_accounts() -> Result<Vec<StaffRow>, AppError> {
     Ok(rows)
 }
 
+#[cfg(feature = "ssr")]
 fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
 }
@@ -192,7 +193,7 @@ pub fn StaffAccounts() -> impl IntoView {
                                         {(!s.me).then(|| { let id = id.clone(); let name = name.clone(); view! {
                                             <ActionForm action=set_disabled attr:class="inline-form">
                                                 <input type="hidden" name="id" value=id/>
-                                                <input type="hidden" name="disable" value=if s.disabled { "0" } else { "1" }/>
+                                                <input type="hidden" name="disable" value={if s.disabled { "0" } else { "1" }}/>
                                                 <button type="submit" class="button button--secondary button--small">
                                                     {if s.disabled { "Enable" } else { "Disable" }}<span class="visually-hidden">{format!(" {name}")}</span>
                                                 </button>
