@@ -238,7 +238,9 @@ async fn a_recovery_code_works_once_in_place_of_a_code() {
 async fn members_turn_their_authenticator_off_with_their_password_and_staff_need_an_admin() {
     for t in databases().await {
         let db = &t.db;
-        guildhall::service::seed::demo(db, BASE).await.expect("demo");
+        guildhall::service::seed::demo(db, BASE)
+            .await
+            .expect("demo");
         let admin = actor_of(
             db,
             guildhall::testing::staff_actor(db, "admin@guildhall.test", Role::Admin)
@@ -254,7 +256,10 @@ async fn members_turn_their_authenticator_off_with_their_password_and_staff_need
 
         let member = identity::load_actor(db, {
             let u = guildhall::entity::user::Entity::find()
-                .filter(guildhall::entity::user::Column::EmailKey.eq(guildhall::service::seed::DEMO_MEMBER))
+                .filter(
+                    guildhall::entity::user::Column::EmailKey
+                        .eq(guildhall::service::seed::DEMO_MEMBER),
+                )
                 .one(db)
                 .await
                 .expect("q")
@@ -308,11 +313,9 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once_but_never_ones_own(
         let id = new_staff(db, "leaver@guildhall.test", vec![Role::Officer]).await;
         add_session(db, id).await;
         add_session(db, id).await;
-        assert!(
-            staff::still_allowed(db, id, Permission::StaffArea)
-                .await
-                .expect("q")
-        );
+        assert!(staff::still_allowed(db, id, Permission::StaffArea)
+            .await
+            .expect("q"));
 
         let officer = actor_of(db, id).await;
         assert_eq!(
@@ -329,11 +332,9 @@ async fn disabling_a_staff_account_ends_its_sessions_at_once_but_never_ones_own(
             .expect("disabled");
         assert_eq!(sessions_of(db, id).await, 0);
         assert!(identity::load_actor(db, id).await.expect("q").is_none());
-        assert!(
-            !staff::still_allowed(db, id, Permission::StaffArea)
-                .await
-                .expect("q")
-        );
+        assert!(!staff::still_allowed(db, id, Permission::StaffArea)
+            .await
+            .expect("q"));
         assert_eq!(audited(db, id, "staff_disabled").await, 1);
         let refused = identity::authenticate(db, "leaver@guildhall.test", PASSWORD.into(), BASE)
             .await

@@ -221,9 +221,7 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
         ctx::actor()
     };
     mfa::enrol(&st.db, flow::key(), &actor, uid, &e, &code).await?;
-    let _ = session
-        .remove::<flow::Enrolling>(flow::SESSION_ENROL)
-        .await;
+    let _ = session.remove::<flow::Enrolling>(flow::SESSION_ENROL).await;
     if pending {
         let p = flow::pending(&session).await?;
         return crate::auth::finish_sign_in(&st, p.uid, p.next).await;
@@ -364,7 +362,9 @@ pub fn EnrolPage() -> impl IntoView {
 fn saved_banner(s: Option<String>) -> Option<AnyView> {
     let text = match s.as_deref()? {
         "password" => "Your password has been changed. You have been signed out everywhere else.",
-        "mfa" | "on" => "Your authenticator app is set up. You will be asked for a code each time you sign in.",
+        "mfa" | "on" => {
+            "Your authenticator app is set up. You will be asked for a code each time you sign in."
+        }
         "off" => "Your authenticator app has been turned off.",
         _ => return None,
     };

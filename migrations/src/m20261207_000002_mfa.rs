@@ -39,9 +39,14 @@ impl MigrationTrait for Migration {
                 .col(string("code_hash"))
                 .col(timestamp_with_time_zone_null("used_at"))
                 .foreign_key(
-                    &mut fk("fk_recovery_codes_user", "recovery_codes", "user_id", "users")
-                        .on_delete(ForeignKeyAction::Cascade)
-                        .to_owned(),
+                    &mut fk(
+                        "fk_recovery_codes_user",
+                        "recovery_codes",
+                        "user_id",
+                        "users",
+                    )
+                    .on_delete(ForeignKeyAction::Cascade)
+                    .to_owned(),
                 )
                 .to_owned(),
         )

@@ -359,7 +359,8 @@ fn sign_in(port: u16, email: &str) -> String {
         ),
         None,
     );
-    let cookie = session_of(&r).unwrap_or_else(|| panic!("no session from signing in {email}: {r}"));
+    let cookie =
+        session_of(&r).unwrap_or_else(|| panic!("no session from signing in {email}: {r}"));
     let second_step = r.lines().any(|l| {
         l.eq_ignore_ascii_case("location: /sign-in/code")
             || l.trim_end().eq_ignore_ascii_case("location: /sign-in/code")
@@ -370,7 +371,12 @@ fn sign_in(port: u16, email: &str) -> String {
     // Staff: the second step, with a code from the demo authenticator.
     let code = guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)
         .expect("demo code");
-    let r = http_post(port, "/fn/second-step", &format!("code={code}"), Some(&cookie));
+    let r = http_post(
+        port,
+        "/fn/second-step",
+        &format!("code={code}"),
+        Some(&cookie),
+    );
     session_of(&r).unwrap_or_else(|| panic!("no session after the second step for {email}: {r}"))
 }
 

@@ -1471,7 +1471,12 @@ async fn staff_who_gave_only_their_password_can_reach_nothing_until_the_code_ste
         let (r, pending) = password_only(&app, "admin@guildhall.test", "guildhall-demo").await;
         assert_eq!(r.status, StatusCode::FOUND);
         assert_eq!(location(&r), "/sign-in/code");
-        for path in ["/staff", "/staff/members", "/staff/admin/staff", "/staff/account"] {
+        for path in [
+            "/staff",
+            "/staff/members",
+            "/staff/admin/staff",
+            "/staff/account",
+        ] {
             let r = get(&app, path, Some(&pending)).await;
             assert_eq!(r.status, StatusCode::SEE_OTHER, "{path} before the code");
             assert!(location(&r).starts_with("/sign-in?next="), "{path}");
@@ -1479,7 +1484,10 @@ async fn staff_who_gave_only_their_password_can_reach_nothing_until_the_code_ste
         for (path, body) in [
             ("/fn/staff-accounts", ""),
             ("/fn/outbox-list", ""),
-            ("/fn/staff-set-disabled", "id=00000000-0000-0000-0000-000000000000&disable=1"),
+            (
+                "/fn/staff-set-disabled",
+                "id=00000000-0000-0000-0000-000000000000&disable=1",
+            ),
         ] {
             let r = fn_post(&app, path, body, &pending).await;
             assert!(
@@ -1503,12 +1511,21 @@ async fn staff_who_gave_only_their_password_can_reach_nothing_until_the_code_ste
             StatusCode::SEE_OTHER
         );
 
-        let r = form_post(&app, "/fn/second-step", &[("code", &demo_code())], Some(&pending)).await;
+        let r = form_post(
+            &app,
+            "/fn/second-step",
+            &[("code", &demo_code())],
+            Some(&pending),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
         assert_eq!(location(&r), "/staff");
         let cookie = session_cookie(&r).expect("a new session id");
         assert_ne!(cookie, pending, "the session id changes on signing in");
-        assert_eq!(get(&app, "/staff/admin/staff", Some(&cookie)).await.status, StatusCode::OK);
+        assert_eq!(
+            get(&app, "/staff/admin/staff", Some(&cookie)).await.status,
+            StatusCode::OK
+        );
         t.finish().await;
     }
 }
@@ -1522,18 +1539,33 @@ async fn five_wrong_codes_pause_the_code_step_for_the_account() {
         let r = fn_post(&app, "/fn/second-step", "code=111111", &pending).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     }
-    let r = fn_post(&app, "/fn/second-step", &format!("code={}", demo_code()), &pending).await;
+    let r = fn_post(
+        &app,
+        "/fn/second-step",
+        &format!("code={}", demo_code()),
+        &pending,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     // From another session too: the pause is the account's.
     let (_, other) = password_only(&app, "finance@guildhall.test", "guildhall-demo").await;
-    let r = fn_post(&app, "/fn/second-step", &format!("code={}", demo_code()), &other).await;
+    let r = fn_post(
+        &app,
+        "/fn/second-step",
+        &format!("code={}", demo_code()),
+        &other,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
 }
 
 /// The text of the element marked `data-testid="{id}"` on a page.
 fn test_id_text(body: &str, id: &str) -> String {
-    let marker = format!("data-testid=\"{id}\">");
-    let start = body.find(&marker).unwrap_or_else(|| panic!("{id} on the page")) + marker.len();
+    let marker = format!("data-testid=\"{id}\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} on the page: {body}"));
+    let start = at + body[at..].find('>').expect("the tag ends") + 1;
     body[start..]
         .split('<')
         .next()
@@ -1560,7 +1592,8 @@ async fn a_new_staff_member_sets_up_an_authenticator_before_anything_else() {
         )
         .await
         .expect("staff");
-        let (r, pending) = password_only(&app, "newcomer@guildhall.test", "a long new password").await;
+        let (r, pending) =
+            password_only(&app, "newcomer@guildhall.test", "a long new password").await;
         assert_eq!(location(&r), "/sign-in/set-up");
         assert_eq!(
             get(&app, "/staff", Some(&pending)).await.status,
@@ -1568,7 +1601,10 @@ async fn a_new_staff_member_sets_up_an_authenticator_before_anything_else() {
         );
         let page = get(&app, "/sign-in/set-up", Some(&pending)).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains("data:image/svg+xml;base64,"), "a QR code");
+        assert!(
+            page.body.contains("data:image/svg+xml;base64,"),
+            "a QR code"
+        );
         let secret = test_id_text(&page.body, "totp-secret");
         assert_eq!(secret.len(), 32, "{secret}");
         // The same secret on a reload (the QR code already scanned stays right).
@@ -1578,11 +1614,20 @@ async fn a_new_staff_member_sets_up_an_authenticator_before_anything_else() {
         let r = fn_post(&app, "/fn/confirm-enrolment", "code=000000", &pending).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         let code = guildhall::service::mfa::current_code(&secret).expect("code");
-        let r = form_post(&app, "/fn/confirm-enrolment", &[("code", &code)], Some(&pending)).await;
+        let r = form_post(
+            &app,
+            "/fn/confirm-enrolment",
+            &[("code", &code)],
+            Some(&pending),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
         assert_eq!(location(&r), "/staff");
         let cookie = session_cookie(&r).expect("signed in");
-        assert_eq!(get(&app, "/staff", Some(&cookie)).await.status, StatusCode::OK);
+        assert_eq!(
+            get(&app, "/staff", Some(&cookie)).await.status,
+            StatusCode::OK
+        );
         // The secret is never shown again.
         let r = get(&app, "/sign-in/set-up", Some(&cookie)).await;
         assert!(!r.body.contains(&secret));
@@ -1610,15 +1655,30 @@ async fn a_disabled_staff_account_is_signed_out_at_its_next_request() {
     for t in databases().await {
         let app = app(&t).await;
         let officer = sign_in(&app, "officer@guildhall.test").await;
-        assert_eq!(get(&app, "/staff", Some(&officer)).await.status, StatusCode::OK);
+        assert_eq!(
+            get(&app, "/staff", Some(&officer)).await.status,
+            StatusCode::OK
+        );
         let admin = sign_in(&app, "admin@guildhall.test").await;
         let id = user_id(&t.db, "officer@guildhall.test").await;
 
         // Officers cannot, and an admin cannot disable themself.
-        let r = fn_post(&app, "/fn/staff-set-disabled", &format!("id={id}&disable=1"), &officer).await;
+        let r = fn_post(
+            &app,
+            "/fn/staff-set-disabled",
+            &format!("id={id}&disable=1"),
+            &officer,
+        )
+        .await;
         assert!(r.body.contains("Forbidden"), "{}", r.body);
         let me = user_id(&t.db, "admin@guildhall.test").await;
-        let r = fn_post(&app, "/fn/staff-set-disabled", &format!("id={me}&disable=1"), &admin).await;
+        let r = fn_post(
+            &app,
+            "/fn/staff-set-disabled",
+            &format!("id={me}&disable=1"),
+            &admin,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
         let r = form_post(
@@ -1630,15 +1690,26 @@ async fn a_disabled_staff_account_is_signed_out_at_its_next_request() {
         .await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
         let r = get(&app, "/staff", Some(&officer)).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "the officer's session is dead");
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "the officer's session is dead"
+        );
         let r = form_post(
             &app,
             "/fn/sign-in",
-            &[("email", "officer@guildhall.test"), ("password", "guildhall-demo")],
+            &[
+                ("email", "officer@guildhall.test"),
+                ("password", "guildhall-demo"),
+            ],
             None,
         )
         .await;
-        assert_ne!(location(&r), "/sign-in/code", "a disabled account cannot sign in");
+        assert_ne!(
+            location(&r),
+            "/sign-in/code",
+            "a disabled account cannot sign in"
+        );
         t.finish().await;
     }
 }
@@ -1649,7 +1720,9 @@ async fn removing_a_role_takes_effect_at_the_next_request() {
     let app = app(&t).await;
     let finance = sign_in(&app, "finance@guildhall.test").await;
     assert_eq!(
-        get(&app, "/staff/reports/transactions", Some(&finance)).await.status,
+        get(&app, "/staff/reports/transactions", Some(&finance))
+            .await
+            .status,
         StatusCode::OK
     );
     let id = user_id(&t.db, "finance@guildhall.test").await;
@@ -1663,11 +1736,19 @@ async fn removing_a_role_takes_effect_at_the_next_request() {
     .await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     assert_ne!(
-        get(&app, "/staff/reports/transactions", Some(&finance)).await.status,
+        get(&app, "/staff/reports/transactions", Some(&finance))
+            .await
+            .status,
         StatusCode::OK
     );
     let me = user_id(&t.db, "admin@guildhall.test").await;
-    let r = fn_post(&app, "/fn/staff-remove-role", &format!("id={me}&role=admin"), &admin).await;
+    let r = fn_post(
+        &app,
+        "/fn/staff-remove-role",
+        &format!("id={me}&role=admin"),
+        &admin,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 }
 
@@ -1757,16 +1838,20 @@ async fn staff_change_their_own_password_and_their_other_sessions_end() {
         .await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
         let here = session_cookie(&r).expect("this session goes on under a new id");
-        assert_eq!(get(&app, "/staff", Some(&here)).await.status, StatusCode::OK);
+        assert_eq!(
+            get(&app, "/staff", Some(&here)).await.status,
+            StatusCode::OK
+        );
         assert_eq!(
             get(&app, "/staff", Some(&elsewhere)).await.status,
             StatusCode::SEE_OTHER,
             "the other session ended"
         );
         let id = user_id(&t.db, "supervisor@guildhall.test").await;
-        let (rows, _) = guildhall::service::audit::list(&t.db, &Actor::system("test"), Some("user"), 0, 200)
-            .await
-            .expect("audit");
+        let (rows, _) =
+            guildhall::service::audit::list(&t.db, &Actor::system("test"), Some("user"), 0, 200)
+                .await
+                .expect("audit");
         assert!(rows
             .iter()
             .any(|r| r.action == "password_changed" && r.entity_id == id.to_string()));

@@ -223,9 +223,7 @@ pub fn enrolment_view(
         .map_err(|_| AppError::internal("bad base32 secret"))?
         .as_bytes()
         .to_vec();
-    let url = totp(bytes, account)?
-        .to_url()
-        .map_err(AppError::internal)?;
+    let url = totp(bytes, account)?.to_url().map_err(AppError::internal)?;
     let qr = qrcode::QrCode::new(url.as_bytes()).map_err(AppError::internal)?;
     let qr_svg = qr
         .render::<qrcode::render::svg::Color<'_>>()
@@ -376,7 +374,9 @@ pub async fn enrol(
 pub enum Passed {
     Code,
     /// A recovery code, with how many are left.
-    RecoveryCode { left: usize },
+    RecoveryCode {
+        left: usize,
+    },
 }
 
 /// Checks the second step of signing in: a current authenticator code not used before, or an unused
@@ -404,7 +404,9 @@ pub async fn verify(
     let row = user_totp::Entity::find_by_id(u.id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::Conflict("This account has no authenticator app set up.".into()))?;
+        .ok_or_else(|| {
+            AppError::Conflict("This account has no authenticator app set up.".into())
+        })?;
     let now = super::now();
     if row.locked_until.is_some_and(|t| t > now) {
         return Err(AppError::RateLimited);
@@ -624,7 +626,10 @@ mod tests {
     fn recovery_codes_are_typed_loosely_and_hashed() {
         let c = new_recovery_code();
         assert_eq!(c.len(), 11);
-        assert_eq!(recovery_hash(&c), recovery_hash(&c.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            recovery_hash(&c),
+            recovery_hash(&c.to_uppercase().replace('-', " "))
+        );
         let e = new_enrolment("officer@guildhall.test").expect("enrolment");
         assert_eq!(e.recovery_codes.len(), RECOVERY_CODES);
         assert!(e.otpauth_url.starts_with("otpauth://totp/"));
