@@ -1858,3 +1858,48 @@ async fn staff_change_their_own_password_and_their_other_sessions_end() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_member_may_turn_on_two_step_sign_in_and_is_then_asked_for_a_code() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let member = sign_in(&app, "member@guildhall.test").await;
+    let page = get(&app, "/portal/two-factor", Some(&member)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = test_id_text(&page.body, "totp-secret");
+    let code = guildhall::service::mfa::current_code(&secret).expect("code");
+    let r = form_post(&app, "/fn/confirm-enrolment", &[("code", &code)], Some(&member)).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(location(&r), "/portal/two-factor?saved=on");
+
+    let (r, pending) = password_only(&app, "member@guildhall.test", "guildhall-demo").await;
+    assert_eq!(location(&r), "/sign-in/code");
+    assert_eq!(
+        get(&app, "/portal", Some(&pending)).await.status,
+        StatusCode::SEE_OTHER,
+        "nothing before the code"
+    );
+    let next = guildhall::service::mfa::code_at(
+        &secret,
+        guildhall::service::now().timestamp() as u64 + 30,
+    )
+    .expect("code");
+    let r = form_post(&app, "/fn/second-step", &[("code", &next)], Some(&pending)).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(location(&r), "/portal");
+    let cookie = session_cookie(&r).expect("signed in");
+
+    // Turning it off needs the password.
+    let r = fn_post(&app, "/fn/turn-off-two-factor", "password=wrong", &cookie).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = form_post(
+        &app,
+        "/fn/turn-off-two-factor",
+        &[("password", "guildhall-demo")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let (r, _) = password_only(&app, "member@guildhall.test", "guildhall-demo").await;
+    assert_eq!(location(&r), "/portal");
+}
