@@ -1868,7 +1868,13 @@ async fn a_member_may_turn_on_two_step_sign_in_and_is_then_asked_for_a_code() {
     assert_eq!(page.status, StatusCode::OK);
     let secret = test_id_text(&page.body, "totp-secret");
     let code = guildhall::service::mfa::current_code(&secret).expect("code");
-    let r = form_post(&app, "/fn/confirm-enrolment", &[("code", &code)], Some(&member)).await;
+    let r = form_post(
+        &app,
+        "/fn/confirm-enrolment",
+        &[("code", &code)],
+        Some(&member),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
     assert_eq!(location(&r), "/portal/two-factor?saved=on");
 
