@@ -76,28 +76,13 @@ pub async fn sign_in(
     }
     match identity::authenticate(&st.db, &email, password, &st.base_url).await? {
         Ok(user) => {
-            let session = ctx::session()?;
-            session.cycle_id().await.map_err(AppError::internal)?;
-            session
-                .insert(ctx::SESSION_USER, user.id)
-                .await
-                .map_err(AppError::internal)?;
-            session
-                .insert(ctx::SESSION_AUTH_AT, guildhall::service::now().timestamp())
-                .await
-                .map_err(AppError::internal)?;
-            let actor = identity::load_actor(&st.db, user.id)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
-            identity::record_session_event(&st.db, &actor, "signed_in").await?;
-            let home = if actor.is_staff() {
-                "/staff"
-            } else {
-                "/portal"
-            };
-            let target = safe_next(next.as_deref()).unwrap_or_else(|| home.to_owned());
-            leptos_axum::redirect(&target);
-            Ok(())
+            if crate::mfa::flow::needed(&st.db, &user).await? {
+                // Not signed in yet: the session only remembers who passed the password.
+                let session = ctx::session()?;
+                session.cycle_id().await.map_err(AppError::internal)?;
+                return crate::mfa::flow::begin(&st.db, &session, &user, next).await;
+            }
+            finish_sign_in(&st, user.id, next).await
         }
         Err(SignInRefusal::NotVerified) => {
             st.outbox_wake.notify_one();
@@ -114,6 +99,43 @@ pub async fn sign_in(
             ))
         }
     }
+}
+
+/// Signs the person in (after the password, and the second step where one is needed): a new session
+/// id holding the account, the sign-in audited, then on to `next` or their area.
+#[cfg(feature = "ssr")]
+pub(crate) async fn finish_sign_in(
+    st: &crate::ctx::ServerState,
+    user_id: uuid::Uuid,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ctx;
+    use guildhall::service::identity;
+    let session = ctx::session()?;
+    session.cycle_id().await.map_err(AppError::internal)?;
+    let _ = session
+        .remove::<crate::mfa::flow::Pending>(crate::mfa::flow::SESSION_PENDING)
+        .await;
+    session
+        .insert(ctx::SESSION_USER, user_id)
+        .await
+        .map_err(AppError::internal)?;
+    session
+        .insert(ctx::SESSION_AUTH_AT, guildhall::service::now().timestamp())
+        .await
+        .map_err(AppError::internal)?;
+    let actor = identity::load_actor(&st.db, user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    identity::record_session_event(&st.db, &actor, "signed_in").await?;
+    let home = if actor.is_staff() {
+        "/staff"
+    } else {
+        "/portal"
+    };
+    let target = safe_next(next.as_deref()).unwrap_or_else(|| home.to_owned());
+    leptos_axum::redirect(&target);
+    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "sign-out")]

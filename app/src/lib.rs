@@ -7,6 +7,7 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod format;
+pub mod mfa;
 pub mod money;
 pub mod portal;
 pub mod public;
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("email") view=portal::account::ChangeEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("email/sent") view=portal::account::EmailSentPage ssr=SsrMode::Async/>
                     <Route path=path!("password") view=portal::account::ChangePasswordPage ssr=SsrMode::Async/>
+                    <Route path=path!("two-factor") view=mfa::MemberTwoFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("resign") view=portal::account::ResignPage ssr=SsrMode::Async/>
                     <Route path=path!("resign/confirm") view=portal::account::ResignConfirmPage ssr=SsrMode::Async/>
                     <Route path=path!("payments") view=portal::payments::PortalPaymentsPage ssr=SsrMode::Async/>
@@ -117,12 +119,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
                     <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
                     <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts ssr=SsrMode::Async/>
+                    <Route path=path!("account") view=mfa::StaffAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/categories") view=staff::categories::CategoriesPage ssr=SsrMode::Async/>
                     <Route path=path!("admin/categories/:id") view=staff::categories::CategoryPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=public::PublicLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=public::Home ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=public::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in/code") view=mfa::SecondStepPage ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in/set-up") view=mfa::EnrolPage ssr=SsrMode::Async/>
                     <Route path=path!("create-account") view=public::CreateAccountPage ssr=SsrMode::Async/>
                     <Route path=path!("create-account/check-email") view=public::CheckEmailPage ssr=SsrMode::Async/>
                     <Route path=path!("verify-email") view=public::VerifyEmailPage ssr=SsrMode::Async/>

@@ -1,9 +1,11 @@
 import { expect, test, type Page } from "@playwright/test";
 import {
   DEMO,
+  DEMO_TOTP_SECRET,
   expectNoA11yViolations,
   projectName,
   signInAsStaff,
+  totpCode,
   trackConsoleErrors,
   waitForHydration,
 } from "./helpers";
@@ -106,6 +108,11 @@ async function signInAsStaffNoJs(page: Page, email: string): Promise<void> {
   await page.getByLabel("Password", { exact: true }).fill("guildhall-demo");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).not.toHaveURL(/\/sign-in(?:[?#]|$)/, { timeout: 15_000 });
+  // Staff: the second step, answered from the demo authenticator.
+  await expect(page).toHaveURL(/\/sign-in\/code$/);
+  await page.getByLabel("Security code").fill(totpCode(DEMO_TOTP_SECRET));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(page).not.toHaveURL(/\/sign-in(?:[/?#]|$)/, { timeout: 15_000 });
 }
 
 test("an officer downloads the mailing house's renewal documents; bad input is named; the file is recorded", async ({ browser }) => {

@@ -1,5 +1,6 @@
 import { expect, test, type BrowserContext, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { createHmac } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -65,14 +66,64 @@ export function trackConsoleErrors(page: Page): string[] {
   return errors;
 }
 
-/** Signs in through the form at /sign-in (the demo password unless given) and waits to leave it. */
-export async function signInAsStaff(page: Page, email: string, password = DEMO_PASSWORD): Promise<void> {
+/**
+ * The authenticator secret of the demo staff accounts (DEMO ONLY, as printed in the README): the
+ * seed sets it up for every demo staff account, and demo accounts may use a code more than once.
+ */
+export const DEMO_TOTP_SECRET = "GUILDHALLDEMOSECRETDONOTUSE23456";
+
+/** Decodes RFC 4648 base32 (no padding needed). */
+function base32Decode(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of text.toUpperCase().replace(/=+$/, "")) {
+    const index = alphabet.indexOf(ch);
+    if (index < 0) throw new Error(`not base32: ${ch}`);
+    value = (value << 5) | index;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit TOTP code (RFC 6238: HMAC-SHA1, 30-second steps) for `secret` at `unixSeconds`. */
+export function totpCode(secret: string, unixSeconds = Date.now() / 1000): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac("sha1", base32Decode(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = mac.readUInt32BE(offset) & 0x7fffffff;
+  return (binary % 1_000_000).toString().padStart(6, "0");
+}
+
+/**
+ * Signs in through the form at /sign-in (the demo password unless given) and waits to leave it.
+ * Staff (and members who turned it on) are then asked for a security code: it is answered from
+ * `totpSecret` (the demo accounts' secret unless given).
+ */
+export async function signInAsStaff(
+  page: Page,
+  email: string,
+  password = DEMO_PASSWORD,
+  totpSecret = DEMO_TOTP_SECRET,
+): Promise<void> {
   await page.goto("/sign-in");
   await waitForHydration(page);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page, `signing in as ${email}`).not.toHaveURL(/\/sign-in(?:[?#]|$)/, { timeout: 15_000 });
+  if (new URL(page.url()).pathname === "/sign-in/code") {
+    await waitForHydration(page);
+    await page.getByLabel("Security code").fill(totpCode(totpSecret));
+    await page.getByRole("button", { name: "Continue" }).click();
+    await expect(page, `second step for ${email}`).not.toHaveURL(/\/sign-in(?:[/?#]|$)/, { timeout: 15_000 });
+  }
 }
 
 /** A fresh address for each call, unique across workers and runs. */

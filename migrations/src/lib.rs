@@ -19,6 +19,7 @@ mod m20261123_000012_movement_counts;
 mod m20261123_000013_report_indexes;
 mod m20261123_000014_debts;
 mod m20261207_000001_withheld_links;
+mod m20261207_000002_mfa;
 mod m20261207_000015_manual_payment_requests;
 mod util;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_report_indexes::Migration),
             Box::new(m20261123_000014_debts::Migration),
             Box::new(m20261207_000001_withheld_links::Migration),
+            Box::new(m20261207_000002_mfa::Migration),
             Box::new(m20261207_000015_manual_payment_requests::Migration),
         ]
     }

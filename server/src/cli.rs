@@ -414,6 +414,10 @@ pub fn print_demo_sign_ins(config: &Config) {
         println!("  {email:<28} {}", role.label());
     }
     println!("  {:<28} Member", guildhall::service::seed::DEMO_MEMBER);
+    println!(
+        "Staff accounts also ask for a code from an authenticator app set up with the demo secret {} (demo only).",
+        guildhall::service::mfa::DEMO_TOTP_SECRET
+    );
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes requests in flight and lets the

@@ -31,6 +31,8 @@ pub const IDLE_TIMEOUT: time::Duration = time::Duration::minutes(30);
 /// …and 12 hours after signing in, whatever happens.
 pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 pub const SESSION_COOKIE: &str = "gh_session";
+/// How often an open staff event stream re-checks that its account is still enabled and staff.
+pub const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -151,8 +153,13 @@ pub fn router(state: AppState) -> Router {
 /// The staff event stream (server-sent events): `change` events (id: this node's event number, data:
 /// the topic) as services publish them, and `resync` when the browser reconnects (it sends
 /// `Last-Event-ID`) or the stream fell behind, after which the page fetches everything again. A
-/// comment every 15 s keeps proxies from closing it; it ends when the server shuts down.
-async fn staff_events(actor: axum::Extension<Actor>, headers: axum::http::HeaderMap) -> Response {
+/// comment every 15 s keeps proxies from closing it; it ends when the server shuts down, and when the
+/// account is disabled or loses the staff area (checked every `STREAM_RECHECK`).
+async fn staff_events(
+    State(state): State<AppState>,
+    actor: axum::Extension<Actor>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use guildhall::service::events::{self, Topic};
     use tokio::sync::broadcast::error::RecvError;
@@ -168,21 +175,47 @@ async fn staff_events(actor: axum::Extension<Actor>, headers: axum::http::Header
         .retry(std::time::Duration::from_secs(2))
         .data(Topic::Resync.as_str());
     let first = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(hello)]);
-    let live = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
-        if *stop.borrow() {
-            return None;
-        }
-        let ev = tokio::select! {
-            _ = stop.changed() => return None,
-            r = rx.recv() => match r {
-                Ok(c) if c.topic == Topic::Resync => Event::default().id(c.seq.to_string()).event("resync").data(c.topic.as_str()),
-                Ok(c) => Event::default().id(c.seq.to_string()).event("change").data(c.topic.as_str()),
-                Err(RecvError::Lagged(_)) => Event::default().event("resync").data(Topic::Resync.as_str()),
-                Err(RecvError::Closed) => return None,
-            },
-        };
-        Some((Ok(ev), (rx, stop)))
-    });
+    let Some(uid) = actor.user_id else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let db = state.server.db.clone();
+    let mut recheck = tokio::time::interval(STREAM_RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.reset();
+    let live = futures_util::stream::unfold(
+        (rx, stop, recheck),
+        move |(mut rx, mut stop, mut recheck)| {
+            let db = db.clone();
+            async move {
+                loop {
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    let ev = tokio::select! {
+                        _ = stop.changed() => return None,
+                        _ = recheck.tick() => {
+                            // Disabled, or no longer holding a staff role: the stream ends.
+                            match guildhall::service::staff::still_allowed(&db, uid, Permission::StaffArea).await {
+                                Ok(true) => continue,
+                                Ok(false) => return None,
+                                Err(e) => {
+                                    tracing::warn!(error = ?e, "staff stream: could not re-check the account");
+                                    continue;
+                                }
+                            }
+                        }
+                        r = rx.recv() => match r {
+                            Ok(c) if c.topic == Topic::Resync => Event::default().id(c.seq.to_string()).event("resync").data(c.topic.as_str()),
+                            Ok(c) => Event::default().id(c.seq.to_string()).event("change").data(c.topic.as_str()),
+                            Err(RecvError::Lagged(_)) => Event::default().event("resync").data(Topic::Resync.as_str()),
+                            Err(RecvError::Closed) => return None,
+                        },
+                    };
+                    return Some((Ok(ev), (rx, stop, recheck)));
+                }
+            }
+        },
+    );
     use futures_util::StreamExt as _;
     (
         [(header::CACHE_CONTROL, "no-store")],

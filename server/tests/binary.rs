@@ -359,6 +359,28 @@ fn sign_in(port: u16, email: &str) -> String {
         ),
         None,
     );
+    let cookie =
+        session_of(&r).unwrap_or_else(|| panic!("no session from signing in {email}: {r}"));
+    let second_step = r.lines().any(|l| {
+        l.eq_ignore_ascii_case("location: /sign-in/code")
+            || l.trim_end().eq_ignore_ascii_case("location: /sign-in/code")
+    });
+    if !second_step {
+        return cookie;
+    }
+    // Staff: the second step, with a code from the demo authenticator.
+    let code = guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)
+        .expect("demo code");
+    let r = http_post(
+        port,
+        "/fn/second-step",
+        &format!("code={code}"),
+        Some(&cookie),
+    );
+    session_of(&r).unwrap_or_else(|| panic!("no session after the second step for {email}: {r}"))
+}
+
+fn session_of(r: &str) -> Option<String> {
     r.lines()
         .filter_map(|l| {
             l.strip_prefix("set-cookie: ")
@@ -367,7 +389,6 @@ fn sign_in(port: u16, email: &str) -> String {
         .find(|c| c.starts_with("gh_session="))
         .and_then(|c| c.split(';').next())
         .map(str::to_owned)
-        .unwrap_or_else(|| panic!("no session from signing in {email}: {r}"))
 }
 
 /// Two `guildhall` processes on one PostgreSQL database: a staff member's event stream on node B hears a

@@ -149,7 +149,29 @@ async fn sign_in(app: &Router, email: &str) -> String {
         "sign-in of {email}: {}",
         r.body
     );
-    session_cookie(&r).expect("session cookie")
+    let cookie = session_cookie(&r).expect("session cookie");
+    if location(&r) != "/sign-in/code" {
+        return cookie;
+    }
+    // Staff: the second step, with a code from the demo authenticator.
+    let code = guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)
+        .expect("demo code");
+    let r = form_post(app, "/fn/second-step", &[("code", &code)], Some(&cookie)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FOUND,
+        "second step of {email}: {}",
+        r.body
+    );
+    session_cookie(&r).expect("session cookie after the second step")
+}
+
+fn location(r: &Res) -> String {
+    r.headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -1628,4 +1650,470 @@ async fn a_large_cheque_from_the_staff_form_waits_for_a_second_person() {
         assert_eq!(waiting, 1, "{}", t.name);
         t.finish().await;
     }
+}
+
+// ---- Second factor and staff accounts (issue 17, item 6) ----
+
+fn demo_code() -> String {
+    guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)
+        .expect("demo code")
+}
+
+/// Posts the password only: answers the response and its (pending) session cookie.
+async fn password_only(app: &Router, email: &str, password: &str) -> (Res, String) {
+    let r = form_post(
+        app,
+        "/fn/sign-in",
+        &[("email", email), ("password", password)],
+        None,
+    )
+    .await;
+    let cookie = session_cookie(&r).expect("session cookie");
+    (r, cookie)
+}
+
+#[tokio::test]
+async fn staff_who_gave_only_their_password_can_reach_nothing_until_the_code_step() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let (r, pending) = password_only(&app, "admin@guildhall.test", "guildhall-demo").await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        assert_eq!(location(&r), "/sign-in/code");
+        for path in [
+            "/staff",
+            "/staff/members",
+            "/staff/admin/staff",
+            "/staff/account",
+        ] {
+            let r = get(&app, path, Some(&pending)).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{path} before the code");
+            assert!(location(&r).starts_with("/sign-in?next="), "{path}");
+        }
+        for (path, body) in [
+            ("/fn/staff-accounts", ""),
+            ("/fn/outbox-list", ""),
+            (
+                "/fn/staff-set-disabled",
+                "id=00000000-0000-0000-0000-000000000000&disable=1",
+            ),
+        ] {
+            let r = fn_post(&app, path, body, &pending).await;
+            assert!(
+                r.body.contains("Unauthenticated") || r.body.contains("Forbidden"),
+                "{path}: {} {}",
+                r.status,
+                r.body
+            );
+            assert!(!r.body.contains("@guildhall.test"), "{path} leaked data");
+        }
+        let page = get(&app, "/sign-in/code", Some(&pending)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Enter your security code"));
+
+        // A wrong code is refused with a message and the person stays half-way.
+        let r = fn_post(&app, "/fn/second-step", "code=000000", &pending).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("That code is not right"), "{}", r.body);
+        assert_eq!(
+            get(&app, "/staff", Some(&pending)).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        let r = form_post(
+            &app,
+            "/fn/second-step",
+            &[("code", &demo_code())],
+            Some(&pending),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        assert_eq!(location(&r), "/staff");
+        let cookie = session_cookie(&r).expect("a new session id");
+        assert_ne!(cookie, pending, "the session id changes on signing in");
+        assert_eq!(
+            get(&app, "/staff/admin/staff", Some(&cookie)).await.status,
+            StatusCode::OK
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_codes_pause_the_code_step_for_the_account() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let (_, pending) = password_only(&app, "finance@guildhall.test", "guildhall-demo").await;
+    for _ in 0..guildhall::service::mfa::MAX_FAILURES {
+        let r = fn_post(&app, "/fn/second-step", "code=111111", &pending).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+    let r = fn_post(
+        &app,
+        "/fn/second-step",
+        &format!("code={}", demo_code()),
+        &pending,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    // From another session too: the pause is the account's.
+    let (_, other) = password_only(&app, "finance@guildhall.test", "guildhall-demo").await;
+    let r = fn_post(
+        &app,
+        "/fn/second-step",
+        &format!("code={}", demo_code()),
+        &other,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+}
+
+/// The text of the element marked `data-testid="{id}"` on a page.
+fn test_id_text(body: &str, id: &str) -> String {
+    let marker = format!("data-testid=\"{id}\"");
+    let at = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{id} on the page: {body}"));
+    let start = at + body[at..].find('>').expect("the tag ends") + 1;
+    body[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_new_staff_member_sets_up_an_authenticator_before_anything_else() {
+    for t in databases().await {
+        let app = app(&t).await;
+        guildhall::service::identity::create_staff(
+            &t.db,
+            &Actor::system("test"),
+            guildhall::service::identity::NewStaff {
+                email: "newcomer@guildhall.test".into(),
+                given_name: "New".into(),
+                family_name: "Comer".into(),
+                roles: vec![guildhall::domain::Role::Officer],
+                password: Some("a long new password".into()),
+            },
+            ORIGIN,
+        )
+        .await
+        .expect("staff");
+        let (r, pending) =
+            password_only(&app, "newcomer@guildhall.test", "a long new password").await;
+        assert_eq!(location(&r), "/sign-in/set-up");
+        assert_eq!(
+            get(&app, "/staff", Some(&pending)).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let page = get(&app, "/sign-in/set-up", Some(&pending)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body.contains("data:image/svg+xml;base64,"),
+            "a QR code"
+        );
+        let secret = test_id_text(&page.body, "totp-secret");
+        assert_eq!(secret.len(), 32, "{secret}");
+        // The same secret on a reload (the QR code already scanned stays right).
+        let again = get(&app, "/sign-in/set-up", Some(&pending)).await;
+        assert_eq!(test_id_text(&again.body, "totp-secret"), secret);
+
+        let r = fn_post(&app, "/fn/confirm-enrolment", "code=000000", &pending).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let code = guildhall::service::mfa::current_code(&secret).expect("code");
+        let r = form_post(
+            &app,
+            "/fn/confirm-enrolment",
+            &[("code", &code)],
+            Some(&pending),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        assert_eq!(location(&r), "/staff");
+        let cookie = session_cookie(&r).expect("signed in");
+        assert_eq!(
+            get(&app, "/staff", Some(&cookie)).await.status,
+            StatusCode::OK
+        );
+        // The secret is never shown again.
+        let r = get(&app, "/sign-in/set-up", Some(&cookie)).await;
+        assert!(!r.body.contains(&secret));
+        t.finish().await;
+    }
+}
+
+async fn user_id(db: &sea_orm::DatabaseConnection, email: &str) -> uuid::Uuid {
+    guildhall::testing::staff_actor(db, email, guildhall::domain::Role::Officer)
+        .await
+        .user_id
+        .expect("id")
+}
+
+async fn admin_actor(db: &sea_orm::DatabaseConnection) -> Actor {
+    let id = user_id(db, "admin@guildhall.test").await;
+    guildhall::service::identity::load_actor(db, id)
+        .await
+        .expect("q")
+        .expect("admin")
+}
+
+#[tokio::test]
+async fn a_disabled_staff_account_is_signed_out_at_its_next_request() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let officer = sign_in(&app, "officer@guildhall.test").await;
+        assert_eq!(
+            get(&app, "/staff", Some(&officer)).await.status,
+            StatusCode::OK
+        );
+        let admin = sign_in(&app, "admin@guildhall.test").await;
+        let id = user_id(&t.db, "officer@guildhall.test").await;
+
+        // Officers cannot, and an admin cannot disable themself.
+        let r = fn_post(
+            &app,
+            "/fn/staff-set-disabled",
+            &format!("id={id}&disable=1"),
+            &officer,
+        )
+        .await;
+        assert!(r.body.contains("Forbidden"), "{}", r.body);
+        let me = user_id(&t.db, "admin@guildhall.test").await;
+        let r = fn_post(
+            &app,
+            "/fn/staff-set-disabled",
+            &format!("id={me}&disable=1"),
+            &admin,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+
+        let r = form_post(
+            &app,
+            "/fn/staff-set-disabled",
+            &[("id", &id.to_string()), ("disable", "1")],
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        let r = get(&app, "/staff", Some(&officer)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "the officer's session is dead"
+        );
+        let r = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "officer@guildhall.test"),
+                ("password", "guildhall-demo"),
+            ],
+            None,
+        )
+        .await;
+        assert_ne!(
+            location(&r),
+            "/sign-in/code",
+            "a disabled account cannot sign in"
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn removing_a_role_takes_effect_at_the_next_request() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let finance = sign_in(&app, "finance@guildhall.test").await;
+    assert_eq!(
+        get(&app, "/staff/reports/transactions", Some(&finance))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let id = user_id(&t.db, "finance@guildhall.test").await;
+    let admin = sign_in(&app, "admin@guildhall.test").await;
+    let r = form_post(
+        &app,
+        "/fn/staff-remove-role",
+        &[("id", &id.to_string()), ("role", "finance")],
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_ne!(
+        get(&app, "/staff/reports/transactions", Some(&finance))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let me = user_id(&t.db, "admin@guildhall.test").await;
+    let r = fn_post(
+        &app,
+        "/fn/staff-remove-role",
+        &format!("id={me}&role=admin"),
+        &admin,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+}
+
+/// Opens the staff event stream and answers when it ends (or panics after 60 s).
+fn stream_until_end(app: &Router, cookie: &str) -> tokio::task::JoinHandle<Res> {
+    let app = app.clone();
+    let cookie = cookie.to_owned();
+    tokio::spawn(async move { get(&app, "/staff/events", Some(&cookie)).await })
+}
+
+#[tokio::test]
+async fn the_staff_event_stream_ends_when_the_account_is_disabled_or_loses_its_role() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let officer = sign_in(&app, "officer@guildhall.test").await;
+        let supervisor = sign_in(&app, "supervisor@guildhall.test").await;
+        let admin_cookie = sign_in(&app, "admin@guildhall.test").await;
+        let disabled = stream_until_end(&app, &officer);
+        let demoted = stream_until_end(&app, &supervisor);
+        let kept = stream_until_end(&app, &admin_cookie);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let admin = admin_actor(&t.db).await;
+        let officer_id = user_id(&t.db, "officer@guildhall.test").await;
+        let supervisor_id = user_id(&t.db, "supervisor@guildhall.test").await;
+        guildhall::service::staff::set_disabled(&t.db, &admin, officer_id, true)
+            .await
+            .expect("disabled");
+        guildhall::service::staff::remove_role(
+            &t.db,
+            &admin,
+            supervisor_id,
+            guildhall::domain::Role::Supervisor,
+        )
+        .await
+        .expect("removed");
+        for (who, h) in [("disabled", disabled), ("demoted", demoted)] {
+            let r = tokio::time::timeout(Duration::from_secs(20), h)
+                .await
+                .unwrap_or_else(|_| panic!("the {who} account's stream did not end"))
+                .expect("join");
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.body.contains("event: ready"), "{}", r.body);
+        }
+        assert!(!kept.is_finished(), "the admin's stream goes on");
+        kept.abort();
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn staff_change_their_own_password_and_their_other_sessions_end() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let here = sign_in(&app, "supervisor@guildhall.test").await;
+        let elsewhere = sign_in(&app, "supervisor@guildhall.test").await;
+        let page = get(&app, "/staff/account", Some(&here)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Change your password"));
+
+        let r = fn_post(
+            &app,
+            "/fn/staff-change-password",
+            "current_password=wrong-password-here&new_password=a+brand+new+password&confirm_password=a+brand+new+password",
+            &here,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = fn_post(
+            &app,
+            "/fn/staff-change-password",
+            "current_password=guildhall-demo&new_password=short&confirm_password=short",
+            &here,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+        let r = form_post(
+            &app,
+            "/fn/staff-change-password",
+            &[
+                ("current_password", "guildhall-demo"),
+                ("new_password", "a brand new password"),
+                ("confirm_password", "a brand new password"),
+            ],
+            Some(&here),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        let here = session_cookie(&r).expect("this session goes on under a new id");
+        assert_eq!(
+            get(&app, "/staff", Some(&here)).await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            get(&app, "/staff", Some(&elsewhere)).await.status,
+            StatusCode::SEE_OTHER,
+            "the other session ended"
+        );
+        let id = user_id(&t.db, "supervisor@guildhall.test").await;
+        let (rows, _) =
+            guildhall::service::audit::list(&t.db, &Actor::system("test"), Some("user"), 0, 200)
+                .await
+                .expect("audit");
+        assert!(rows
+            .iter()
+            .any(|r| r.action == "password_changed" && r.entity_id == id.to_string()));
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_member_may_turn_on_two_step_sign_in_and_is_then_asked_for_a_code() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let member = sign_in(&app, "member@guildhall.test").await;
+    let page = get(&app, "/portal/two-factor", Some(&member)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = test_id_text(&page.body, "totp-secret");
+    let code = guildhall::service::mfa::current_code(&secret).expect("code");
+    let r = form_post(
+        &app,
+        "/fn/confirm-enrolment",
+        &[("code", &code)],
+        Some(&member),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(location(&r), "/portal/two-factor?saved=on");
+
+    let (r, pending) = password_only(&app, "member@guildhall.test", "guildhall-demo").await;
+    assert_eq!(location(&r), "/sign-in/code");
+    assert_eq!(
+        get(&app, "/portal", Some(&pending)).await.status,
+        StatusCode::SEE_OTHER,
+        "nothing before the code"
+    );
+    let next = guildhall::service::mfa::code_at(
+        &secret,
+        guildhall::service::now().timestamp() as u64 + 30,
+    )
+    .expect("code");
+    let r = form_post(&app, "/fn/second-step", &[("code", &next)], Some(&pending)).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(location(&r), "/portal");
+    let cookie = session_cookie(&r).expect("signed in");
+
+    // Turning it off needs the password.
+    let r = fn_post(&app, "/fn/turn-off-two-factor", "password=wrong", &cookie).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = form_post(
+        &app,
+        "/fn/turn-off-two-factor",
+        &[("password", "guildhall-demo")],
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let (r, _) = password_only(&app, "member@guildhall.test", "guildhall-demo").await;
+    assert_eq!(location(&r), "/portal");
 }

@@ -236,6 +236,7 @@ pub fn PortalHome() -> impl IntoView {
                             <ul class="body">
                                 <li><a href="/portal/email">"Change your email address"</a></li>
                                 <li><a href="/portal/password">"Change your password"</a></li>
+                                <li><a href="/portal/two-factor">"Two-step sign-in (authenticator app)"</a></li>
                                 <li><a href="/portal/data.json" download="guildhall-my-data.json" rel="external">"Download your data"</a>" (a JSON file with everything we hold about you)"</li>
                             </ul>
                         })}

@@ -53,6 +53,7 @@ pub fn StaffLayout() -> impl IntoView {
                                         })}
                                         <li><A href="/staff/outbox" attr:class="staff-nav__link">"Outbox"</A></li>
                                         <li><A href="/staff/audit" attr:class="staff-nav__link">"Audit trail"</A></li>
+                                        <li><A href="/staff/account" attr:class="staff-nav__link">"Your account"</A></li>
                                         {admin.then(|| view! {
                                             <li><A href="/staff/admin/categories" attr:class="staff-nav__link">"Categories"</A></li>
                                             <li><A href="/staff/admin/staff" attr:class="staff-nav__link">"Staff accounts"</A></li>
