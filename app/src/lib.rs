@@ -7,6 +7,8 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod format;
+#[cfg(feature = "ssr")]
+pub mod limits;
 pub mod money;
 pub mod portal;
 pub mod public;

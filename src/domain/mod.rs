@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod membership;
 pub mod membership_number;
 pub mod money;
+pub mod paging;
 pub mod payments;
 pub mod person;
 pub mod phone;
