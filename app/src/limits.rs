@@ -33,14 +33,8 @@ const FAILURES_KEPT: Duration = Duration::from_secs(60 * 60);
 pub struct AccountKey(u64);
 
 /// Hashes addresses with a per-process random key, so nobody can aim collisions at an account.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct AccountKeys(std::collections::hash_map::RandomState);
-
-impl Default for AccountKeys {
-    fn default() -> Self {
-        Self(std::collections::hash_map::RandomState::new())
-    }
-}
 
 impl AccountKeys {
     pub fn key(&self, email: &str) -> AccountKey {

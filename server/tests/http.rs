@@ -325,19 +325,16 @@ async fn an_overflowing_page_number_does_not_break_any_list() {
                 let r = get(&app, &path, Some(&admin)).await;
                 assert_eq!(r.status, StatusCode::OK, "{path} on {}", t.name);
             }
+        }
+        // Server functions take the page as a u64: the largest ones are answered (with an empty page).
+        for huge in ["18446744073709551615", "9223372036854775807"] {
             for (path, body) in [
                 ("/fn/audit-list", format!("page={huge}")),
                 ("/fn/outbox-list", format!("page={huge}")),
                 ("/fn/member-list", format!("which=renewals-due&page={huge}")),
             ] {
                 let r = fn_post(&app, path, &body, &admin).await;
-                assert!(
-                    r.status == StatusCode::OK || r.status == StatusCode::BAD_REQUEST,
-                    "{path} {body} on {}: {} {}",
-                    t.name,
-                    r.status,
-                    r.body
-                );
+                assert_eq!(r.status, StatusCode::OK, "{path} {body} on {}: {}", t.name, r.body);
             }
         }
         t.finish().await;
@@ -1157,14 +1154,14 @@ fn header_of<'a>(r: &'a Res, name: header::HeaderName) -> &'a str {
 #[tokio::test]
 async fn over_https_hsts_is_sent_and_the_session_cookie_is_host_prefixed_and_secure() {
     let t = guildhall::testing::sqlite().await;
-    let app = app_over_https(&t).await;
-    let r = get(&app, "/sign-in", None).await;
+    let https = app_over_https(&t).await;
+    let r = get(&https, "/sign-in", None).await;
     assert_eq!(
         header_of(&r, header::STRICT_TRANSPORT_SECURITY),
         "max-age=63072000; includeSubDomains"
     );
     let r = form_post(
-        &app,
+        &https,
         "/fn/sign-in",
         &[
             ("email", "member@guildhall.test"),
@@ -1181,7 +1178,7 @@ async fn over_https_hsts_is_sent_and_the_session_cookie_is_host_prefixed_and_sec
         "{raw}"
     );
     let cookie = raw.split(';').next().unwrap_or_default().to_owned();
-    let portal = get(&app, "/portal", Some(&cookie)).await;
+    let portal = get(&https, "/portal", Some(&cookie)).await;
     assert_eq!(portal.status, StatusCode::OK);
     assert_eq!(
         header_of(&portal, header::STRICT_TRANSPORT_SECURITY),
