@@ -38,7 +38,7 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
         || raw.starts_with("//")
         || decoded.starts_with("//")
         || unsafe_char(raw)
-        || unsafe_char(&*decoded)
+        || unsafe_char(&decoded)
     {
         return None;
     }

@@ -1177,7 +1177,7 @@ async fn app_over_https(t: &TestDb) -> Router {
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
 }
 
-fn header_of<'a>(r: &'a Res, name: header::HeaderName) -> &'a str {
+fn header_of(r: &Res, name: header::HeaderName) -> &str {
     r.headers
         .get(name)
         .and_then(|v| v.to_str().ok())
