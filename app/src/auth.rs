@@ -20,15 +20,39 @@ impl Me {
     }
 }
 
-/// A path we may send someone to after signing in: on this site, never a protocol-relative URL.
+/// A path we may send someone to after signing in: `next` resolved against a stand-in origin must
+/// stay on that origin, and neither it nor its percent-decoded form may hold a control character or a
+/// backslash (browsers drop tabs and newlines from addresses and read `\\` as `/`, which turns
+/// `/%09/evil.example` or `/\\evil.example` into another site). Only the path and query are returned,
+/// so the answer is always a plain local path that is also a valid `Location` header.
+#[cfg(feature = "ssr")]
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    let n = next?.trim();
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.contains('\\')
-        && !n.contains("://")
-        && n.len() < 512;
-    ok.then(|| n.to_owned())
+    const STAND_IN: &str = "https://guildhall.invalid/";
+    let raw = next?;
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    let unsafe_char = |s: &str| s.chars().any(|c| c.is_control() || c == '\\');
+    if raw.len() >= 512
+        || !raw.starts_with('/')
+        || raw.starts_with("//")
+        || decoded.starts_with("//")
+        || unsafe_char(raw)
+        || unsafe_char(&decoded)
+    {
+        return None;
+    }
+    let base = url::Url::parse(STAND_IN).ok()?;
+    let resolved = base.join(raw).ok()?;
+    if resolved.origin() != base.origin() {
+        return None;
+    }
+    let mut path = resolved.path().to_owned();
+    if let Some(q) = resolved.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    Some(path)
 }
 
 #[server(prefix = "/fn", endpoint = "whoami")]
@@ -69,12 +93,15 @@ pub async fn sign_in(
         errors.add("password", "Enter your password");
     }
     errors.into_result()?;
-    if !st.limiter.allow(ip, &email) {
-        tracing::warn!(ip = ?ip, "sign-in refused: too many attempts");
-        ctx::set_status(429);
-        return Err(AppError::RateLimited);
+    if let Err(r) = st.limiter.check(ip, &email) {
+        return Err(ctx::rate_limited("sign-in", r.retry_after));
     }
-    match identity::authenticate(&st.db, &email, password, &st.base_url).await? {
+    let outcome = identity::authenticate(&st.db, &email, password, &st.base_url).await?;
+    match &outcome {
+        Ok(_) | Err(SignInRefusal::NotVerified) => st.limiter.succeeded(&email),
+        Err(_) => st.limiter.failed(&email),
+    }
+    match outcome {
         Ok(user) => {
             if crate::mfa::flow::needed(&st.db, &user).await? {
                 // Not signed in yet: the session only remembers who passed the password.
@@ -163,6 +190,15 @@ pub async fn create_account(
     use guildhall::service::identity;
     let st = crate::ctx::state()?;
     let actor = crate::ctx::actor();
+    // Each accepted form hashes a password and writes to the address given.
+    if guildhall::domain::email::Email::parse(&email).is_ok()
+        && !st.mail_limiter.allow(crate::ctx::client_ip(), &email)
+    {
+        return Err(crate::ctx::rate_limited(
+            "create-account",
+            std::time::Duration::from_secs(60 * 60),
+        ));
+    }
     identity::register(
         &st.db,
         &actor,
@@ -189,14 +225,31 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Asks for a reset link. The answer must not tell whether the address has an account, not even by
+/// its timing: once the address reads as one, the work (finding the account, the token, the message
+/// in the outbox) is handed to a task of its own and the answer goes at once, the same either way.
 #[server(prefix = "/fn", endpoint = "forgot-password")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    use guildhall::domain::email::Email;
     let st = crate::ctx::state()?;
     if email.trim().is_empty() {
         return Err(AppError::field("email", "Enter your email address"));
     }
-    guildhall::service::identity::request_password_reset(&st.db, &email, &st.base_url).await?;
-    st.outbox_wake.notify_one();
+    Email::parse(&email).map_err(|e| AppError::field("email", e.to_string()))?;
+    if !st.mail_limiter.allow(crate::ctx::client_ip(), &email) {
+        return Err(crate::ctx::rate_limited(
+            "forgot-password",
+            std::time::Duration::from_secs(60 * 60),
+        ));
+    }
+    tokio::spawn(async move {
+        match guildhall::service::identity::request_password_reset(&st.db, &email, &st.base_url)
+            .await
+        {
+            Ok(()) => st.outbox_wake.notify_one(),
+            Err(e) => tracing::error!(error = ?e, "password reset request failed"),
+        }
+    });
     leptos_axum::redirect("/forgot-password/sent");
     Ok(())
 }
@@ -231,7 +284,7 @@ pub async fn reset_password(
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::safe_next;
 
@@ -245,5 +298,28 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil")), None);
         assert_eq!(safe_next(None), None);
+        for evil in [
+            "/%09/evil.example",
+            "/\t/evil.example",
+            "/%0a/evil.example",
+            "/\n/evil.example",
+            "/%5Cevil.example",
+            "/%2F/evil.example",
+            "/%2f%2fevil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\u{7f}/evil.example",
+        ] {
+            assert_eq!(safe_next(Some(evil)), None, "{evil:?}");
+        }
+        assert_eq!(
+            safe_next(Some("/staff/members/list?which=due&page=2")),
+            Some("/staff/members/list?which=due&page=2".into())
+        );
+        assert_eq!(
+            safe_next(Some("/portal/../staff")),
+            Some("/staff".into()),
+            "dot segments resolved"
+        );
     }
 }

@@ -1,15 +1,13 @@
 //! Server-side request context for server functions: the shared state, the acting person, the session
 //! and the client's address. Built by the server crate's middleware; read here through Leptos context.
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+pub use crate::limits::{MailLimiter, PerIpLimiter, SignInLimiter};
 use guildhall::domain::{Actor, AppError};
 use http::request::Parts;
 use leptos::prelude::*;
 use sea_orm::DatabaseConnection;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// What every server function may need, provided as Leptos context by the server.
 #[derive(Clone)]
@@ -17,7 +15,10 @@ pub struct ServerState {
     pub db: DatabaseConnection,
     /// Public address of the site, used for links in e-mails (no trailing slash).
     pub base_url: String,
+    /// Sign-in and every other password check.
     pub limiter: Arc<SignInLimiter>,
+    /// Endpoints that send e-mail to an address the caller names.
+    pub mail_limiter: Arc<MailLimiter>,
     /// Wakes the outbox worker when a message has been written.
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// Public register searches per client address.
@@ -26,60 +27,10 @@ pub struct ServerState {
     pub payments: guildhall::service::money::providers::Providers,
 }
 
-/// A number of requests a minute from one client address.
-pub struct PerIpLimiter(DefaultKeyedRateLimiter<IpAddr>);
-
-impl PerIpLimiter {
-    pub fn per_minute(n: u32) -> Self {
-        let n = NonZeroU32::new(n.max(1)).unwrap_or(NonZeroU32::MIN);
-        Self(RateLimiter::keyed(Quota::per_minute(n)))
-    }
-
-    /// Counts one request; `false` past the limit. Requests without a known address are not limited.
-    pub fn allow(&self, ip: Option<IpAddr>) -> bool {
-        ip.is_none_or(|ip| self.0.check_key(&ip).is_ok())
-    }
-}
-
 /// The client's address, as the server determined it (the socket, or `X-Forwarded-For` behind a
 /// trusted proxy).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
-
-/// Sign-in attempts allowed per client address and per account. Past either limit, sign-in answers 429
-/// with the same message whatever the account, and the refusal is logged.
-pub struct SignInLimiter {
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
-}
-
-impl SignInLimiter {
-    /// `per_ip_per_minute` attempts a minute from one address; `per_account` attempts per 15 minutes
-    /// for one account.
-    pub fn new(per_ip_per_minute: u32, per_account: u32) -> Self {
-        let ip = NonZeroU32::new(per_ip_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let acc = NonZeroU32::new(per_account.max(1)).unwrap_or(NonZeroU32::MIN);
-        let acc_period = Duration::from_secs(15 * 60) / acc.get();
-        Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(ip)),
-            per_account: RateLimiter::keyed(
-                Quota::with_period(acc_period)
-                    .unwrap_or_else(|| Quota::per_minute(acc))
-                    .allow_burst(acc),
-            ),
-        }
-    }
-
-    /// Counts one attempt; `false` when either limit is exceeded.
-    pub fn allow(&self, ip: Option<IpAddr>, account: &str) -> bool {
-        let ip_ok = ip.is_none_or(|ip| self.per_ip.check_key(&ip).is_ok());
-        let acc_ok = self
-            .per_account
-            .check_key(&account.trim().to_lowercase())
-            .is_ok();
-        ip_ok && acc_ok
-    }
-}
 
 pub fn state() -> Result<ServerState, AppError> {
     use_context::<ServerState>()
@@ -122,6 +73,29 @@ pub fn set_status(code: u16) {
     ) {
         opts.set_status(status);
     }
+}
+
+/// Refuses this request for too many attempts: status 429 with `Retry-After`, the same answer
+/// whatever the account, and the refusal logged with the client's address.
+pub fn rate_limited(what: &str, retry_after: std::time::Duration) -> AppError {
+    tracing::warn!(ip = ?client_ip(), what, "refused: too many attempts");
+    set_status(429);
+    if let (Some(opts), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(
+            &(retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0))
+                .max(1)
+                .to_string(),
+        ),
+    ) {
+        opts.insert_header(http::header::RETRY_AFTER, v);
+    }
+    AppError::RateLimited
+}
+
+/// Whether `e` says that the password field `field` was wrong (or missing): a failed password check.
+pub fn password_refused(e: &AppError, field: &str) -> bool {
+    e.fields().is_some_and(|f| f.get(field).is_some())
 }
 
 /// Session keys.

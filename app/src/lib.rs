@@ -8,6 +8,8 @@ pub mod components;
 pub mod ctx;
 pub mod format;
 pub mod mfa;
+#[cfg(feature = "ssr")]
+pub mod limits;
 pub mod money;
 pub mod portal;
 pub mod public;

@@ -198,6 +198,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Seed(_) if config.production => anyhow::bail!(
+            "GUILDHALL_ENV=production: `guildhall seed` makes demo and benchmark data (accounts with a published password) and is refused in production"
+        ),
         Command::Seed(args) => {
             let db = connect(&config).await?;
             if !args.demo
@@ -423,7 +426,27 @@ pub fn print_demo_sign_ins(config: &Config) {
 /// Serves until Ctrl-C or SIGTERM, then stops accepting, finishes requests in flight and lets the
 /// outbox worker finish the message it is on.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let db = connect(&config).await?;
+    // In production, every unsafe setting is told at once, then nothing is served.
+    let mut problems = if config.production {
+        crate::production::setting_problems(&config)
+    } else {
+        vec![]
+    };
+    let db = match connect(&config).await {
+        Ok(db) => db,
+        Err(e) => {
+            crate::production::refuse(&problems)?;
+            return Err(e);
+        }
+    };
+    if config.production {
+        problems.extend(
+            crate::production::data_problems(&db)
+                .await
+                .map_err(explain)?,
+        );
+    }
+    crate::production::refuse(&problems)?;
     let options = leptos_options(&config);
     let addr = config.addr;
     let interrupted = guildhall::service::jobs::mark_interrupted(&db)

@@ -12,10 +12,21 @@ pub struct Config {
     pub base_url: String,
     /// Mark the session cookie `Secure` (`GUILDHALL_SECURE_COOKIES`; on by default when the base URL is https).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (`GUILDHALL_TRUST_PROXY=1`, only behind a proxy you run).
-    pub trust_proxy: bool,
+    /// `GUILDHALL_ENV=production`: refuse to start with unsafe settings (see `production`).
+    pub production: bool,
+    /// How many proxies you run in front of Guildhall (`GUILDHALL_TRUSTED_PROXIES=N`, default 0; the
+    /// older `GUILDHALL_TRUST_PROXY=1` means 1). The client address is then taken from
+    /// `X-Forwarded-For` (see `middleware::client_ip`).
+    pub trusted_proxies: u8,
+    /// Password checks (sign-in, change password, change e-mail) per client address per minute.
     pub signin_per_ip_per_minute: u32,
+    /// Wrong passwords in a row on one account before each further try must wait 1 s, 2 s, 4 s…
+    /// (at most 5 minutes).
     pub signin_per_account: u32,
+    /// Messages asked for (create account, forgot password, change e-mail) per client address per hour.
+    pub mail_per_ip_per_hour: u32,
+    /// Messages asked for to one address per hour.
+    pub mail_per_address_per_hour: u32,
     /// Public register searches allowed per client address per minute.
     pub register_per_ip_per_minute: u32,
     /// `GUILDHALL_LOG_FORMAT=json` for JSON logs.
@@ -99,13 +110,27 @@ impl Config {
             secure_cookies: flag("GUILDHALL_SECURE_COOKIES")
                 .unwrap_or(base_url.starts_with("https://")),
             base_url,
-            trust_proxy: flag("GUILDHALL_TRUST_PROXY").unwrap_or(false),
+            production: var("GUILDHALL_ENV").is_some_and(|v| v.eq_ignore_ascii_case("production")),
+            trusted_proxies: match var("GUILDHALL_TRUSTED_PROXIES") {
+                Some(n) => n.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "GUILDHALL_TRUSTED_PROXIES must be a number of proxies (0–255), not {n:?}"
+                    )
+                })?,
+                None => u8::from(flag("GUILDHALL_TRUST_PROXY").unwrap_or(false)),
+            },
             signin_per_ip_per_minute: var("GUILDHALL_SIGNIN_PER_IP_PER_MINUTE")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(20),
             signin_per_account: var("GUILDHALL_SIGNIN_PER_ACCOUNT")
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(10),
+                .unwrap_or(5),
+            mail_per_ip_per_hour: var("GUILDHALL_MAIL_PER_IP_PER_HOUR")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20),
+            mail_per_address_per_hour: var("GUILDHALL_MAIL_PER_ADDRESS_PER_HOUR")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(5),
             register_per_ip_per_minute: var("GUILDHALL_REGISTER_PER_IP_PER_MINUTE")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(30),

@@ -7,10 +7,11 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod middleware;
+pub mod production;
 pub mod session_store;
 pub mod workers;
 
-use app::ctx::{ServerState, SignInLimiter};
+use app::ctx::{MailLimiter, ServerState, SignInLimiter};
 use app::{shell, App};
 use axum::extract::{FromRef, Path, State};
 use axum::http::{header, StatusCode};
@@ -30,9 +31,14 @@ pub use config::Config;
 pub const IDLE_TIMEOUT: time::Duration = time::Duration::minutes(30);
 /// …and 12 hours after signing in, whatever happens.
 pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
+/// The session cookie over plain http (development only: browsers refuse a `__Host-` cookie without
+/// `Secure`)…
 pub const SESSION_COOKIE: &str = "gh_session";
 /// How often an open staff event stream re-checks that its account is still enabled and staff.
 pub const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(3);
+/// …and when served over https: the `__Host-` prefix makes browsers insist on `Secure`, `Path=/` and
+/// no `Domain`, so no other host (a sibling subdomain) can set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-gh_session";
 
 #[derive(Clone)]
 pub struct AppState {
@@ -60,6 +66,10 @@ impl AppState {
             limiter: Arc::new(SignInLimiter::new(
                 config.signin_per_ip_per_minute,
                 config.signin_per_account,
+            )),
+            mail_limiter: Arc::new(MailLimiter::new(
+                config.mail_per_ip_per_hour,
+                config.mail_per_address_per_hour,
             )),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             register_limiter: Arc::new(app::ctx::PerIpLimiter::per_minute(
@@ -104,7 +114,11 @@ pub fn router(state: AppState) -> Router {
     let context = move || provide_context(server_state.clone());
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(session_store::DbStore::new(state.server.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(if state.config.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        })
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
@@ -146,7 +160,10 @@ pub fn router(state: AppState) -> Router {
             middleware::same_origin,
         ))
         .layer(axum::middleware::from_fn(middleware::trace))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .with_state(state)
 }
 
@@ -486,12 +503,13 @@ async fn export_download(
     {
         Ok(made) => download("text/csv; charset=utf-8", &made.filename, made.csv),
         Err(AppError::Validation(errors)) => {
-            let message = errors
+            // Only the fields go in the address; the page has the messages.
+            let fields = errors
                 .iter()
-                .map(|e| e.message.clone())
+                .map(|e| e.field.clone())
                 .collect::<Vec<_>>()
-                .join(". ");
-            let query = app::format::urlencode(&message);
+                .join(",");
+            let query = app::format::urlencode(&fields);
             axum::response::Redirect::to(&format!(
                 "/staff/exports?kind={}&error={query}",
                 app::format::urlencode(&input.kind)

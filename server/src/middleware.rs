@@ -59,8 +59,12 @@ fn nonce() -> String {
 }
 
 /// CSP with a per-response nonce for the hydration script, no framing, no sniffing, no referrer leaks
-/// off-site. A handler that set its own header keeps it.
-pub async fn security_headers(mut req: Request, next: Next) -> Response {
+/// off-site, and HSTS when the site is served over https. A handler that set its own header keeps it.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let n = nonce();
     req.extensions_mut().insert(CspNonce(n.clone()));
     let mut res = next.run(req).await;
@@ -89,7 +93,32 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
         header::HeaderName::from_static("cross-origin-opener-policy"),
         "same-origin",
     );
+    if state.config.base_url.starts_with("https://") {
+        set(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=63072000; includeSubDomains",
+        );
+    }
     res
+}
+
+/// Whether a response to `path` must never be stored by a browser or a proxy: everything a signed-in
+/// person is shown (bar the build's own files, the same for everyone), every server-function answer,
+/// and the pages where people type passwords or open one-time links.
+pub fn must_not_be_stored(path: &str, signed_in: bool) -> bool {
+    const CREDENTIAL_PAGES: [&str; 6] = [
+        "/sign-in",
+        "/create-account",
+        "/forgot-password",
+        "/reset-password",
+        "/verify-email",
+        "/confirm-email",
+    ];
+    let under = |p: &str| path == p || path.starts_with(&format!("{p}/"));
+    let public_asset = path.starts_with("/pkg/") || path == "/favicon.ico";
+    path.starts_with("/fn/")
+        || CREDENTIAL_PAGES.iter().any(|p| under(p))
+        || (signed_in && !public_asset)
 }
 
 /// Refuses state-changing requests that a browser says come from another site (`Sec-Fetch-Site`), or
@@ -141,26 +170,59 @@ pub fn area_permission(path: &str) -> Option<Permission> {
     }
 }
 
-fn client_ip(req: &Request, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        if let Some(ip) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-        {
-            return Some(ip);
-        }
-    }
-    req.extensions()
+fn client_ip(req: &Request, trusted_proxies: u8) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .or_else(|| {
             req.extensions()
                 .get::<axum::extract::connect_info::MockConnectInfo<SocketAddr>>()
                 .map(|c| c.0.ip())
-        })
+        })?;
+    let headers: Option<Vec<&str>> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.to_str().ok())
+        .collect();
+    Some(forwarded_client(
+        peer,
+        &headers.unwrap_or_default(),
+        trusted_proxies,
+    ))
+}
+
+/// The client's address behind `trusted` proxies that each append the address they were reached from
+/// to `X-Forwarded-For` (all its header lines, in order). The socket peer is the first proxy; the
+/// next `trusted - 1` entries from the right are the others, and the entry before them is the
+/// client, the rightmost one no trusted proxy could have been handed by someone else. Entries further
+/// left are whatever the client sent and are never read. With no trusted proxy, or a header too short
+/// or unreadable where it matters, the answer is the socket peer.
+pub fn forwarded_client(peer: IpAddr, xff: &[&str], trusted: u8) -> IpAddr {
+    if trusted == 0 {
+        return peer;
+    }
+    let hops: Vec<&str> = xff
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(str::trim)
+        .collect();
+    let from_right = usize::from(trusted);
+    if hops.len() < from_right {
+        return peer;
+    }
+    let parse = |s: &str| {
+        s.parse::<IpAddr>()
+            .ok()
+            .or_else(|| s.parse::<SocketAddr>().ok().map(|a| a.ip()))
+    };
+    let trusted_part = &hops[hops.len() - from_right..];
+    let parsed: Option<Vec<IpAddr>> = trusted_part.iter().map(|s| parse(s)).collect();
+    match parsed {
+        Some(ips) => ips[0],
+        None => peer,
+    }
 }
 
 /// Turns the session into an `Actor` (ending sessions past the 12-hour limit or of disabled accounts),
@@ -202,7 +264,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
     }
     actor.request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-    if let Some(ip) = client_ip(&req, state.config.trust_proxy) {
+    if let Some(ip) = client_ip(&req, state.config.trusted_proxies) {
         req.extensions_mut().insert(ClientIp(ip));
     }
     let path = req.uri().path().to_owned();
@@ -221,10 +283,15 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         }
         forbidden = !actor.can(p);
     }
+    let no_store = must_not_be_stored(&path, actor.is_signed_in());
     req.extensions_mut().insert(actor);
     let mut res = next.run(req).await;
     if forbidden {
         *res.status_mut() = StatusCode::FORBIDDEN;
+    }
+    if no_store {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
 }
@@ -260,11 +327,88 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     if res.status() != StatusCode::TOO_MANY_REQUESTS || !wants_html {
         return res;
     }
-    let page = r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts – Guildhall</title><link rel="stylesheet" href="/pkg/guildhall.css"></head><body><main class="main" id="main"><div class="container container--narrow"><h1 class="heading-l">Too many attempts</h1><p class="body">For your security, signing in is paused for a while after several attempts.</p><p class="body">Wait 15 minutes, then try again. If you have forgotten your password, you can <a href="/forgot-password">reset it</a>.</p><p class="body"><a href="/sign-in">Back to sign in</a></p></div></main></body></html>"#;
+    let retry = res
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(900);
+    let wait = match retry {
+        0..=90 => "a minute".to_owned(),
+        91..=5400 => format!("{} minutes", retry.div_ceil(60)),
+        _ => format!("{} hours", retry.div_ceil(3600)),
+    };
+    let page = format!(
+        r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts – Guildhall</title><link rel="stylesheet" href="/pkg/guildhall.css"></head><body><main class="main" id="main"><div class="container container--narrow"><h1 class="heading-l">Too many attempts</h1><p class="body">For your security, this is paused for a while after several attempts.</p><p class="body">Wait {wait}, then try again. If you have forgotten your password, you can <a href="/forgot-password">reset it</a>.</p><p class="body"><a href="/sign-in">Back to sign in</a></p></div></main></body></html>"#
+    );
     (
         StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, "900")],
+        [(header::RETRY_AFTER, retry.to_string())],
+        [(header::CACHE_CONTROL, "no-store")],
         Html(page),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_socket_peer_is_the_client() {
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["6.6.6.6"], 0),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn behind_one_proxy_the_rightmost_hop_is_the_client() {
+        // The client made up the first entry; the proxy appended the real one.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["6.6.6.6, 203.0.113.7"], 1),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["203.0.113.7"], 1),
+            ip("203.0.113.7")
+        );
+        // Several header lines are one list, in order.
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["6.6.6.6", "203.0.113.7"], 1),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn behind_two_proxies_one_more_hop_is_skipped() {
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["6.6.6.6, 203.0.113.7, 10.0.0.2"], 2),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            forwarded_client(ip("10.0.0.1"), &["[2001:db8::7]:443, 10.0.0.2"], 2),
+            ip("2001:db8::7")
+        );
+    }
+
+    #[test]
+    fn a_short_or_malformed_header_falls_back_to_the_socket_peer() {
+        let peer = ip("10.0.0.1");
+        assert_eq!(forwarded_client(peer, &[], 1), peer);
+        assert_eq!(forwarded_client(peer, &["203.0.113.7"], 2), peer);
+        assert_eq!(forwarded_client(peer, &["not an address"], 1), peer);
+        assert_eq!(forwarded_client(peer, &["203.0.113.7, "], 1), peer);
+        assert_eq!(forwarded_client(peer, &["203.0.113.7, junk"], 2), peer);
+        // Garbage left of the client's entry is the client's own business.
+        assert_eq!(
+            forwarded_client(peer, &["junk, 203.0.113.7"], 1),
+            ip("203.0.113.7")
+        );
+    }
 }

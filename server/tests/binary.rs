@@ -524,3 +524,98 @@ async fn a_payment_posted_through_one_node_reaches_an_event_stream_on_another() 
     assert!(p.is_some_and(|p| p.amount_pence == 1_234));
     pg.finish().await;
 }
+
+/// `guildhall` in production mode with everything a real installation needs, in its own folder.
+fn production(dir: &std::path::Path) -> Command {
+    let mut c = bin();
+    c.current_dir(dir)
+        .env("GUILDHALL_ENV", "production")
+        .env("GUILDHALL_BASE_URL", "https://members.example.org")
+        .env("GUILDHALL_SMTP_HOST", "smtp.example.org")
+        .env("GUILDHALL_PAYMENT_PROVIDER", "stripe")
+        .env("GUILDHALL_STRIPE_SECRET_KEY", "sk_test_production_check")
+        .env("GUILDHALL_STRIPE_WEBHOOK_SECRET", "whsec_production_check")
+        .env("GUILDHALL_DAILY_JOB_HOUR", "off")
+        .env_remove("GUILDHALL_SECURE_COOKIES")
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()));
+    c
+}
+
+/// Runs `cmd`, which must exit unsuccessfully within 30 s; its standard error.
+fn refused_quickly(cmd: &mut Command) -> String {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &id.to_string()])
+                .status();
+            panic!("still running after 30 s: it should have refused to start");
+        }
+    };
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "exit status {}: {err}", out.status);
+    err
+}
+
+#[test]
+fn production_mode_refuses_each_unsafe_setting_with_its_own_line() {
+    let dir = temp_dir("production");
+    let refusals = |err: &str| {
+        err.lines()
+            .filter(|l| l.contains("refusing to start in production"))
+            .count()
+    };
+
+    let err =
+        refused_quickly(production(&dir).env("GUILDHALL_BASE_URL", "http://members.example.org"));
+    assert!(
+        refusals(&err) == 1 && err.contains("GUILDHALL_BASE_URL") && err.contains("https://"),
+        "{err}"
+    );
+
+    let err = refused_quickly(production(&dir).env_remove("GUILDHALL_SMTP_HOST"));
+    assert!(
+        refusals(&err) == 1 && err.contains("GUILDHALL_SMTP_HOST is not set"),
+        "{err}"
+    );
+
+    let err = refused_quickly(production(&dir).env("GUILDHALL_PAYMENT_PROVIDER", "sandbox"));
+    assert!(
+        refusals(&err) == 1 && err.contains("GUILDHALL_PAYMENT_PROVIDER=sandbox"),
+        "{err}"
+    );
+
+    // All at once: one line each.
+    let err = refused_quickly(
+        production(&dir)
+            .env("GUILDHALL_BASE_URL", "http://members.example.org")
+            .env_remove("GUILDHALL_SMTP_HOST")
+            .env("GUILDHALL_PAYMENT_PROVIDER", "sandbox"),
+    );
+    assert_eq!(refusals(&err), 3, "{err}");
+
+    // Seeding demo data is refused in production…
+    let err = refused_quickly(production(&dir).args(["seed", "--demo"]));
+    assert!(err.contains("seed") && err.contains("production"), "{err}");
+
+    // …and with everything right, it serves.
+    serve_until_healthy_then_stop(production(&dir));
+
+    // Demo accounts (put there outside production) stop it again.
+    let (ok, out) = run(bin().current_dir(&dir).args(["seed", "--demo"]), "");
+    assert!(ok, "{out}");
+    let err = refused_quickly(&mut production(&dir));
+    assert!(refusals(&err) == 1 && err.contains("demo account"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

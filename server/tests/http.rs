@@ -20,9 +20,12 @@ fn config(per_ip: u32, per_account: u32) -> Config {
         addr: "127.0.0.1:3000".parse().expect("addr"),
         base_url: ORIGIN.into(),
         secure_cookies: false,
-        trust_proxy: false,
+        production: false,
+        trusted_proxies: 0,
         signin_per_ip_per_minute: per_ip,
         signin_per_account: per_account,
+        mail_per_ip_per_hour: per_ip,
+        mail_per_address_per_hour: per_account,
         register_per_ip_per_minute: per_ip,
         json_logs: false,
         payment_provider: "sandbox".into(),
@@ -305,6 +308,83 @@ async fn signing_in_rotates_the_session_id() {
         StatusCode::SEE_OTHER,
         "the old session id no longer signs in"
     );
+}
+
+#[tokio::test]
+async fn after_sign_in_only_a_local_path_is_followed() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    for (next, want) in [
+        ("/%09/evil.example", "/portal"),
+        ("/\t/evil.example", "/portal"),
+        ("/\\evil.example", "/portal"),
+        ("/%5C%5Cevil.example", "/portal"),
+        ("//evil.example", "/portal"),
+        ("https://evil.example/", "/portal"),
+        // A newline cannot be put in a Location header: refused, not a panic.
+        ("/portal\r\nSet-Cookie: x=1", "/portal"),
+        ("/portal/\u{0}", "/portal"),
+        ("/portal/payments?x=1", "/portal/payments?x=1"),
+    ] {
+        let r = form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "member@guildhall.test"),
+                ("password", "guildhall-demo"),
+                ("next", next),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{next:?}: {}", r.body);
+        let loc = r
+            .headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert_eq!(loc, want, "next={next:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_overflowing_page_number_does_not_break_any_list() {
+    for t in databases().await {
+        let app = app(&t).await;
+        let admin = sign_in(&app, "admin@guildhall.test").await;
+        for huge in [
+            "18446744073709551615",
+            "99999999999999999999",
+            "9223372036854775807",
+        ] {
+            for path in [
+                format!("/staff/audit?page={huge}"),
+                format!("/staff/outbox?page={huge}"),
+                format!("/staff/members/list?which=renewals-due&page={huge}"),
+            ] {
+                let r = get(&app, &path, Some(&admin)).await;
+                assert_eq!(r.status, StatusCode::OK, "{path} on {}", t.name);
+            }
+        }
+        // Server functions take the page as a u64: the largest ones are answered (with an empty page).
+        for huge in ["18446744073709551615", "9223372036854775807"] {
+            for (path, body) in [
+                ("/fn/audit-list", format!("page={huge}")),
+                ("/fn/outbox-list", format!("page={huge}")),
+                ("/fn/member-list", format!("which=renewals-due&page={huge}")),
+            ] {
+                let r = fn_post(&app, path, &body, &admin).await;
+                assert_eq!(
+                    r.status,
+                    StatusCode::OK,
+                    "{path} {body} on {}: {}",
+                    t.name,
+                    r.body
+                );
+            }
+        }
+        t.finish().await;
+    }
 }
 
 #[tokio::test]
@@ -694,6 +774,414 @@ async fn repeated_attempts_on_one_account_are_limited_from_any_address() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
+/// A plain form post from a given client address.
+async fn form_post_from(
+    app: &Router,
+    ip: [u8; 4],
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Res {
+    use axum::extract::ConnectInfo;
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let mut b = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::ORIGIN, ORIGIN)
+        .header("sec-fetch-site", "same-origin");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, c);
+    }
+    let mut req = b.body(Body::from(body)).expect("request");
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((ip, 40000))));
+    send(app, req).await
+}
+
+fn location(r: &Res) -> String {
+    r.headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_password_and_mail_endpoint_answers_429_past_its_limit() {
+    for t in databases().await {
+        // Two per address (and two wrong passwords in a row per account), many per client address.
+        let app = app_with(&t, 1000, 2).await;
+        let mut statuses = vec![];
+        for _ in 0..3 {
+            let r = form_post(
+                &app,
+                "/fn/forgot-password",
+                &[("email", "member@guildhall.test")],
+                None,
+            )
+            .await;
+            statuses.push(r.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::FOUND,
+                StatusCode::FOUND,
+                StatusCode::TOO_MANY_REQUESTS
+            ],
+            "forgot-password on {}",
+            t.name
+        );
+
+        let mut statuses = vec![];
+        for _ in 0..3 {
+            let r = form_post(
+                &app,
+                "/fn/create-account",
+                &[
+                    ("given_name", "Ada"),
+                    ("family_name", "Flood"),
+                    ("email", "victim@example.org"),
+                    ("password", "a long enough password"),
+                ],
+                None,
+            )
+            .await;
+            statuses.push(r.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::FOUND,
+                StatusCode::FOUND,
+                StatusCode::TOO_MANY_REQUESTS
+            ],
+            "create-account on {}",
+            t.name
+        );
+        let r = form_post(
+            &app,
+            "/fn/create-account",
+            &[
+                ("given_name", "Ada"),
+                ("family_name", "Flood"),
+                ("email", "victim@example.org"),
+                ("password", "a long enough password"),
+            ],
+            None,
+        )
+        .await;
+        assert!(
+            r.body.contains("Too many attempts"),
+            "a page a person can read"
+        );
+        assert!(r.headers.get(header::RETRY_AFTER).is_some());
+
+        // The password re-checks of a signed-in member: wrong twice, then even the right one waits.
+        let member = sign_in(&app, "member@guildhall.test").await;
+        for _ in 0..2 {
+            let r = form_post(
+                &app,
+                "/fn/change-password",
+                &[
+                    ("current_password", "wrong"),
+                    ("new_password", "another long password"),
+                    ("confirm_password", "another long password"),
+                ],
+                Some(&member),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+            assert!(location(&r).contains("__err="), "{}", location(&r));
+        }
+        let r = form_post(
+            &app,
+            "/fn/change-password",
+            &[
+                ("current_password", "guildhall-demo"),
+                ("new_password", "another long password"),
+                ("confirm_password", "another long password"),
+            ],
+            Some(&member),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "change-password on {}",
+            t.name
+        );
+        let r = form_post(
+            &app,
+            "/fn/change-email",
+            &[("email", "new@example.org"), ("password", "guildhall-demo")],
+            Some(&member),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "change-email shares the account's delay on {}",
+            t.name
+        );
+
+        // A second member: change-email's wrong passwords count, and its messages to one address too.
+        guildhall::service::seed::portal_accounts(&t.db, 1)
+            .await
+            .expect("portal account");
+        let other = sign_in(&app, "portal1@guildhall.test").await;
+        let mut statuses = vec![];
+        for _ in 0..3 {
+            let r = form_post(
+                &app,
+                "/fn/change-email",
+                &[
+                    ("email", "elsewhere@example.org"),
+                    ("password", "guildhall-demo"),
+                ],
+                Some(&other),
+            )
+            .await;
+            statuses.push(r.status);
+        }
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::FOUND,
+                StatusCode::FOUND,
+                StatusCode::TOO_MANY_REQUESTS
+            ],
+            "change-email per address on {}",
+            t.name
+        );
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn mail_endpoints_are_limited_per_client_address() {
+    for t in databases().await {
+        let app = app_with(&t, 2, 1000).await;
+        let mut statuses = vec![];
+        for i in 0..3 {
+            let r = form_post(
+                &app,
+                "/fn/forgot-password",
+                &[("email", &format!("someone{i}@example.org"))],
+                None,
+            )
+            .await;
+            statuses.push(r.status);
+        }
+        let r = form_post(
+            &app,
+            "/fn/create-account",
+            &[
+                ("given_name", "Ada"),
+                ("family_name", "Flood"),
+                ("email", "fresh@example.org"),
+                ("password", "a long enough password"),
+            ],
+            None,
+        )
+        .await;
+        statuses.push(r.status);
+        assert_eq!(
+            statuses,
+            [
+                StatusCode::FOUND,
+                StatusCode::FOUND,
+                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::TOO_MANY_REQUESTS
+            ],
+            "{}",
+            t.name
+        );
+        // Another address is not held back by this one.
+        let r = form_post_from(
+            &app,
+            [192, 0, 2, 9],
+            "/fn/forgot-password",
+            &[("email", "someone@example.org")],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app_with(&t, 1000, 3).await;
+    let admin = [
+        ("email", "admin@guildhall.test"),
+        ("password", "guildhall-demo"),
+    ];
+    for i in 0..3 {
+        let r = form_post_from(
+            &app,
+            [198, 51, 100, i],
+            "/fn/sign-in",
+            &[
+                ("email", "admin@guildhall.test"),
+                ("password", "a wrong guess"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "failure {i}");
+    }
+    // After the free failures, even the right password waits (from any address)…
+    let r = form_post_from(&app, [203, 0, 113, 1], "/fn/sign-in", &admin, None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        r.headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    // …but only 2^0 = 1 second: then the owner gets in from a fresh address.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = form_post_from(&app, [203, 0, 113, 2], "/fn/sign-in", &admin, None).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    assert_eq!(location(&r), "/staff");
+    // A success starts the account afresh: the next wrong password is free again.
+    let r = form_post_from(
+        &app,
+        [203, 0, 113, 3],
+        "/fn/sign-in",
+        &[
+            ("email", "admin@guildhall.test"),
+            ("password", "a wrong guess"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let r = form_post_from(&app, [203, 0, 113, 3], "/fn/sign-in", &admin, None).await;
+    assert_eq!(location(&r), "/staff");
+
+    // The next failures double the wait: 1 s, then 2 s.
+    for _ in 0..3 {
+        form_post(
+            &app,
+            "/fn/sign-in",
+            &[
+                ("email", "admin@guildhall.test"),
+                ("password", "a wrong guess"),
+            ],
+            None,
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    form_post(
+        &app,
+        "/fn/sign-in",
+        &[
+            ("email", "admin@guildhall.test"),
+            ("password", "a wrong guess"),
+        ],
+        None,
+    )
+    .await;
+    let r = form_post(&app, "/fn/sign-in", &admin, None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        r.headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_known_and_unknown_addresses() {
+    use guildhall::entity::outbox_message;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    for t in databases().await {
+        let app = app(&t).await;
+        let known = form_post(
+            &app,
+            "/fn/forgot-password",
+            &[("email", "member@guildhall.test")],
+            None,
+        )
+        .await;
+        let unknown = form_post(
+            &app,
+            "/fn/forgot-password",
+            &[("email", "nobody@guildhall.test")],
+            None,
+        )
+        .await;
+        assert_eq!(known.status, StatusCode::FOUND, "{}", known.body);
+        assert_eq!(known.status, unknown.status);
+        assert_eq!(location(&known), "/forgot-password/sent");
+        assert_eq!(location(&known), location(&unknown));
+        assert_eq!(known.body, unknown.body);
+        let names = |r: &Res| {
+            let mut n: Vec<String> = r.headers.keys().map(|k| k.to_string()).collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&known), names(&unknown));
+        // The message is written after the answer, for the known address only.
+        let count = |to: &'static str| {
+            let db = t.db.clone();
+            async move {
+                outbox_message::Entity::find()
+                    .filter(outbox_message::Column::ToAddress.eq(to))
+                    .filter(outbox_message::Column::Template.eq("password_reset"))
+                    .count(&db)
+                    .await
+                    .expect("count")
+            }
+        };
+        let mut waited = 0;
+        while count("member@guildhall.test").await == 0 && waited < 100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        assert_eq!(count("member@guildhall.test").await, 1, "{}", t.name);
+        assert_eq!(count("nobody@guildhall.test").await, 0);
+        t.finish().await;
+    }
+}
+
+/// The answer does not wait for the account lookup, the token or the outbox, so its timing cannot
+/// tell whether the address has an account: with the accounts table locked, it still comes at once.
+#[tokio::test]
+async fn forgot_password_answers_before_its_work_is_done() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let Some(t) = guildhall::testing::postgres().await else {
+        return;
+    };
+    let app = app(&t).await;
+    let lock = t.db.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    for email in ["member@guildhall.test", "nobody@guildhall.test"] {
+        let r = tokio::time::timeout(
+            Duration::from_secs(10),
+            form_post(&app, "/fn/forgot-password", &[("email", email)], None),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{email}: the answer waited for the work"));
+        assert_eq!(r.status, StatusCode::FOUND);
+        assert_eq!(location(&r), "/forgot-password/sent");
+    }
+    lock.commit().await.expect("unlock");
+    t.finish().await;
+}
+
 #[tokio::test]
 async fn cross_site_posts_are_refused() {
     let t = guildhall::testing::sqlite().await;
@@ -715,6 +1203,170 @@ async fn cross_site_posts_are_refused() {
         send(&app, foreign_origin).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+async fn app_over_https(t: &TestDb) -> Router {
+    guildhall::service::seed::demo(&t.db, ORIGIN)
+        .await
+        .expect("demo data");
+    let mut cfg = config(1000, 1000);
+    cfg.base_url = "https://members.example.org".into();
+    cfg.secure_cookies = true;
+    let opts = leptos_options(&cfg);
+    router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
+        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))))
+}
+
+fn header_of(r: &Res, name: header::HeaderName) -> &str {
+    r.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn over_https_hsts_is_sent_and_the_session_cookie_is_host_prefixed_and_secure() {
+    let t = guildhall::testing::sqlite().await;
+    let https = app_over_https(&t).await;
+    let r = get(&https, "/sign-in", None).await;
+    assert_eq!(
+        header_of(&r, header::STRICT_TRANSPORT_SECURITY),
+        "max-age=63072000; includeSubDomains"
+    );
+    let r = form_post(
+        &https,
+        "/fn/sign-in",
+        &[
+            ("email", "member@guildhall.test"),
+            ("password", "guildhall-demo"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+    let raw = header_of(&r, header::SET_COOKIE).to_owned();
+    assert!(raw.starts_with("__Host-gh_session="), "{raw}");
+    assert!(
+        raw.contains("Secure") && raw.contains("Path=/") && !raw.contains("Domain"),
+        "{raw}"
+    );
+    let cookie = raw.split(';').next().unwrap_or_default().to_owned();
+    let portal = get(&https, "/portal", Some(&cookie)).await;
+    assert_eq!(portal.status, StatusCode::OK);
+    assert_eq!(
+        header_of(&portal, header::STRICT_TRANSPORT_SECURITY),
+        "max-age=63072000; includeSubDomains"
+    );
+
+    // Over plain http (development) neither: browsers would refuse the cookie.
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let r = get(&app, "/sign-in", None).await;
+    assert!(r.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    let r = form_post(
+        &app,
+        "/fn/sign-in",
+        &[
+            ("email", "member@guildhall.test"),
+            ("password", "guildhall-demo"),
+        ],
+        None,
+    )
+    .await;
+    let raw = header_of(&r, header::SET_COOKIE);
+    assert!(
+        raw.starts_with("gh_session=") && !raw.contains("Secure"),
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn signed_in_pages_sign_in_pages_and_server_functions_are_never_stored() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let no_store = |r: &Res| header_of(r, header::CACHE_CONTROL).contains("no-store");
+    for page in [
+        "/sign-in",
+        "/create-account",
+        "/forgot-password",
+        "/reset-password?token=x",
+    ] {
+        assert!(no_store(&get(&app, page, None).await), "{page}");
+    }
+    let anonymous_fn = send(
+        &app,
+        Request::post("/fn/whoami")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    assert!(no_store(&anonymous_fn), "{:?}", anonymous_fn.headers);
+    // The public home page to a visitor may be cached…
+    assert!(!no_store(&get(&app, "/", None).await));
+    // …but nothing a signed-in person is shown.
+    let member = sign_in(&app, "member@guildhall.test").await;
+    for page in ["/", "/portal", "/portal/details", "/portal/payments"] {
+        let r = get(&app, page, Some(&member)).await;
+        assert!(no_store(&r), "{page}: {:?}", r.headers);
+    }
+    assert!(no_store(
+        &fn_post(&app, "/fn/portal-summary", "", &member).await
+    ));
+    let staff = sign_in(&app, "officer@guildhall.test").await;
+    for page in ["/staff", "/staff/outbox", "/staff/members"] {
+        let r = get(&app, page, Some(&staff)).await;
+        assert!(no_store(&r), "{page}: {:?}", r.headers);
+    }
+}
+
+#[tokio::test]
+async fn staff_pages_show_only_known_messages_never_text_from_the_address() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let admin = sign_in(&app, "admin@guildhall.test").await;
+    let planted = "Your account is suspended. Call 0900 000 000 now";
+    let r = get(
+        &app,
+        &format!("/staff/exports?error={}", enc(planted)),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        !r.body.contains("suspended"),
+        "an arbitrary message is not shown"
+    );
+    let r = get(&app, "/staff/exports?error=month", Some(&admin)).await;
+    assert!(
+        r.body.contains("Enter the month as YYYY-MM"),
+        "a known one is"
+    );
+    let r = get(
+        &app,
+        &format!("/staff/admin/categories?saved={}", enc(planted)),
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("suspended"));
+
+    // A refused download sends the form back naming only the fields.
+    let r = form_post(
+        &app,
+        "/staff/exports/download",
+        &[("kind", "renewal-documents"), ("month", "not a month")],
+        Some(&admin),
+    )
+    .await;
+    let loc = location(&r);
+    assert!(
+        loc.starts_with("/staff/exports?") && loc.contains("error=") && !loc.contains("Enter"),
+        "{loc}"
+    );
+    let r = get(&app, &loc, Some(&admin)).await;
+    assert!(r.body.contains("Enter the month as YYYY-MM"), "{loc}");
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ pub mod membership;
 pub mod membership_number;
 pub mod money;
 pub mod password;
+pub mod paging;
 pub mod payments;
 pub mod person;
 pub mod phone;

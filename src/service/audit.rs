@@ -101,7 +101,7 @@ pub async fn list<C: ConnectionTrait>(
     let rows = q
         .order_by_desc(audit_log::Column::At)
         .order_by_desc(audit_log::Column::Id)
-        .offset(page * per_page)
+        .offset(crate::domain::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

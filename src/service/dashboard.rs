@@ -490,8 +490,11 @@ pub async fn member_list<C: ConnectionTrait>(
     }
     numbered.sort_unstable();
     let total = numbered.len() as u64;
-    let skip = usize::try_from(std::cmp::Ord::max(page, 1).saturating_sub(1) * LIST_PAGE)
-        .unwrap_or(usize::MAX);
+    let skip = usize::try_from(crate::domain::paging::offset(
+        page.saturating_sub(1),
+        LIST_PAGE,
+    ))
+    .unwrap_or(usize::MAX);
     let page_ids: Vec<Uuid> = numbered
         .into_iter()
         .skip(skip)

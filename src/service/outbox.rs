@@ -108,7 +108,7 @@ pub async fn list<C: ConnectionTrait>(
     let rows = q
         .order_by_desc(outbox_message::Column::CreatedAt)
         .order_by_desc(outbox_message::Column::Id)
-        .offset(page * per_page)
+        .offset(crate::domain::paging::offset(page, per_page))
         .limit(per_page)
         .all(db)
         .await?;

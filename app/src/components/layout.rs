@@ -43,7 +43,7 @@ pub fn Pagination(
     href: impl Fn(u64) -> String + 'static,
 ) -> impl IntoView {
     let prev = (page > 0).then(|| href(page - 1));
-    let next = has_next.then(|| href(page + 1));
+    let next = has_next.then(|| href(page.saturating_add(1)));
     view! {
         <nav class="pagination" aria-label="Pages">
             {prev.map(|h| view! { <a class="pagination__link" href=h>"Previous page"</a> })}

@@ -172,16 +172,33 @@ pub async fn save_consent(
 
 #[server(prefix = "/fn", endpoint = "change-email")]
 pub async fn change_email(email: String, password: String) -> Result<(), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
-    let st = crate::ctx::state()?;
-    guildhall::service::identity::request_email_change(
+    use crate::ctx;
+    let actor = ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = ctx::state()?;
+    // The password is checked again (argon2 work) and a message goes to the address given.
+    if let Err(r) = st.limiter.check(ctx::client_ip(), &actor.label) {
+        return Err(ctx::rate_limited("change-email", r.retry_after));
+    }
+    if !email.trim().is_empty() && !st.mail_limiter.allow(ctx::client_ip(), &email) {
+        return Err(ctx::rate_limited(
+            "change-email",
+            std::time::Duration::from_secs(60 * 60),
+        ));
+    }
+    let done = guildhall::service::identity::request_email_change(
         &st.db,
         &actor,
         password,
         &email,
         &st.base_url,
     )
-    .await?;
+    .await;
+    match &done {
+        Ok(_) => st.limiter.succeeded(&actor.label),
+        Err(e) if ctx::password_refused(e, "password") => st.limiter.failed(&actor.label),
+        Err(_) => {}
+    }
+    done?;
     st.outbox_wake.notify_one();
     leptos_axum::redirect("/portal/email/sent");
     Ok(())
@@ -202,22 +219,32 @@ pub async fn change_password(
     new_password: String,
     confirm_password: String,
 ) -> Result<(), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
-    let st = crate::ctx::state()?;
+    use crate::ctx;
+    let actor = ctx::require(guildhall::domain::Permission::OwnRecords)?;
+    let st = ctx::state()?;
+    if let Err(r) = st.limiter.check(ctx::client_ip(), &actor.label) {
+        return Err(ctx::rate_limited("change-password", r.retry_after));
+    }
     if new_password != confirm_password {
         return Err(AppError::field(
             "confirm_password",
             "The passwords do not match. Enter the same new password twice",
         ));
     }
-    guildhall::service::identity::change_password(
+    let done = guildhall::service::identity::change_password(
         &st.db,
         &actor,
         current_password,
         new_password,
         &st.base_url,
     )
-    .await?;
+    .await;
+    match &done {
+        Ok(()) => st.limiter.succeeded(&actor.label),
+        Err(e) if ctx::password_refused(e, "current_password") => st.limiter.failed(&actor.label),
+        Err(_) => {}
+    }
+    done?;
     // Every stored session of the account was ended; this one continues under a new id.
     let session = crate::ctx::session()?;
     session.cycle_id().await.map_err(AppError::internal)?;

@@ -31,7 +31,7 @@ pub struct AuditPage {
 pub async fn audit_list(entity: Option<String>, page: Option<u64>) -> Result<AuditPage, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ViewAudit)?;
     let st = crate::ctx::state()?;
-    let page = page.unwrap_or(0);
+    let page = guildhall::domain::paging::clamp(page.unwrap_or(0));
     let (rows, total) =
         guildhall::service::audit::list(&st.db, &actor, entity.as_deref(), page, PER_PAGE).await?;
     let show = |v: Option<serde_json::Value>| {
@@ -63,7 +63,7 @@ pub fn AuditTrail() -> impl IntoView {
             let q = q.read();
             (
                 q.get("entity").filter(|s| !s.is_empty()),
-                q.get("page").and_then(|p| p.parse::<u64>().ok()),
+                Some(guildhall::domain::paging::parse(q.get("page").as_deref())),
             )
         },
         |(entity, page)| audit_list(entity, page),
@@ -88,7 +88,7 @@ pub fn AuditTrail() -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Ok(p) => {
                     let page = p.page;
-                    let has_next = (page + 1) * PER_PAGE < p.total;
+                    let has_next = guildhall::domain::paging::has_next(page, PER_PAGE, p.total);
                     let link = move |n: u64| {
                         let e = q.read().get("entity").unwrap_or_default();
                         format!("/staff/audit?page={n}&entity={}", crate::format::urlencode(&e))

@@ -220,8 +220,16 @@ pub fn CategoriesPage() -> impl IntoView {
     let q = use_query_map();
     let banner = move || {
         let q = q.read();
+        // The code is shown only when it looks like one (letters and digits), never arbitrary text.
         if let Some(code) = q.get("saved") {
-            return Some(format!("Category {code} saved."));
+            let looks_like_a_code = !code.is_empty()
+                && code.len() <= 12
+                && code.chars().all(|c| c.is_ascii_alphanumeric());
+            return Some(if looks_like_a_code {
+                format!("Category {code} saved.")
+            } else {
+                "Category saved.".to_owned()
+            });
         }
         q.get("done").and_then(|d| match d.as_str() {
             "retired" => {

@@ -255,12 +255,13 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
     let actor = crate::ctx::require(Permission::ViewMembers)?;
     let st = crate::ctx::state()?;
     let list = List::parse(which.trim()).ok_or(AppError::NotFound)?;
+    let page = guildhall::domain::paging::clamp(page);
     let (total, members) = dashboard::member_list(
         &st.db,
         &actor,
         list,
         guildhall::service::money::today(),
-        page + 1,
+        page.saturating_add(1),
     )
     .await?;
     let cats = guildhall::service::categories::by_id(&st.db).await?;
@@ -268,7 +269,7 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
         title: list.title(),
         total,
         page,
-        has_next: (page + 1) * LIST_PAGE < total,
+        has_next: guildhall::domain::paging::has_next(page, LIST_PAGE, total),
         rows: members
             .into_iter()
             .map(|m| super::members::SearchRow {
@@ -290,12 +291,7 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
 pub fn MemberListPage() -> impl IntoView {
     let q = use_query_map();
     let which = move || q.read().get("which").unwrap_or_default();
-    let page = move || {
-        q.read()
-            .get("page")
-            .and_then(|p| p.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let page = move || guildhall::domain::paging::parse(q.read().get("page").as_deref());
     let data = Resource::new(move || (which(), page()), |(w, p)| member_list(w, p));
     view! {
         <PageTitle text="Members"/>

@@ -107,10 +107,31 @@ fn field_boxes(
         .collect_view()
 }
 
+/// The message for each form field the download can refuse. The download names only the fields
+/// (`?error=month,fields`), and this page shows only these known messages: no text from the address
+/// bar is ever shown, so nobody can make a staff page say what they like.
+pub fn export_error_message(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "kind" => "Choose which file to make",
+        "fields" => "Choose at least one field",
+        "month" => "Enter the month as YYYY-MM, for example 2027-01",
+        _ => return None,
+    })
+}
+
 #[component]
 pub fn ExportsPage() -> impl IntoView {
     let q = use_query_map();
-    let error = move || q.read().get("error").filter(|e| !e.is_empty());
+    let error = move || {
+        let messages: Vec<&str> = q
+            .read()
+            .get("error")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(export_error_message)
+            .collect();
+        (!messages.is_empty()).then(|| messages.join(". "))
+    };
     let data = Resource::new(|| (), |_| exports_page());
     view! {
         <PageTitle text="Exports"/>

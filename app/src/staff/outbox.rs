@@ -36,7 +36,7 @@ pub async fn outbox_list(
 ) -> Result<OutboxPage, AppError> {
     crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
     let st = crate::ctx::state()?;
-    let page = page.unwrap_or(0);
+    let page = guildhall::domain::paging::clamp(page.unwrap_or(0));
     let listed =
         guildhall::service::outbox::list(&st.db, to.as_deref(), status.as_deref(), page, PER_PAGE)
             .await?;
@@ -121,7 +121,7 @@ pub fn OutboxList() -> impl IntoView {
             (
                 q.get("to"),
                 q.get("status"),
-                q.get("page").and_then(|p| p.parse::<u64>().ok()),
+                Some(guildhall::domain::paging::parse(q.get("page").as_deref())),
             )
         },
         |(to, status, page)| outbox_list(to, status, page),
@@ -151,8 +151,8 @@ pub fn OutboxList() -> impl IntoView {
             {move || data.get().map(|r| match r {
                 Ok(p) => {
                     let shown = p.rows.len() as u64;
-                    let first = p.page * PER_PAGE;
-                    let has_next = first + shown < p.total;
+                    let first = guildhall::domain::paging::offset(p.page, PER_PAGE);
+                    let has_next = first.saturating_add(shown) < p.total;
                     let page = p.page;
                     let link = move |n: u64| {
                         let q = q.read();
