@@ -424,7 +424,7 @@ async fn one_time_links_are_never_stored_readable_and_are_made_at_delivery() {
                 "/confirm-email?token=",
             ),
         ];
-        for (to, template, path) in cases {
+        for (to, template, _) in cases {
             let stored = last_mail(db, to).await;
             assert_eq!(stored.template, template, "{}", t.name);
             for body in [&stored.body_text, &stored.body_html] {

@@ -22,7 +22,7 @@ use guildhall::service::lifecycle::{self, PayBy};
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::members::record;
 use guildhall::service::money::card;
-use guildhall::service::money::providers::{self, Providers, Sandbox};
+use guildhall::service::money::providers::{Providers, Sandbox};
 use guildhall::service::{ledger, money, seed, travel_to};
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};

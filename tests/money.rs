@@ -15,7 +15,7 @@ use guildhall::entity::{
 use guildhall::service::ledger;
 use guildhall::service::members::enrol::{self, NewMemberInput};
 use guildhall::service::members::record::DetailsInput;
-use guildhall::service::money::providers::{self, Providers, SandboxOutcome};
+use guildhall::service::money::providers::{Providers, SandboxOutcome};
 use guildhall::service::money::requests::{self, RequestInput};
 use guildhall::service::money::{self as money, card, reports, webhooks, ManualPaymentInput};
 use guildhall::service::seed;

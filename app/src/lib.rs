@@ -7,9 +7,9 @@ pub mod components;
 #[cfg(feature = "ssr")]
 pub mod ctx;
 pub mod format;
-pub mod mfa;
 #[cfg(feature = "ssr")]
 pub mod limits;
+pub mod mfa;
 pub mod money;
 pub mod portal;
 pub mod public;

@@ -29,7 +29,19 @@ pub fn setting_problems_with(config: &Config, var: impl Fn(&str) -> Option<Strin
                 .to_owned(),
         );
     }
-    match guildhall::mail::worker::SmtpConfig::from_vars(var) {
+    // Authenticator secrets are sealed with this key; the development key is published in the code.
+    match var("GUILDHALL_SECRET_KEY").map(|k| k.trim().chars().count()) {
+        Some(n) if n >= 32 => {}
+        Some(_) => problems.push(
+            "GUILDHALL_SECRET_KEY is too short: set a random value of at least 32 characters, and keep it"
+                .to_owned(),
+        ),
+        None => problems.push(
+            "GUILDHALL_SECRET_KEY is not set: authenticator secrets would be sealed with the published development key; set a random value of at least 32 characters, and keep it"
+                .to_owned(),
+        ),
+    }
+    match guildhall::mail::worker::SmtpConfig::from_vars(&var) {
         Ok(Some(_)) => {}
         Ok(None) => problems.push(
             "GUILDHALL_SMTP_HOST is not set: e-mail would only be written to the log; set GUILDHALL_SMTP_HOST (and its username and password)"
@@ -82,7 +94,11 @@ mod tests {
     }
 
     fn smtp(name: &str) -> Option<String> {
-        (name == "GUILDHALL_SMTP_HOST").then(|| "smtp.example.org".to_owned())
+        match name {
+            "GUILDHALL_SMTP_HOST" => Some("smtp.example.org".to_owned()),
+            "GUILDHALL_SECRET_KEY" => Some("k".repeat(40)),
+            _ => None,
+        }
     }
 
     #[test]
@@ -102,9 +118,19 @@ mod tests {
         let p = setting_problems_with(&c, smtp);
         assert!(p.len() == 1 && p[0].contains("sandbox"), "{p:?}");
 
-        let p = setting_problems_with(&config(), |_| None);
+        let p = setting_problems_with(&config(), |n| {
+            (n == "GUILDHALL_SECRET_KEY").then(|| "k".repeat(40))
+        });
         assert!(
             p.len() == 1 && p[0].contains("GUILDHALL_SMTP_HOST"),
+            "{p:?}"
+        );
+
+        let p = setting_problems_with(&config(), |n| {
+            (n == "GUILDHALL_SMTP_HOST").then(|| "smtp.example.org".to_owned())
+        });
+        assert!(
+            p.len() == 1 && p[0].contains("GUILDHALL_SECRET_KEY"),
             "{p:?}"
         );
     }

@@ -535,6 +535,10 @@ fn production(dir: &std::path::Path) -> Command {
         .env("GUILDHALL_PAYMENT_PROVIDER", "stripe")
         .env("GUILDHALL_STRIPE_SECRET_KEY", "sk_test_production_check")
         .env("GUILDHALL_STRIPE_WEBHOOK_SECRET", "whsec_production_check")
+        .env(
+            "GUILDHALL_SECRET_KEY",
+            "a-long-random-installation-key-for-this-test-only",
+        )
         .env("GUILDHALL_DAILY_JOB_HOUR", "off")
         .env_remove("GUILDHALL_SECURE_COOKIES")
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()));
@@ -587,6 +591,12 @@ fn production_mode_refuses_each_unsafe_setting_with_its_own_line() {
     let err = refused_quickly(production(&dir).env_remove("GUILDHALL_SMTP_HOST"));
     assert!(
         refusals(&err) == 1 && err.contains("GUILDHALL_SMTP_HOST is not set"),
+        "{err}"
+    );
+
+    let err = refused_quickly(production(&dir).env_remove("GUILDHALL_SECRET_KEY"));
+    assert!(
+        refusals(&err) == 1 && err.contains("GUILDHALL_SECRET_KEY is not set"),
         "{err}"
     );
 

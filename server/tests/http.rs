@@ -802,14 +802,6 @@ async fn form_post_from(
     send(app, req).await
 }
 
-fn location(r: &Res) -> String {
-    r.headers
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn every_password_and_mail_endpoint_answers_429_past_its_limit() {
     for t in databases().await {
