@@ -466,7 +466,7 @@ async fn one_time_links_are_never_stored_readable_and_are_made_at_delivery() {
             .find(|m| m.to_address == "admin@guildhall.test")
             .expect("admin's");
         let token = link_token(&admin_mail.body_text, "/reset-password?token=");
-        identity::reset_password(db, &token, "a brand new admin passphrase".into(), BASE)
+        identity::reset_password(db, &token, "a brand new office passphrase".into(), BASE)
             .await
             .expect("reset with the delivered link");
         t.finish().await;

@@ -42,6 +42,9 @@ pub enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Prints the current 6-digit code of the demo staff accounts' published authenticator key (demo
+    /// data only; refused in production).
+    DemoCode,
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,6 +199,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             connect(&config).await?;
             println!("migrations applied");
+            Ok(())
+        }
+        Command::DemoCode if config.production => {
+            anyhow::bail!("GUILDHALL_ENV=production: there are no demo accounts in production")
+        }
+        Command::DemoCode => {
+            println!(
+                "{}",
+                guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)?
+            );
             Ok(())
         }
         Command::Seed(_) if config.production => anyhow::bail!(

@@ -65,7 +65,7 @@ fn the_cli_migrates_seeds_and_creates_the_first_admin() {
             "--role",
             "admin",
         ]),
-        "a sound first password\n",
+        "a sound opening passphrase\n",
     );
     assert!(ok, "{out}");
     let (ok, out) = run(
@@ -77,7 +77,7 @@ fn the_cli_migrates_seeds_and_creates_the_first_admin() {
             "--role",
             "admin",
         ]),
-        "a sound first password\n",
+        "a sound opening passphrase\n",
     );
     assert!(
         !ok && out.contains("already exists"),
@@ -92,7 +92,7 @@ fn the_cli_migrates_seeds_and_creates_the_first_admin() {
             "--role",
             "owner",
         ]),
-        "a sound first password\n",
+        "a sound opening passphrase\n",
     );
     assert!(!ok && out.contains("Choose a role"), "{out}");
     let (ok, out) = run(
@@ -628,4 +628,35 @@ fn production_mode_refuses_each_unsafe_setting_with_its_own_line() {
     let err = refused_quickly(&mut production(&dir));
     assert!(refusals(&err) == 1 && err.contains("demo account"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `guildhall demo-code` prints the demo authenticator's current code (what the demo staff sign in
+/// with), and is refused in production.
+#[test]
+fn demo_code_prints_the_demo_authenticators_code_and_is_refused_in_production() {
+    let demo = || {
+        guildhall::service::mfa::current_code(guildhall::service::mfa::DEMO_TOTP_SECRET)
+            .expect("code")
+    };
+    let before = demo();
+    let out = bin().arg("demo-code").output().expect("run");
+    let after = demo();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(code.len(), 6, "{code}");
+    // The 30-second step may have turned while it ran.
+    assert!(
+        code == before || code == after,
+        "{code}: {before} / {after}"
+    );
+    let refused = bin()
+        .arg("demo-code")
+        .env("GUILDHALL_ENV", "production")
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
 }

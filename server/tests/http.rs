@@ -1042,7 +1042,8 @@ async fn wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = form_post_from(&app, [203, 0, 113, 2], "/fn/sign-in", &admin, None).await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
-    assert_eq!(location(&r), "/staff");
+    // The password is right: on to the second step (staff sign in with a code too).
+    assert_eq!(location(&r), "/sign-in/code");
     // A success starts the account afresh: the next wrong password is free again.
     let r = form_post_from(
         &app,
@@ -1057,7 +1058,8 @@ async fn wrong_passwords_slow_an_account_down_but_never_lock_its_owner_out() {
     .await;
     assert_eq!(r.status, StatusCode::FOUND);
     let r = form_post_from(&app, [203, 0, 113, 3], "/fn/sign-in", &admin, None).await;
-    assert_eq!(location(&r), "/staff");
+    // The password is right: on to the second step (staff sign in with a code too).
+    assert_eq!(location(&r), "/sign-in/code");
 
     // The next failures double the wait: 1 s, then 2 s.
     for _ in 0..3 {
