@@ -19,7 +19,13 @@ async function runDailyJob(page: Page): Promise<void> {
   await expect(page.getByRole("heading", { level: 1, name: "Jobs" })).toBeVisible();
   await waitForHydration(page);
   await expectNoA11yViolations(page);
+  // Starting the job answers with a redirect back to this page: wait for that navigation to finish
+  // before reading the page, or a check (or the accessibility scan) can run in the page being left.
+  const navigated = page.waitForEvent("framenavigated", { timeout: 15_000 }).catch(() => undefined);
   await page.getByRole("button", { name: "Run the daily job now" }).click();
+  await navigated;
+  await page.waitForLoadState("load");
+  await waitForHydration(page);
   // Another browser project may have started it a moment ago: either way, wait for it to finish.
   const row = page.getByTestId("job-row").first();
   await expect(row).toContainText("Daily membership job");
