@@ -1244,6 +1244,10 @@ async fn over_https_hsts_is_sent_and_the_session_cookie_is_host_prefixed_and_sec
         raw.contains("Secure") && raw.contains("Path=/") && !raw.contains("Domain"),
         "{raw}"
     );
+    assert!(
+        raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
     let cookie = raw.split(';').next().unwrap_or_default().to_owned();
     let portal = get(&https, "/portal", Some(&cookie)).await;
     assert_eq!(portal.status, StatusCode::OK);
