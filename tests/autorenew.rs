@@ -31,7 +31,7 @@ async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member
         "LS1 1AA",
         "REG",
         seed::Shape::Active,
-        money::today(),
+        guildhall::service::today(),
     )
     .await
     .expect("member");

@@ -33,7 +33,7 @@ async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         seed::members(db, 300, |_| {}).await.expect("members");
-        let today = money::today();
+        let today = guildhall::service::today();
         let officer = staff(db, "officer@guildhall.test", Role::Officer).await;
 
         // Every node's events (PostgreSQL: LISTEN), then a subscriber like a stream.

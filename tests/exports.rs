@@ -38,7 +38,7 @@ async fn mailing_house_and_journal_exports_hold_the_right_members_and_are_record
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         seed::portal_accounts(db, 8).await.expect("portal accounts");
-        let today = money::today();
+        let today = guildhall::service::today();
         let officer = staff(db, "officer@guildhall.test", Role::Officer).await;
         let finance = staff(db, "finance@guildhall.test", Role::Finance).await;
 

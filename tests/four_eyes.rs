@@ -49,7 +49,7 @@ async fn new_member(db: &DatabaseConnection, email: &str) -> member::Model {
         &NewMemberInput {
             kind: "individual".into(),
             category_id: reg.id.to_string(),
-            starts_on: guildhall::service::now().date_naive().to_string(),
+            starts_on: guildhall::service::today().to_string(),
             payment: "unpaid".into(),
             details: DetailsInput {
                 given_name: "Mona".into(),
@@ -82,7 +82,7 @@ fn cheque(amount: &str, invoice: &str) -> ManualPaymentInput {
         method: "cheque".into(),
         reference: format!("CHQ-{}", &Uuid::now_v7().simple().to_string()[24..]),
         amount: amount.into(),
-        received_on: money::today().to_string(),
+        received_on: guildhall::service::today().to_string(),
         invoice: invoice.into(),
         form_key: Uuid::now_v7().to_string(),
     }

@@ -46,7 +46,7 @@ async fn members(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
             &NewMemberInput {
                 kind: "individual".into(),
                 category_id: reg.to_string(),
-                starts_on: guildhall::service::now().date_naive().to_string(),
+                starts_on: guildhall::service::today().to_string(),
                 // No first invoice: each test's own postings are all a member's balance.
                 payment: "complimentary".into(),
                 details: DetailsInput {

@@ -42,7 +42,7 @@ async fn join(db: &DatabaseConnection, name: &str, code: &str) -> member::Model 
         &NewMemberInput {
             kind: "individual".into(),
             category_id: cat.id.to_string(),
-            starts_on: money::today().to_string(),
+            starts_on: guildhall::service::today().to_string(),
             payment: "cheque".into(),
             details: DetailsInput {
                 given_name: "Lee".into(),
@@ -72,7 +72,7 @@ async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member
         "LS1 1AA",
         "REG",
         seed::Shape::Active,
-        money::today(),
+        guildhall::service::today(),
     )
     .await
     .expect("member");
@@ -109,7 +109,7 @@ async fn pay(db: &DatabaseConnection, m: &member::Model, invoice: &document::Mod
             method: "cheque".into(),
             reference: format!("CHQ-{}", invoice.number),
             amount: money_text(invoice.outstanding_pence),
-            received_on: money::today().to_string(),
+            received_on: guildhall::service::today().to_string(),
             invoice: invoice.number.clone(),
             form_key: uuid::Uuid::now_v7().to_string(),
         },

@@ -70,7 +70,7 @@ async fn new_member(db: &DatabaseConnection, email: &str, payment: &str) -> memb
         &NewMemberInput {
             kind: "individual".into(),
             category_id: reg.id.to_string(),
-            starts_on: guildhall::service::now().date_naive().to_string(),
+            starts_on: guildhall::service::today().to_string(),
             payment: payment.into(),
             details: DetailsInput {
                 given_name: "Mona".into(),
@@ -539,7 +539,7 @@ async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves
             method: "cheque".into(),
             reference: "000123".into(),
             amount: "10.00".into(),
-            received_on: money::today().to_string(),
+            received_on: guildhall::service::today().to_string(),
             invoice: inv.number.clone(),
             form_key: key,
         };
@@ -825,7 +825,7 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
             Some(AppError::Forbidden)
         );
         assert!(reports::parse_filter("yesterday", "", "paypal", "").is_err());
-        let today = money::today();
+        let today = guildhall::service::today();
         let recon = reports::reconciliation(db, &finance, today, today)
             .await
             .expect("recon");
@@ -1017,7 +1017,7 @@ async fn random_money_operations_through_the_services_keep_the_books_straight() 
                             method: "bank_transfer".into(),
                             reference: format!("T{i}"),
                             amount: pounds,
-                            received_on: money::today().to_string(),
+                            received_on: guildhall::service::today().to_string(),
                             ..Default::default()
                         },
                         BASE,
@@ -1096,7 +1096,7 @@ async fn random_money_operations_through_the_services_keep_the_books_straight() 
         }
         // The debts kept step by step (the page and the owed tile) agree with the open invoices summed
         // afresh, member by member and bucket by bucket.
-        let today = money::today();
+        let today = guildhall::service::today();
         let kept = reports::aged_debt(db, &finance, today, Some(1_000))
             .await
             .expect("kept");

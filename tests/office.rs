@@ -209,7 +209,7 @@ fn new_person(category: uuid::Uuid, email: &str) -> NewMemberInput {
     NewMemberInput {
         kind: "individual".into(),
         category_id: category.to_string(),
-        starts_on: guildhall::service::now().date_naive().to_string(),
+        starts_on: guildhall::service::today().to_string(),
         payment: "cheque".into(),
         details: DetailsInput {
             given_name: "Nora".into(),

@@ -272,7 +272,7 @@ async fn accepting_a_representative_invitation_refuses_common_passwords_and_the_
             &NewMemberInput {
                 kind: "organisation".into(),
                 category_id: org_cat.to_string(),
-                starts_on: guildhall::service::now().date_naive().to_string(),
+                starts_on: guildhall::service::today().to_string(),
                 payment: "unpaid".into(),
                 details: DetailsInput {
                     organisation_name: "Calder Counselling".into(),

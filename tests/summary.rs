@@ -37,7 +37,7 @@ async fn kept_counts_follow_every_change_and_match_the_member_by_member_rule() {
         seed::demo(db, BASE).await.expect("demo");
         seed::members(db, 400, |_| {}).await.expect("members");
         seed::history(db, 4, |_| {}).await.expect("history");
-        let today = money::today();
+        let today = guildhall::service::today();
         let officer =
             guildhall::testing::staff_actor(db, "officer@guildhall.test", Role::Officer).await;
         let admin = guildhall::testing::staff_actor(db, "admin@guildhall.test", Role::Admin).await;

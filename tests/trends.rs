@@ -122,7 +122,7 @@ async fn the_trade_report_matches_the_raw_rows() {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         seed::members(db, 1_500, |_| {}).await.expect("members");
-        let today = money::today();
+        let today = guildhall::service::today();
         // Up to five years of history each: mostly paid up, some lapsed, in grace or resigning.
         {
             let txn = guildhall::service::begin(db).await.expect("txn");

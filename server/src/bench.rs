@@ -351,7 +351,7 @@ pub async fn seed_due(
 pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
     let bench = BenchDb::fresh(database_url).await?;
     let db = &bench.db;
-    let as_of = guildhall::service::money::today();
+    let as_of = guildhall::service::today();
     let n = seed_due(db, members, as_of).await?;
     eprintln!("seeded {n} members due");
     let actor = Actor::system("bench");
@@ -423,7 +423,7 @@ pub async fn dashboard(
         sea_orm::DatabaseBackend::Postgres => db.execute_unprepared("VACUUM ANALYZE").await?,
         _ => db.execute_unprepared("ANALYZE").await?,
     };
-    let today = money::today();
+    let today = guildhall::service::today();
     let finance = Actor {
         kind: ActorKind::Staff,
         user_id: Some(uuid::Uuid::now_v7()),
@@ -616,7 +616,7 @@ pub async fn events(database_url: &str, streams: usize, changes: usize) -> anyho
                 method: "cheque".into(),
                 reference: format!("BENCH{i}"),
                 amount: "1.00".into(),
-                received_on: money::today().to_string(),
+                received_on: guildhall::service::today().to_string(),
                 invoice: String::new(),
                 form_key: uuid::Uuid::now_v7().to_string(),
             },

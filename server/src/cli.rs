@@ -306,7 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(day) = as_of {
                 guildhall::service::travel_to(day);
             }
-            let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
+            let as_of = as_of.unwrap_or_else(guildhall::service::today);
             let started = Instant::now();
             let report = guildhall::service::renewals::run(
                 &db,
@@ -341,7 +341,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(day) = as_of {
                 guildhall::service::travel_to(day);
             }
-            let as_of = as_of.unwrap_or_else(guildhall::service::money::today);
+            let as_of = as_of.unwrap_or_else(guildhall::service::today);
             let started = Instant::now();
             let providers = config.providers()?;
             let report = guildhall::service::lifecycle::daily(

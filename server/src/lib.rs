@@ -497,7 +497,7 @@ async fn export_download(
         &state.server.db,
         &actor,
         &input,
-        guildhall::service::money::today(),
+        guildhall::service::today(),
     )
     .await
     {
@@ -523,7 +523,7 @@ async fn export_download(
 /// Trends by month (with the year before) and the category rates for the last 12 months, as CSV.
 async fn trends_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
     use guildhall::service::trends;
-    let today = guildhall::service::money::today();
+    let today = guildhall::service::today();
     let out = async {
         let months = trends::monthly(&state.server.db, &actor, today, 12).await?;
         let since = today

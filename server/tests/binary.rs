@@ -237,7 +237,7 @@ async fn a_renewal_run_killed_with_sigkill_and_run_again_raises_each_renewal_onc
     guildhall::service::seed::categories(&db, &guildhall::domain::Actor::system("test"))
         .await
         .expect("categories");
-    let n = server::bench::seed_due(&db, 8_000, guildhall::service::money::today())
+    let n = server::bench::seed_due(&db, 8_000, guildhall::service::today())
         .await
         .expect("seed") as u64;
     db.close().await.expect("close");
@@ -461,7 +461,7 @@ async fn a_payment_posted_through_one_node_reaches_an_event_stream_on_another() 
                 "member_id={}&number={}&method=cheque&reference=CHQ-2-NODES&received_amount=12.34&received_on={}&against=&form_key={}",
                 m.id,
                 guildhall::domain::membership_number::MembershipNumber::text_of(m.membership_number),
-                guildhall::service::money::today(),
+                guildhall::service::today(),
                 uuid::Uuid::now_v7()
             ),
             Some(&officer_on_a),

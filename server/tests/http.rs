@@ -2251,7 +2251,7 @@ async fn a_large_cheque_from_the_staff_form_waits_for_a_second_person() {
             .expect("q")
             .expect("GH0000002");
         let payments = payment::Entity::find().count(&t.db).await.expect("count");
-        let today = guildhall::service::money::today().to_string();
+        let today = guildhall::service::today().to_string();
         let r = form_post(
             &app,
             "/fn/record-payment",

@@ -76,7 +76,7 @@ pub async fn post<C: ConnectionTrait>(
         created_by: Set(actor.label.clone()),
         method: Set(t.method),
         value_date: Set(Some(t.value_date.unwrap_or_else(|| {
-            crate::domain::dates::london_date(crate::service::now())
+            crate::service::today()
         }))),
     };
     let inserted = ledger_transaction::Entity::insert(row)

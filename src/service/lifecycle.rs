@@ -340,7 +340,7 @@ pub async fn staff_note<C: ConnectionTrait>(
     h: &History,
 ) -> Result<Option<String>, AppError> {
     // The record shows whatever else it can even if the offer cannot be worked out.
-    Ok(offer(db, m, h, crate::service::money::today())
+    Ok(offer(db, m, h, crate::service::today())
         .await
         .ok()
         .and_then(|o| o.staff_note()))
@@ -1568,7 +1568,7 @@ pub async fn card_used<C: ConnectionTrait>(
     renewal::Entity::update_many()
         .col_expr(
             renewal::Column::NextChargeOn,
-            sea_orm::sea_query::Expr::value(crate::service::money::today()),
+            sea_orm::sea_query::Expr::value(crate::service::today()),
         )
         .filter(renewal::Column::MemberId.eq(member_id))
         .filter(renewal::Column::Status.eq(OPEN))

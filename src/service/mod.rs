@@ -50,6 +50,12 @@ pub fn now() -> DateTime<Utc> {
         + chrono::Duration::seconds(CLOCK_OFFSET_SECS.load(std::sync::atomic::Ordering::Relaxed))
 }
 
+/// Today in London: the one date that pages, services and jobs all use (a day starts at midnight
+/// London time, BST included, whatever the server's own time zone).
+pub fn today() -> chrono::NaiveDate {
+    crate::domain::dates::london_date(now())
+}
+
 /// Moves this process's clock so that [`now`] falls on `day` (London), at the present time of day. For
 /// the command line's `--as-of` (a short-lived process) and time-travel tests; the server never calls
 /// it.

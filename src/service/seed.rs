@@ -486,7 +486,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
         .filter(category::Column::Organisational.eq(false))
         .all(&txn)
         .await?;
-    let today = super::now().date_naive();
+    let today = super::today();
     if !user_exists(&txn, DEMO_MEMBER).await? {
         let now = super::now();
         let hash = identity::hash_password(DEMO_PASSWORD.into()).await?;
@@ -752,7 +752,7 @@ pub async fn member_account<C: ConnectionTrait>(
     category_code: &str,
     shape: Shape,
 ) -> Result<(user::Model, member::Model), AppError> {
-    let today = super::now().date_naive();
+    let today = super::today();
     let joined = today - chrono::Duration::days(2 * 365 + 30);
     member_account_joined(
         db,
@@ -782,7 +782,7 @@ pub async fn member_account_joined<C: ConnectionTrait>(
     joined: NaiveDate,
 ) -> Result<(user::Model, member::Model), AppError> {
     let now = super::now();
-    let today = now.date_naive();
+    let today = super::today();
     let cat = category::Entity::find()
         .filter(category::Column::Code.eq(category_code))
         .one(db)
@@ -829,7 +829,7 @@ pub async fn member_account_joined<C: ConnectionTrait>(
 pub async fn renewal_accounts(db: &DatabaseConnection, n: u32) -> Result<u32, AppError> {
     let txn = crate::service::begin(db).await?;
     categories(&txn, &Actor::system("seed")).await?;
-    let today = super::now().date_naive();
+    let today = super::today();
     let anniversary = today + chrono::Duration::days(20);
     let joined = anniversary
         .with_year(anniversary.year() - 3)
@@ -869,7 +869,7 @@ pub async fn organisation<C: ConnectionTrait>(
 ) -> Result<member::Model, AppError> {
     use crate::entity::member_representative;
     let now = super::now();
-    let today = now.date_naive();
+    let today = super::today();
     let cat = category::Entity::find()
         .filter(category::Column::Code.eq(category_code))
         .one(db)
@@ -1077,7 +1077,7 @@ pub async fn members(
             .unwrap_or("0")
     );
     let mut rng = StdRng::seed_from_u64(n);
-    let today = super::now().date_naive();
+    let today = super::today();
     let now = super::now();
     let mut done = 0;
     // One transaction for the whole load: all of it or none. When the load is at least as large as
@@ -1166,7 +1166,7 @@ pub async fn history(
     mut progress: impl FnMut(u64),
 ) -> Result<u64, AppError> {
     use crate::entity::{membership_event, period};
-    let today = super::now().date_naive();
+    let today = super::today();
     let now = super::now();
     let with: std::collections::HashSet<uuid::Uuid> = period::Entity::find()
         .select_only()

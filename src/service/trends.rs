@@ -223,7 +223,7 @@ pub(crate) fn classify(
 /// The day typed for a week (`YYYY-MM-DD`, any day of it), or today when empty.
 pub fn parse_week(s: &str) -> Result<NaiveDate, AppError> {
     match s.trim() {
-        "" => Ok(crate::service::money::today()),
+        "" => Ok(crate::service::today()),
         t => NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
             AppError::field("week", "Enter a date as YYYY-MM-DD, for example 2026-11-23")
         }),
@@ -317,7 +317,7 @@ pub async fn trade_report<C: ConnectionTrait>(
     let mut lines: HashMap<Uuid, TradeLine> = HashMap::new();
     let mut resigned = 0;
     // Nothing after today has happened yet.
-    let until = std::cmp::Ord::min(to, crate::service::money::today());
+    let until = std::cmp::Ord::min(to, crate::service::today());
     let kinds = [
         "joined",
         "renewed",

@@ -53,7 +53,7 @@ pub async fn my_details(member: Option<String>) -> Result<DetailsView, AppError>
     let n = which(&st.db, &actor, member).await?;
     let o = guildhall::service::members::portal::membership(&st.db, &actor, n).await?;
     let m = &o.member;
-    let today = chrono::Utc::now().date_naive();
+    let today = guildhall::service::today();
     Ok(DetailsView {
         number: ssr::number(m.membership_number),
         name: ssr::display_name(m),

@@ -118,7 +118,7 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
         Some(n) => {
             let mut v = membership_view(portal::membership(&st.db, &actor, n).await?);
             use guildhall::service::lifecycle::{own_offer, Offer};
-            let o = own_offer(&st.db, &actor, n, guildhall::service::money::today())
+            let o = own_offer(&st.db, &actor, n, guildhall::service::today())
                 .await
                 .ok();
             v.renew = match o.map(|o| o.offer) {

@@ -67,7 +67,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
     let o =
-        lifecycle::own_offer(&st.db, &actor, number, guildhall::service::money::today()).await?;
+        lifecycle::own_offer(&st.db, &actor, number, guildhall::service::today()).await?;
     let d = crate::format::long_date;
     let total = o.offer.total().map(|t| t.to_string());
     let (can_pay, heading, rows, message) = match &o.offer {
@@ -244,7 +244,7 @@ pub async fn renew_and_pay(
         declaration.as_deref() == Some("on"),
         by,
         provider.saves_cards().then(|| provider.name()),
-        guildhall::service::money::today(),
+        guildhall::service::today(),
     )
     .await?;
     let url =

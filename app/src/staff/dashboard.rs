@@ -39,7 +39,7 @@ pub async fn dashboard() -> Result<DashboardDto, AppError> {
     use guildhall::service::dashboard::{self, List};
     let actor = crate::ctx::require(Permission::StaffArea)?;
     let st = crate::ctx::state()?;
-    let today = guildhall::service::money::today();
+    let today = guildhall::service::today();
     let t = dashboard::tiles(&st.db, &actor, today).await?;
     let d = crate::format::long_date;
     let members = actor.can(Permission::ViewMembers);
@@ -260,7 +260,7 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
         &st.db,
         &actor,
         list,
-        guildhall::service::money::today(),
+        guildhall::service::today(),
         page.saturating_add(1),
     )
     .await?;

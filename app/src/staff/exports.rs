@@ -35,7 +35,7 @@ pub async fn exports_page() -> Result<ExportsDto, AppError> {
     use guildhall::service::exports;
     let actor = crate::ctx::require(Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    let today = guildhall::service::money::today();
+    let today = guildhall::service::today();
     let next = today
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(today);

@@ -53,7 +53,7 @@ pub async fn start_job(kind: String) -> Result<(), AppError> {
         &st.db,
         &actor,
         kind.trim(),
-        guildhall::service::money::today(),
+        guildhall::service::today(),
         Some(st.payments.active.clone()),
     )
     .await?;

@@ -1032,7 +1032,7 @@ pub async fn new_member_options() -> Result<NewMemberChoices, AppError> {
             .into_iter()
             .map(|c| (c.id.to_string(), c.name, c.organisational))
             .collect(),
-        today: guildhall::service::now().date_naive().to_string(),
+        today: guildhall::service::today().to_string(),
     })
 }
 

@@ -106,7 +106,7 @@ pub async fn member_money(number: String) -> Result<MemberMoneyDto, AppError> {
         can_record: actor.can(Permission::RecordPayments) && m.pseudonymised_at.is_none(),
         can_raise: actor.can(Permission::RaiseRequests),
         form_key: uuid::Uuid::new_v4().to_string(),
-        today: guildhall::service::money::today()
+        today: guildhall::service::today()
             .format("%Y-%m-%d")
             .to_string(),
     })

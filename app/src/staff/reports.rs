@@ -171,7 +171,7 @@ pub async fn trends_report() -> Result<TrendsDto, AppError> {
     use guildhall::service::trends;
     let actor = crate::ctx::require(Permission::ViewReports)?;
     let st = crate::ctx::state()?;
-    let today = guildhall::service::money::today();
+    let today = guildhall::service::today();
     let months = trends::monthly(&st.db, &actor, today, 12).await?;
     let since = today
         .checked_sub_months(chrono::Months::new(12))

@@ -38,7 +38,7 @@ pub async fn create_member(
     input: &NewMemberInput,
 ) -> Result<member::Model, AppError> {
     actor.require(Permission::EditMembers)?;
-    let today = crate::service::now().date_naive();
+    let today = crate::service::today();
     let mut errors = FieldErrors::new();
     let org = match input.kind.as_str() {
         "individual" => Some(false),

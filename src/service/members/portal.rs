@@ -224,7 +224,7 @@ pub async fn resign(
             "You are not a member at the moment, so there is nothing to resign from.".into(),
         ));
     }
-    let today = crate::service::now().date_naive();
+    let today = crate::service::today();
     let effective = match (when, s.member_until) {
         (ResignWhen::PeriodEnd, Some(until)) if until >= today => until + Duration::days(1),
         _ => today,

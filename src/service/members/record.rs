@@ -213,7 +213,7 @@ pub fn status_today(m: &member::Model, h: &History) -> StatusSummary {
         .get(&m.category_id)
         .map(|c| u32::try_from(c.grace_days).unwrap_or(30))
         .unwrap_or(30);
-    h.status(grace, crate::service::now().date_naive())
+    h.status(grace, crate::service::today())
 }
 
 /// The details staff and members may see and change, as they appear in audit entries.
@@ -828,7 +828,7 @@ pub async fn change_category(
     }
     let h = history(&txn, m.id).await?;
     let old_name = h.category_name(m.category_id);
-    let today = crate::service::now().date_naive();
+    let today = crate::service::today();
     let covering = h
         .periods
         .iter()
@@ -903,7 +903,7 @@ pub async fn remove(
             "This member has already been removed.".into(),
         ));
     }
-    let today = crate::service::now().date_naive();
+    let today = crate::service::today();
     add_event(
         &txn,
         actor,

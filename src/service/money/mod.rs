@@ -161,11 +161,6 @@ pub fn member_name(m: &member::Model) -> String {
     }
 }
 
-/// Today in London.
-pub fn today() -> NaiveDate {
-    london_date(crate::service::now())
-}
-
 async fn next_number<C: ConnectionTrait>(db: &C, kind: &str) -> Result<String, AppError> {
     let n = counters::take(db, counter_name(kind), 1).await?;
     Ok(document_number(kind, n))

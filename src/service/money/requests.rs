@@ -468,7 +468,7 @@ pub async fn decide(
                         actor,
                         CREDIT_NOTE,
                         m.id,
-                        super::today(),
+                        crate::service::today(),
                         &format!("Credit for invoice {}: {}", inv.number, r.reason),
                         amount,
                         Some(inv.id),
@@ -494,7 +494,7 @@ pub async fn decide(
                     ));
                 }
                 let card = p.method == "card";
-                let today = super::today();
+                let today = crate::service::today();
                 let posted = ledger::post(
                     &txn,
                     actor,

@@ -316,7 +316,7 @@ pub async fn handle(
                             provider: Some(provider),
                             reference: payment_ref,
                             amount: Money::from_pence(*amount),
-                            received_on: super::today(),
+                            received_on: crate::service::today(),
                             invoice_id: Some(c.invoice_id),
                             key: format!("{provider}:payment:{payment_ref}"),
                             base_url,
