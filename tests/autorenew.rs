@@ -13,10 +13,10 @@ use guildhall::domain::calendar::Calendar;
 use guildhall::domain::membership::Status;
 use guildhall::domain::Actor;
 use guildhall::entity::{member, notice, outbox_message, period, renewal};
-use guildhall::service::lifecycle;
-use guildhall::service::members::record;
+use guildhall::service::ledger;
 use guildhall::service::money::providers::Sandbox;
-use guildhall::service::{ledger, money, seed, travel_to};
+use guildhall::service::seed;
+use guildhall::service::travel_to;
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -48,7 +48,7 @@ async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64
 }
 
 async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    record::history(db, m.id)
+    guildhall::service::history::history(db, m.id)
         .await
         .expect("history")
         .status(30, on)
@@ -71,16 +71,28 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         let (fixer, fixer_actor) = portal_member(db, "Fixer").await;
         let (stuck, stuck_actor) = portal_member(db, "Stuck").await;
         for (m, a) in [(&fixer, &fixer_actor), (&stuck, &stuck_actor)] {
-            lifecycle::set_auto_renew(db, a, m.membership_number, true, &sandbox)
-                .await
-                .expect("on");
+            guildhall::service::renewals::autorenew::set_auto_renew(
+                db,
+                a,
+                m.membership_number,
+                true,
+                &sandbox,
+            )
+            .await
+            .expect("on");
             // They paid with the card that attaches but whose later charges are declined.
-            lifecycle::card_used(db, &system, m.id, "sandbox", "sbx_pm_0341")
-                .await
-                .expect("card");
+            guildhall::service::renewals::autorenew::card_used(
+                db,
+                &system,
+                m.id,
+                "sandbox",
+                "sbx_pm_0341",
+            )
+            .await
+            .expect("card");
         }
         // Another member cannot turn it on for them.
-        assert!(lifecycle::set_auto_renew(
+        assert!(guildhall::service::renewals::autorenew::set_auto_renew(
             db,
             &stuck_actor,
             fixer.membership_number,
@@ -96,7 +108,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         let mut day = ends - Duration::days(60);
         while day <= ends + Duration::days(20) {
             travel_to(day);
-            lifecycle::daily(
+            guildhall::service::renewals::daily::daily(
                 db,
                 &Actor::system("daily job"),
                 day,
@@ -107,9 +119,15 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             .expect("daily");
             if !fixed && sent(db, &fixer, "auto_renew_failed").await == 1 {
                 // The member pays with a good card (the webhook saves it): tried again at the next run.
-                lifecycle::card_used(db, &system, fixer.id, "sandbox", "sbx_pm_4242")
-                    .await
-                    .expect("new card");
+                guildhall::service::renewals::autorenew::card_used(
+                    db,
+                    &system,
+                    fixer.id,
+                    "sandbox",
+                    "sbx_pm_4242",
+                )
+                .await
+                .expect("new card");
                 fixed = true;
             }
             day += Duration::days(1);
@@ -191,12 +209,18 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             Status::Grace
         );
         // They pay with a good card: taken at the next run, the period made, the suspension lifted.
-        lifecycle::card_used(db, &system, stuck.id, "sandbox", "sbx_pm_4242")
-            .await
-            .expect("new card");
+        guildhall::service::renewals::autorenew::card_used(
+            db,
+            &system,
+            stuck.id,
+            "sandbox",
+            "sbx_pm_4242",
+        )
+        .await
+        .expect("new card");
         let next = ends + Duration::days(21);
         travel_to(next);
-        let report = lifecycle::daily(
+        let report = guildhall::service::renewals::daily::daily(
             db,
             &Actor::system("daily job"),
             next,
@@ -209,10 +233,16 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         assert_eq!(status(db, &stuck, next).await, Status::Active);
         assert_eq!(sent(db, &stuck, "membership_suspended").await, 1);
         // Turning it off stops the next year's charge being announced.
-        lifecycle::set_auto_renew(db, &stuck_actor, stuck.membership_number, false, &sandbox)
-            .await
-            .expect("off");
-        let view = lifecycle::auto_renew(db, stuck.id, &sandbox)
+        guildhall::service::renewals::autorenew::set_auto_renew(
+            db,
+            &stuck_actor,
+            stuck.membership_number,
+            false,
+            &sandbox,
+        )
+        .await
+        .expect("off");
+        let view = guildhall::service::renewals::autorenew::auto_renew(db, stuck.id, &sandbox)
             .await
             .expect("view");
         assert!(!view.on && view.available);

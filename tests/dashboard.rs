@@ -13,8 +13,8 @@ use guildhall::entity::{
 };
 use guildhall::service::dashboard::{self, List, STATUS_ORDER};
 use guildhall::service::events::{self, Topic};
-use guildhall::service::members::record;
-use guildhall::service::money::{self, requests, ManualPaymentInput};
+use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::service::payments::requests;
 use guildhall::service::seed;
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -51,7 +51,7 @@ async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
             .take(12)
             .collect();
         for (i, m) in some.iter().enumerate() {
-            money::record_manual_payment(
+            guildhall::service::payments::manual::record_manual_payment(
                 db,
                 &officer,
                 m.id,
@@ -118,9 +118,11 @@ async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
             .await
             .expect("members");
         for m in &members {
-            let h = record::history(db, m.id).await.expect("history");
+            let h = guildhall::service::history::history(db, m.id)
+                .await
+                .expect("history");
             *expected
-                .entry(record::status_today(m, &h).status)
+                .entry(guildhall::service::history::status_today(m, &h).status)
                 .or_default() += 1;
         }
         for (s, n) in &tiles.by_status {

@@ -9,7 +9,7 @@
 use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{audit_log, export, member, membership_event, period, user};
 use guildhall::service::exports::{self, ExportInput};
-use guildhall::service::{money, seed};
+use guildhall::service::seed;
 use guildhall::testing::databases;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,

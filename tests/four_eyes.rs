@@ -13,8 +13,9 @@ use guildhall::entity::{
 use guildhall::service::ledger;
 use guildhall::service::members::enrol::{self, NewMemberInput};
 use guildhall::service::members::record::DetailsInput;
-use guildhall::service::money::requests;
-use guildhall::service::money::{self as money, manual, ManualPayment, ManualPaymentInput};
+use guildhall::service::payments::manual::ManualPayment;
+use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::service::payments::requests;
 use guildhall::service::seed;
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -117,10 +118,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
         let finance = staff(Role::Finance);
 
         // £500.00, the default limit itself: recorded at once.
-        let small =
-            money::record_manual_payment(db, &supervisor, m.id, &cheque("500.00", ""), BASE)
-                .await
-                .expect("small");
+        let small = guildhall::service::payments::manual::record_manual_payment(
+            db,
+            &supervisor,
+            m.id,
+            &cheque("500.00", ""),
+            BASE,
+        )
+        .await
+        .expect("small");
         assert!(matches!(small, ManualPayment::Recorded(..)), "{}", t.name);
         let (payments, txns) = counts(db).await;
         let owed = balance(db, m.id).await;
@@ -131,9 +137,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             ..cheque("500.01", "")
         };
         let ManualPayment::Requested(r) =
-            money::record_manual_payment(db, &supervisor, m.id, &form, BASE)
-                .await
-                .expect("large")
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE,
+            )
+            .await
+            .expect("large")
         else {
             panic!("{}: £500.01 was recorded without a second person", t.name);
         };
@@ -144,9 +156,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
         assert_eq!(balance(db, m.id).await, owed);
         // The same form sent twice raises one request.
         let ManualPayment::Requested(again) =
-            money::record_manual_payment(db, &supervisor, m.id, &form, BASE)
-                .await
-                .expect("again")
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE,
+            )
+            .await
+            .expect("again")
         else {
             panic!("the repeat was recorded");
         };
@@ -200,7 +218,14 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             Err(AppError::Conflict(_))
         ));
         assert!(matches!(
-            money::record_manual_payment(db, &supervisor, m.id, &form, BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Requested(_))
         ));
         assert_eq!(counts(db).await.0, payments + 1);
@@ -231,15 +256,17 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
         let payer_owes = balance(db, payer.id).await;
 
         // A small cheque from the payer against the owner's invoice: a request, nothing else.
-        let ManualPayment::Requested(r) = money::record_manual_payment(
-            db,
-            &officer,
-            payer.id,
-            &cheque(&amount, &inv.number.to_lowercase()),
-            BASE,
-        )
-        .await
-        .expect("recorded") else {
+        let ManualPayment::Requested(r) =
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                payer.id,
+                &cheque(&amount, &inv.number.to_lowercase()),
+                BASE,
+            )
+            .await
+            .expect("recorded")
+        else {
             panic!(
                 "{}: another member's invoice was settled without a second person",
                 t.name
@@ -303,7 +330,7 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
         // The payer's own invoice is still recorded at once.
         let own = invoice_of(db, payer.id).await;
         assert!(matches!(
-            money::record_manual_payment(
+            guildhall::service::payments::manual::record_manual_payment(
                 db,
                 &officer,
                 payer.id,
@@ -314,7 +341,7 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
             Ok(ManualPayment::Recorded(..))
         ));
         // An invoice number nobody has is a field error.
-        match money::record_manual_payment(
+        match guildhall::service::payments::manual::record_manual_payment(
             db,
             &officer,
             payer.id,
@@ -339,25 +366,29 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
             .expect("categories");
         let m = new_member(db, "limit@example.org").await;
         assert_eq!(
-            manual::limit(db).await.expect("limit"),
+            guildhall::service::settings::limit(db)
+                .await
+                .expect("limit"),
             Money::from_pence(50_000)
         );
         let admin = staff(Role::Admin);
         assert_eq!(
-            manual::update_limit(db, &staff(Role::Supervisor), "1000")
+            guildhall::service::settings::update_limit(db, &staff(Role::Supervisor), "1000")
                 .await
                 .err(),
             Some(AppError::Forbidden)
         );
-        match manual::update_limit(db, &admin, "lots").await {
+        match guildhall::service::settings::update_limit(db, &admin, "lots").await {
             Err(AppError::Validation(f)) => assert!(f.get("manual_payment_limit").is_some()),
             other => panic!("{other:?}"),
         }
-        manual::update_limit(db, &admin, "1,000.00")
+        guildhall::service::settings::update_limit(db, &admin, "1,000.00")
             .await
             .expect("saved");
         assert_eq!(
-            manual::limit(db).await.expect("limit"),
+            guildhall::service::settings::limit(db)
+                .await
+                .expect("limit"),
             Money::from_pence(100_000)
         );
         let audit = audit_log::Entity::find()
@@ -370,13 +401,29 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
         assert_eq!(audit.actor_label, admin.label);
         let officer = staff(Role::Officer);
         assert!(matches!(
-            money::record_manual_payment(db, &officer, m.id, &cheque("600.00", ""), BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                m.id,
+                &cheque("600.00", ""),
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Recorded(..))
         ));
         // £0.00: every cheque needs a second person.
-        manual::update_limit(db, &admin, "0").await.expect("zero");
+        guildhall::service::settings::update_limit(db, &admin, "0")
+            .await
+            .expect("zero");
         assert!(matches!(
-            money::record_manual_payment(db, &officer, m.id, &cheque("0.01", ""), BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                m.id,
+                &cheque("0.01", ""),
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Requested(_))
         ));
         t.finish().await;

@@ -17,13 +17,14 @@ use guildhall::domain::{Actor, AppError};
 use guildhall::entity::{
     document, instalment_plan, member, outbox_message, payment, period, saved_card,
 };
-use guildhall::service::instalments::{self, due_on};
-use guildhall::service::lifecycle::{self, PayBy};
+use guildhall::service::ledger;
 use guildhall::service::members::portal::{self, ResignWhen};
-use guildhall::service::members::record;
-use guildhall::service::money::card;
 use guildhall::service::money::providers::{Providers, Sandbox};
-use guildhall::service::{ledger, money, seed, travel_to};
+use guildhall::service::payments::card;
+use guildhall::service::renewals::instalments::{self, due_on};
+use guildhall::service::renewals::offer::PayBy;
+use guildhall::service::seed;
+use guildhall::service::travel_to;
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
@@ -62,7 +63,7 @@ async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64
 }
 
 async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    record::history(db, m.id)
+    guildhall::service::history::history(db, m.id)
         .await
         .expect("history")
         .status(30, on)
@@ -107,7 +108,16 @@ async fn choose(
     by: PayBy,
     on: NaiveDate,
 ) -> Result<String, AppError> {
-    lifecycle::prepare_payment_by(db, me, m.membership_number, true, by, Some("sandbox"), on).await
+    guildhall::service::renewals::offer::prepare_payment_by(
+        db,
+        me,
+        m.membership_number,
+        true,
+        by,
+        Some("sandbox"),
+        on,
+    )
+    .await
 }
 
 async fn plans(db: &DatabaseConnection, m: &member::Model) -> Vec<instalment_plan::Model> {
@@ -140,7 +150,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         // In the window, the run raises the annual invoice.
         let day = ends - Duration::days(30);
         travel_to(day);
-        lifecycle::daily(
+        guildhall::service::renewals::daily::daily(
             db,
             &Actor::system("daily job"),
             day,
@@ -156,7 +166,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             choose(db, &declines_actor, &monthly, PayBy::Monthly, day).await,
             Err(AppError::NotFound)
         ));
-        let undeclared = lifecycle::prepare_payment_by(
+        let undeclared = guildhall::service::renewals::offer::prepare_payment_by(
             db,
             &me,
             monthly.membership_number,
@@ -168,7 +178,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         .await;
         assert!(matches!(undeclared, Err(AppError::Validation(_))));
         // Not where cards cannot be saved.
-        assert!(lifecycle::prepare_payment_by(
+        assert!(guildhall::service::renewals::offer::prepare_payment_by(
             db,
             &me,
             monthly.membership_number,
@@ -266,7 +276,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         let last = d(2029, 1, 20);
         while day <= last {
             travel_to(day);
-            lifecycle::daily(
+            guildhall::service::renewals::daily::daily(
                 db,
                 &Actor::system("daily job"),
                 day,

@@ -11,10 +11,10 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::{Actor, ActorKind, Role};
 use guildhall::entity::{category, document, member, notice, outbox_message, period, renewal};
-use guildhall::service::lifecycle::{self, Offer};
 use guildhall::service::members::enrol::{self, NewMemberInput};
 use guildhall::service::members::record::{self, DetailsInput};
-use guildhall::service::money::{self, ManualPaymentInput};
+use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::service::renewals::offer::Offer;
 use guildhall::service::{ledger, seed, travel_to};
 use guildhall::testing::databases;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -89,19 +89,30 @@ async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64
 }
 
 async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    let h = record::history(db, m.id).await.expect("history");
+    let h = guildhall::service::history::history(db, m.id)
+        .await
+        .expect("history");
     h.status(30, on).status
 }
 
-async fn daily(db: &DatabaseConnection, day: NaiveDate) -> lifecycle::DailyReport {
+async fn daily(
+    db: &DatabaseConnection,
+    day: NaiveDate,
+) -> guildhall::service::renewals::daily::DailyReport {
     travel_to(day);
-    lifecycle::daily(db, &Actor::system("daily job"), day, None, |_, _, _| {})
-        .await
-        .expect("daily")
+    guildhall::service::renewals::daily::daily(
+        db,
+        &Actor::system("daily job"),
+        day,
+        None,
+        |_, _, _| {},
+    )
+    .await
+    .expect("daily")
 }
 
 async fn pay(db: &DatabaseConnection, m: &member::Model, invoice: &document::Model) {
-    money::record_manual_payment(
+    guildhall::service::payments::manual::record_manual_payment(
         db,
         &officer(),
         m.id,
@@ -288,8 +299,12 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         // from the day of payment; the old ones are kept.
         let back = ends + Duration::days(90);
         travel_to(back);
-        let h = record::history(db, m.id).await.expect("h");
-        let offer = lifecycle::offer(db, &m, &h, back).await.expect("offer");
+        let h = guildhall::service::history::history(db, m.id)
+            .await
+            .expect("h");
+        let offer = guildhall::service::renewals::offer::offer(db, &m, &h, back)
+            .await
+            .expect("offer");
         let reg = category::Entity::find_by_id(m.category_id)
             .one(db)
             .await
@@ -305,26 +320,49 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             reg.annual_fee_pence + reg.reinstatement_fee_pence
         );
         // Officers are not the member: the portal's operation refuses them.
-        assert!(
-            lifecycle::prepare_payment(db, &officer(), m.membership_number, true, back)
-                .await
-                .is_err()
-        );
+        assert!(guildhall::service::renewals::offer::prepare_payment(
+            db,
+            &officer(),
+            m.membership_number,
+            true,
+            back
+        )
+        .await
+        .is_err());
         // The Registered category needs the declaration.
-        let refused = lifecycle::prepare_payment(db, &me, m.membership_number, false, back).await;
+        let refused = guildhall::service::renewals::offer::prepare_payment(
+            db,
+            &me,
+            m.membership_number,
+            false,
+            back,
+        )
+        .await;
         assert!(
             matches!(&refused, Err(e) if e.fields().and_then(|f| f.get("declaration")).is_some()),
             "{}: {refused:?}",
             t.name
         );
-        let number = lifecycle::prepare_payment(db, &me, m.membership_number, true, back)
-            .await
-            .expect("reinstatement invoice");
+        let number = guildhall::service::renewals::offer::prepare_payment(
+            db,
+            &me,
+            m.membership_number,
+            true,
+            back,
+        )
+        .await
+        .expect("reinstatement invoice");
         // Asking twice reuses the invoice.
         assert_eq!(
-            lifecycle::prepare_payment(db, &me, m.membership_number, true, back)
-                .await
-                .expect("again"),
+            guildhall::service::renewals::offer::prepare_payment(
+                db,
+                &me,
+                m.membership_number,
+                true,
+                back
+            )
+            .await
+            .expect("again"),
             number
         );
         let inv = document::Entity::find()
@@ -339,7 +377,10 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         );
         let r = open_renewal(db, &m).await.expect("reinstatement");
         assert_eq!(r.kind, "reinstatement");
-        assert_eq!(r.declaration.as_deref(), Some(lifecycle::DECLARATION));
+        assert_eq!(
+            r.declaration.as_deref(),
+            Some(guildhall::service::renewals::offer::DECLARATION)
+        );
         // Paid ten days later: the period starts on the day of payment.
         let paid_on = back + Duration::days(10);
         travel_to(paid_on);
@@ -376,8 +417,12 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             portal_member(db, "Late").await
         };
         let far = ends + Duration::days(31 + 200);
-        let h = record::history(db, late.id).await.expect("h");
-        let o = lifecycle::offer(db, &late, &h, far).await.expect("offer");
+        let h = guildhall::service::history::history(db, late.id)
+            .await
+            .expect("h");
+        let o = guildhall::service::renewals::offer::offer(db, &late, &h, far)
+            .await
+            .expect("offer");
         assert!(
             matches!(o, Offer::NewApplication { .. }),
             "{}: {o:?}",
@@ -408,12 +453,19 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
             request_id: None,
         };
         assert_eq!(
-            lifecycle::offsets(db).await.expect("offsets"),
-            lifecycle::DEFAULT_OFFSETS.to_vec()
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
+            guildhall::service::settings::DEFAULT_OFFSETS.to_vec()
         );
-        let e = lifecycle::update_renewal_settings(db, &admin, "-30, soon", "2027-13-01")
-            .await
-            .expect_err("bad input");
+        let e = guildhall::service::settings::update_renewal_settings(
+            db,
+            &admin,
+            "-30, soon",
+            "2027-13-01",
+        )
+        .await
+        .expect_err("bad input");
         let f = e.fields().expect("field errors");
         assert!(f
             .get("reminder_offsets")
@@ -422,25 +474,36 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
             .get("extra_holidays")
             .is_some_and(|m| m.contains("2027-13-01")));
         assert_eq!(
-            lifecycle::offsets(db).await.expect("offsets"),
-            lifecycle::DEFAULT_OFFSETS.to_vec(),
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
+            guildhall::service::settings::DEFAULT_OFFSETS.to_vec(),
             "{}: nothing saved",
             t.name
         );
         assert!(
-            lifecycle::update_renewal_settings(db, &officer(), "-30", "")
+            guildhall::service::settings::update_renewal_settings(db, &officer(), "-30", "")
                 .await
                 .is_err(),
             "officers do not change settings"
         );
-        lifecycle::update_renewal_settings(db, &admin, "14, -45, 0,-45", "2027-06-04\n\n")
-            .await
-            .expect("saved");
+        guildhall::service::settings::update_renewal_settings(
+            db,
+            &admin,
+            "14, -45, 0,-45",
+            "2027-06-04\n\n",
+        )
+        .await
+        .expect("saved");
         assert_eq!(
-            lifecycle::offsets(db).await.expect("offsets"),
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
             vec![-45, 0, 14]
         );
-        let cal = lifecycle::calendar(db).await.expect("calendar");
+        let cal = guildhall::service::settings::calendar(db)
+            .await
+            .expect("calendar");
         let friday = NaiveDate::from_ymd_opt(2027, 6, 4).expect("d");
         assert!(!cal.is_working_day(friday));
         assert!(cal.is_working_day(friday - Duration::days(1)));

@@ -201,7 +201,7 @@ async fn a_member_cannot_read_or_change_another_members_record() {
                 ),
                 (
                     "reachable_member",
-                    portal::reachable_member(db, actor, number)
+                    guildhall::service::access::reachable_member(db, actor, number)
                         .await
                         .map(|_| ()),
                 ),
@@ -265,7 +265,9 @@ async fn a_representative_acts_for_their_organisation() {
         let db = &t.db;
         let w = world(db).await;
         let rita = as_member(&w.rep);
-        let orgs = portal::represented(db, &rita).await.expect("represented");
+        let orgs = guildhall::service::access::represented(db, &rita)
+            .await
+            .expect("represented");
         assert_eq!(
             orgs.iter().map(|o| o.id).collect::<Vec<_>>(),
             vec![w.org.id]

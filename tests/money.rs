@@ -16,8 +16,11 @@ use guildhall::service::ledger;
 use guildhall::service::members::enrol::{self, NewMemberInput};
 use guildhall::service::members::record::DetailsInput;
 use guildhall::service::money::providers::{Providers, SandboxOutcome};
-use guildhall::service::money::requests::{self, RequestInput};
-use guildhall::service::money::{self as money, card, reports, webhooks, ManualPaymentInput};
+use guildhall::service::money::{self as money, reports};
+use guildhall::service::payments::card;
+use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::service::payments::requests::{self, RequestInput};
+use guildhall::service::payments::webhooks;
 use guildhall::service::seed;
 use guildhall::testing::databases;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -518,7 +521,10 @@ async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves
             ..Default::default()
         };
         let Err(AppError::Validation(f)) =
-            money::record_manual_payment(db, &officer, m.id, &bad, BASE).await
+            guildhall::service::payments::manual::record_manual_payment(
+                db, &officer, m.id, &bad, BASE,
+            )
+            .await
         else {
             panic!("bad payment accepted");
         };
@@ -529,9 +535,15 @@ async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves
         // Members cannot record payments.
         let member_actor = Actor::member(Uuid::now_v7(), "x@example.org");
         assert_eq!(
-            money::record_manual_payment(db, &member_actor, m.id, &bad, BASE)
-                .await
-                .err(),
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &member_actor,
+                m.id,
+                &bad,
+                BASE
+            )
+            .await
+            .err(),
             Some(AppError::Forbidden)
         );
         let key = Uuid::now_v7().to_string();
@@ -543,18 +555,22 @@ async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves
             invoice: inv.number.clone(),
             form_key: key,
         };
-        let money::ManualPayment::Recorded(p, receipt) =
-            money::record_manual_payment(db, &officer, m.id, &good, BASE)
-                .await
-                .expect("cheque")
+        let guildhall::service::payments::manual::ManualPayment::Recorded(p, receipt) =
+            guildhall::service::payments::manual::record_manual_payment(
+                db, &officer, m.id, &good, BASE,
+            )
+            .await
+            .expect("cheque")
         else {
             panic!("£10 is recorded at once");
         };
         // The same form sent twice records one payment.
-        let money::ManualPayment::Recorded(p2, _) =
-            money::record_manual_payment(db, &officer, m.id, &good, BASE)
-                .await
-                .expect("again")
+        let guildhall::service::payments::manual::ManualPayment::Recorded(p2, _) =
+            guildhall::service::payments::manual::record_manual_payment(
+                db, &officer, m.id, &good, BASE,
+            )
+            .await
+            .expect("again")
         else {
             panic!("£10 is recorded at once");
         };
@@ -1009,7 +1025,7 @@ async fn random_money_operations_through_the_services_keep_the_books_straight() 
                     );
                 }
                 3 => {
-                    money::record_manual_payment(
+                    guildhall::service::payments::manual::record_manual_payment(
                         db,
                         &officer,
                         m.id,

@@ -102,7 +102,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
         .await
         .expect("removed");
 
-        let report = renewals::run(db, &Actor::system("renewals"), as_of, 60, |_, _| {})
+        let report = renewals::run::run(db, &Actor::system("renewals"), as_of, 60, |_, _| {})
             .await
             .expect("run");
         assert_eq!(report.raised, 7, "{}: {report:?}", t.name);
@@ -135,7 +135,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
             );
         }
         // A second run raises nothing.
-        let again = renewals::run(db, &Actor::system("renewals"), as_of, 60, |_, _| {})
+        let again = renewals::run::run(db, &Actor::system("renewals"), as_of, 60, |_, _| {})
             .await
             .expect("again");
         assert_eq!((again.raised, again.already), (0, 7));
@@ -159,7 +159,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
         numbers.dedup();
         assert_eq!(numbers.len(), n);
         // Members cannot run it.
-        assert!(renewals::run(
+        assert!(renewals::run::run(
             db,
             &Actor::member(uuid::Uuid::now_v7(), "m@example.org"),
             as_of,
@@ -189,7 +189,7 @@ async fn a_run_interrupted_between_batches_completes_on_the_next_run_without_dou
         }
         let db2 = db.clone();
         let died = tokio::spawn(async move {
-            renewals::run_in_batches(
+            renewals::run::run_in_batches(
                 &db2,
                 &Actor::system("renewals"),
                 as_of,
@@ -209,7 +209,7 @@ async fn a_run_interrupted_between_batches_completes_on_the_next_run_without_dou
             "{}: {part} raised before dying",
             t.name
         );
-        let report = renewals::run(&db, &Actor::system("renewals"), as_of, 60, |_, _| {})
+        let report = renewals::run::run(&db, &Actor::system("renewals"), as_of, 60, |_, _| {})
             .await
             .expect("rerun");
         assert_eq!(report.raised + report.already, n as u64);

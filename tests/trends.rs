@@ -9,7 +9,7 @@ use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{category, member, membership_event, payment, period, user};
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::members::record;
-use guildhall::service::money::{self, ManualPaymentInput};
+use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::seed;
 use guildhall::service::trends::{self, monday};
 use guildhall::testing::databases;
@@ -192,7 +192,9 @@ async fn the_trade_report_matches_the_raw_rows() {
                     && m.membership_number != demo_member.membership_number
             })
             .expect("someone to move");
-        let h = record::history(db, mover.id).await.expect("history");
+        let h = guildhall::service::history::history(db, mover.id)
+            .await
+            .expect("history");
         let covered = h
             .periods
             .iter()
@@ -201,7 +203,7 @@ async fn the_trade_report_matches_the_raw_rows() {
             .await
             .expect("category");
         for i in 0..3 {
-            money::record_manual_payment(
+            guildhall::service::payments::manual::record_manual_payment(
                 db,
                 &officer,
                 mover.id,

@@ -356,12 +356,12 @@ pub async fn renewals(database_url: &str, members: u64) -> anyhow::Result<()> {
     eprintln!("seeded {n} members due");
     let actor = Actor::system("bench");
     let started = Instant::now();
-    let first = guildhall::service::renewals::run(db, &actor, as_of, 60, |_, _| {})
+    let first = guildhall::service::renewals::run::run(db, &actor, as_of, 60, |_, _| {})
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let second = guildhall::service::renewals::run(db, &actor, as_of, 60, |_, _| {})
+    let second = guildhall::service::renewals::run::run(db, &actor, as_of, 60, |_, _| {})
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs2 = started.elapsed().as_secs_f64();
@@ -395,7 +395,8 @@ pub async fn dashboard(
     years: u32,
     runs: usize,
 ) -> anyhow::Result<()> {
-    use guildhall::service::{dashboard, money, trends};
+    use guildhall::service::dashboard;
+    use guildhall::service::trends;
     let bench = BenchDb::fresh(database_url).await?;
     let db = &bench.db;
     let started = Instant::now();
@@ -491,7 +492,7 @@ pub async fn dashboard(
 /// services one after another, and times each from the start of the payment to its event arriving on
 /// every stream. Prints `events_p50`, `events_p99` and the worst, in ms.
 pub async fn events(database_url: &str, streams: usize, changes: usize) -> anyhow::Result<()> {
-    use guildhall::service::money::{self, ManualPaymentInput};
+    use guildhall::service::payments::manual::ManualPaymentInput;
     use std::sync::{Arc, Mutex};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let bench = BenchDb::fresh(database_url).await?;
@@ -608,7 +609,7 @@ pub async fn events(database_url: &str, streams: usize, changes: usize) -> anyho
     let mut latencies = Vec::new();
     for i in 0..changes {
         let t0 = Instant::now();
-        money::record_manual_payment(
+        guildhall::service::payments::manual::record_manual_payment(
             &db,
             &officer,
             member.id,

@@ -308,7 +308,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let as_of = as_of.unwrap_or_else(guildhall::service::today);
             let started = Instant::now();
-            let report = guildhall::service::renewals::run(
+            let report = guildhall::service::renewals::run::run(
                 &db,
                 &guildhall::domain::Actor::system("renewals"),
                 as_of,
@@ -344,7 +344,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let as_of = as_of.unwrap_or_else(guildhall::service::today);
             let started = Instant::now();
             let providers = config.providers()?;
-            let report = guildhall::service::lifecycle::daily(
+            let report = guildhall::service::renewals::daily::daily(
                 &db,
                 &guildhall::domain::Actor::system("daily job"),
                 as_of,

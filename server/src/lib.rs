@@ -336,7 +336,8 @@ async fn webhook(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    use guildhall::service::money::{providers, webhooks};
+    use guildhall::service::money::providers;
+    use guildhall::service::payments::webhooks;
     let Some(secret) = state.server.payments.webhook_secret(&provider) else {
         return (StatusCode::NOT_FOUND, "unknown provider\n").into_response();
     };
@@ -573,7 +574,8 @@ async fn trade_report_csv(
 }
 
 async fn aged_debt_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let out = async {
         let all = reports::aged_debt(&state.server.db, &actor, today(), None).await?;
         reports::aged_debt_csv(&all.rows)

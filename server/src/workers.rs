@@ -27,7 +27,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
         out.push(tokio::spawn(async move {
             loop {
                 if let Err(e) =
-                    guildhall::service::money::card::process_refunds(&db, &providers).await
+                    guildhall::service::payments::card::process_refunds(&db, &providers).await
                 {
                     tracing::warn!(error = ?e, "could not pass refunds to the provider");
                 }

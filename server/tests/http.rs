@@ -1824,7 +1824,9 @@ fn percent_decode(s: &str) -> String {
 async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
     use guildhall::domain::{Actor, ActorKind, Role};
     use guildhall::entity::{document, money_request, payment, user};
-    use guildhall::service::money::{card, providers::sign, requests};
+    use guildhall::service::money::providers::sign;
+    use guildhall::service::payments::card;
+    use guildhall::service::payments::requests;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let t = guildhall::testing::sqlite().await;
     guildhall::service::seed::demo(&t.db, ORIGIN)
@@ -2018,8 +2020,8 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     use guildhall::domain::money::Money;
     use guildhall::domain::Actor;
     use guildhall::entity::{document, saved_card, user};
-    use guildhall::service::money::card;
     use guildhall::service::money::providers::{sign, ChargeError};
+    use guildhall::service::payments::card;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let t = guildhall::testing::sqlite().await;
     guildhall::service::seed::demo(&t.db, ORIGIN)
@@ -2068,7 +2070,7 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     let form = seen.lock().expect("lock")[0].3.clone();
     assert_eq!(field(&form, "payment_intent_data[setup_future_usage]"), "");
     // With it, Stripe makes a customer and keeps the card.
-    guildhall::service::lifecycle::set_auto_renew(
+    guildhall::service::renewals::autorenew::set_auto_renew(
         &t.db,
         &me,
         m.membership_number,

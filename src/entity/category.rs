@@ -1,3 +1,4 @@
+use crate::domain::membership::RenewalBasis;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -38,3 +39,31 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Every category by id (there are a handful), for jobs that look categories up per member.
+pub async fn by_id<C: sea_orm::ConnectionTrait>(
+    db: &C,
+) -> Result<std::collections::HashMap<Uuid, Model>, DbErr> {
+    Ok(Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// How a stored category's periods run (the reverse of what `service::categories` stores). A fixed
+/// date that is not there, or not a day of every year, reads as the anniversary.
+pub fn renewal_basis(c: &Model) -> RenewalBasis {
+    match (
+        c.renewal_basis.as_str(),
+        c.fixed_renewal_month,
+        c.fixed_renewal_day,
+    ) {
+        ("fixed", Some(m), Some(d)) => {
+            RenewalBasis::fixed_date(u32::from(m.unsigned_abs()), u32::from(d.unsigned_abs()))
+                .unwrap_or(RenewalBasis::Anniversary)
+        }
+        _ => RenewalBasis::Anniversary,
+    }
+}

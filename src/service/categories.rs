@@ -5,6 +5,7 @@
 use crate::domain::membership::RenewalBasis;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::category::renewal_basis;
 use crate::entity::{category, member, period};
 use crate::service::audit;
 use sea_orm::{
@@ -331,34 +332,6 @@ pub fn view(c: &category::Model) -> Value {
     })
 }
 
-/// How a stored category's periods run (the reverse of what `apply` stores). A fixed date that is not
-/// there, or not a day of every year, reads as the anniversary.
-/// Every category by id (there are a handful), for jobs that look categories up per member.
-pub async fn by_id<C: sea_orm::ConnectionTrait>(
-    db: &C,
-) -> Result<std::collections::HashMap<uuid::Uuid, category::Model>, AppError> {
-    Ok(category::Entity::find()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect())
-}
-
-pub fn renewal_basis(c: &category::Model) -> RenewalBasis {
-    match (
-        c.renewal_basis.as_str(),
-        c.fixed_renewal_month,
-        c.fixed_renewal_day,
-    ) {
-        ("fixed", Some(m), Some(d)) => {
-            RenewalBasis::fixed_date(u32::from(m.unsigned_abs()), u32::from(d.unsigned_abs()))
-                .unwrap_or(RenewalBasis::Anniversary)
-        }
-        _ => RenewalBasis::Anniversary,
-    }
-}
-
 /// The renewal basis in plain words, e.g. "Anniversary of joining" or "Each year on 1 October".
 pub fn basis_label(c: &category::Model) -> String {
     match renewal_basis(c) {
@@ -449,6 +422,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<Category
 }
 
 /// One category with its use.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn get(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -475,6 +449,7 @@ async fn code_taken<C: ConnectionTrait>(
 }
 
 /// Adds a category; it is open for joining at once.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn create(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -524,6 +499,7 @@ pub async fn create(
 }
 
 /// Changes a category's fields; the audit entry holds only what changed.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn update(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -4,11 +4,12 @@
 //! read fresh; the page fetches them again whenever an event says something changed
 //! (`service::events`).
 
+pub use crate::domain::lists::{List, STATUS_ORDER};
 use crate::domain::membership::{status_on, Status};
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::membership_event::to_event;
 use crate::entity::{member, membership_event, money_request, outbox_message, payment, period};
-use crate::service::members::record::to_event;
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -54,18 +55,6 @@ pub struct Tiles {
     pub requests_waiting: u64,
     pub outbox_failed: u64,
 }
-
-/// Statuses in the order the dashboard shows them.
-pub const STATUS_ORDER: [Status; 8] = [
-    Status::Active,
-    Status::Grace,
-    Status::Suspended,
-    Status::Lapsed,
-    Status::Resigned,
-    Status::Removed,
-    Status::NotYetStarted,
-    Status::NeverMember,
-];
 
 /// The figures as of `as_of`.
 pub async fn tiles<C: ConnectionTrait>(
@@ -217,7 +206,7 @@ pub async fn statuses<C: ConnectionTrait>(
     db: &C,
     as_of: NaiveDate,
 ) -> Result<Vec<(Uuid, Status)>, AppError> {
-    let categories = crate::service::categories::by_id(db).await?;
+    let categories = crate::entity::category::by_id(db).await?;
     let members: Vec<(Uuid, Uuid)> = member::Entity::find()
         .select_only()
         .column(member::Column::Id)
@@ -318,7 +307,7 @@ async fn renewals_due_ids<C: ConnectionTrait>(
         .into_tuple()
         .all(db)
         .await?;
-    let ended = crate::service::lifecycle::ended_members(db).await?;
+    let ended = crate::service::renewals::notices::ended_members(db).await?;
     Ok(latest.into_iter().filter(|m| !ended.contains(m)).collect())
 }
 
@@ -378,58 +367,6 @@ async fn ended_unrenewed<C: ConnectionTrait>(
         .map(|(m, _)| *m)
         .collect();
     Ok((ended.len() as u64, not_renewed))
-}
-
-/// The lists behind the tiles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum List {
-    Status(Status),
-    JoinedThisWeek,
-    /// Last period ends in the next 30 days.
-    RenewalsDue,
-    /// A paid period ended this month and nothing followed it yet.
-    NotRenewed,
-}
-
-impl List {
-    /// `status:active`, `joined-this-week`, `renewals-due`, `not-renewed`.
-    pub fn parse(s: &str) -> Option<List> {
-        Some(match s {
-            "joined-this-week" => List::JoinedThisWeek,
-            "renewals-due" => List::RenewalsDue,
-            "not-renewed" => List::NotRenewed,
-            other => {
-                let status = other.strip_prefix("status:")?;
-                List::Status(
-                    serde_json::from_value(serde_json::Value::String(status.to_owned())).ok()?,
-                )
-            }
-        })
-    }
-
-    pub fn key(self) -> String {
-        match self {
-            List::Status(s) => format!(
-                "status:{}",
-                serde_json::to_value(s)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
-            List::JoinedThisWeek => "joined-this-week".into(),
-            List::RenewalsDue => "renewals-due".into(),
-            List::NotRenewed => "not-renewed".into(),
-        }
-    }
-
-    pub fn title(self) -> String {
-        match self {
-            List::Status(s) => format!("Members: {}", s.label()),
-            List::JoinedThisWeek => "Members who joined this week".into(),
-            List::RenewalsDue => "Renewals due in the next 30 days".into(),
-            List::NotRenewed => "Not renewed: memberships that ended this month".into(),
-        }
-    }
 }
 
 /// Members per page of a list.

@@ -100,6 +100,7 @@ fn value(r: &Row, field: &str) -> String {
 }
 
 /// Makes the file `input` asks for as of `today`, and records it. Bad input names the field.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn make(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -132,7 +133,7 @@ pub async fn make(
         None
     };
     errors.into_result()?;
-    let categories: HashMap<Uuid, category::Model> = crate::service::categories::by_id(db).await?;
+    let categories: HashMap<Uuid, category::Model> = crate::entity::category::by_id(db).await?;
     let mut rows = match (kind, month) {
         (RENEWAL_DOCUMENTS, Some(first)) => renewal_rows(db, &categories, first).await?,
         _ => journal_rows(db, &categories, today).await?,
@@ -240,7 +241,7 @@ async fn renewal_rows(
         .into_tuple()
         .all(db)
         .await?;
-    let ended = crate::service::lifecycle::ended_members(db).await?;
+    let ended = crate::service::renewals::notices::ended_members(db).await?;
     let ends: HashMap<Uuid, NaiveDate> = due
         .into_iter()
         .filter(|(m, _)| !ended.contains(m))
@@ -252,7 +253,7 @@ async fn renewal_rows(
     for chunk in ids.chunks(1000) {
         let open = renewal::Entity::find()
             .filter(renewal::Column::MemberId.is_in(chunk.to_vec()))
-            .filter(renewal::Column::Status.eq(crate::service::lifecycle::OPEN))
+            .filter(renewal::Column::Status.eq(crate::service::renewals::OPEN))
             .all(db)
             .await?;
         let invoices: Vec<Uuid> = open.iter().filter_map(|r| r.invoice_id).collect();
@@ -331,6 +332,7 @@ pub struct Recorded {
 }
 
 /// The latest exports, newest first.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn recent(
     db: &DatabaseConnection,
     actor: &Actor,

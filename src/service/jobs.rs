@@ -7,7 +7,7 @@
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::job;
 use crate::service::money::providers::PaymentProvider;
-use crate::service::{audit, lifecycle, renewals};
+use crate::service::{audit, renewals};
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -30,6 +30,7 @@ pub fn label(kind: &str) -> &'static str {
 }
 
 /// Starts job `kind` as of `as_of` in the background. Answers its id.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn start(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -118,7 +119,7 @@ async fn run(
         }
     });
     let outcome = match kind {
-        RENEWALS => renewals::run(db, actor, as_of, renewals::WINDOW_DAYS, |d, t| {
+        RENEWALS => renewals::run::run(db, actor, as_of, renewals::WINDOW_DAYS, |d, t| {
             tx.send_replace((d, t));
         })
         .await
@@ -131,7 +132,7 @@ async fn run(
                 r.raised,
             )
         }),
-        _ => lifecycle::daily(db, actor, as_of, provider, |_, d, t| {
+        _ => crate::service::renewals::daily::daily(db, actor, as_of, provider, |_, d, t| {
             tx.send_replace((d, t));
         })
         .await
@@ -202,6 +203,7 @@ pub async fn mark_interrupted(db: &DatabaseConnection) -> Result<u64, AppError> 
 }
 
 /// Whether a job of `kind` for `as_of` has been started (and not failed).
+#[tracing::instrument(skip_all)]
 pub async fn started_for(
     db: &DatabaseConnection,
     kind: &str,

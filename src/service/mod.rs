@@ -2,24 +2,26 @@
 //! transaction (or runs inside the caller's), applies the rules, writes the rows, the audit entries and the
 //! outbox messages, and commits. Errors leave as `AppError`, mapped once here.
 
+pub mod access;
 pub mod audit;
 pub mod categories;
 pub mod counters;
 pub mod dashboard;
 pub mod events;
 pub mod exports;
+pub mod history;
 pub mod identity;
-pub mod instalments;
 pub mod jobs;
 pub mod ledger;
-pub mod lifecycle;
 pub mod members;
 pub mod mfa;
 pub mod money;
 pub mod outbox;
+pub mod payments;
 pub mod people;
 pub mod renewals;
 pub mod seed;
+pub mod settings;
 pub mod staff;
 pub mod summary;
 pub mod tokens;

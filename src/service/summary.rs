@@ -2,7 +2,7 @@
 //! category, how many. Each member adds dated items, worked out from their periods and events by the
 //! same rules the member record and the reports use:
 //! - `joined`, `renewed`, `adjusted`, `reinstated`, `lapsed`, `resigned`: the member's movements
-//!   (`trends::classify`), a lapse still to come included;
+//!   (`domain::movements::classify`), a lapse still to come included;
 //! - `due`, one for each paid period on its last day, and `due_renewed` when a later period has started
 //!   since (the renewal rate);
 //! - `last_end`, on the last day of the member's latest period, unless they resigned or were removed
@@ -20,11 +20,11 @@
 //! [`rebuild`] works every count out afresh (after bulk seeding, and once for a database that has
 //! none).
 
+use crate::domain::lists::{List, STATUS_ORDER};
 use crate::domain::membership::{status_on, MembershipEvent, PaidState, Period, Status};
+use crate::domain::movements::{classify, Left, Movement, Span};
 use crate::domain::AppError;
 use crate::entity::{category, member, membership_event, period};
-use crate::service::dashboard::List;
-use crate::service::trends::{classify, Left, Movement, Span};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -195,7 +195,7 @@ async fn items_of<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Counts, Ap
     if ids.is_empty() {
         return Ok(out);
     }
-    let categories = crate::service::categories::by_id(db).await?;
+    let categories = crate::entity::category::by_id(db).await?;
     for chunk in ids.chunks(CHUNK) {
         let members: Vec<(Uuid, Uuid, bool)> = member::Entity::find()
             .select_only()
@@ -303,7 +303,7 @@ pub(crate) async fn periods_of<C: ConnectionTrait>(
                 start,
                 end,
                 paid,
-                how_paid: crate::service::members::record::how_paid(&how),
+                how_paid: crate::entity::period::how_paid(&how),
             },
         });
     }
@@ -330,7 +330,7 @@ fn member_items(out: &mut Counts, categories: &HashMap<Uuid, category::Model>, m
     };
     let mut left = Left::default();
     for e in m.events {
-        left.add(e);
+        left.add(&e.kind, e.on_date, e.effective_on);
     }
     // Movements, from the paid periods.
     let spans: Vec<Span> = m
@@ -385,7 +385,7 @@ fn member_items(out: &mut Counts, categories: &HashMap<Uuid, category::Model>, m
     let events: Vec<MembershipEvent> = m
         .events
         .iter()
-        .filter_map(crate::service::members::record::to_event)
+        .filter_map(crate::entity::membership_event::to_event)
         .collect();
     let day = |d: NaiveDate, n: i64| d.checked_add_signed(Duration::days(n));
     let mut days: Vec<NaiveDate> = Vec::new();
@@ -501,10 +501,7 @@ pub async fn by_status<C: ConnectionTrait>(
     db: &C,
     as_of: NaiveDate,
 ) -> Result<HashMap<String, i64>, AppError> {
-    let kinds: Vec<String> = crate::service::dashboard::STATUS_ORDER
-        .iter()
-        .map(|s| status_kind(*s))
-        .collect();
+    let kinds: Vec<String> = STATUS_ORDER.iter().map(|s| status_kind(*s)).collect();
     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
     let mut out: HashMap<String, i64> = HashMap::new();
     for (kind, _, n) in grouped(db, &kinds, first_day(), as_of).await? {

@@ -3,44 +3,17 @@
 //! weekly **Trade Report** (Monday to Sunday: new memberships by category, renewals, adjustments,
 //! resignations, lapses, reinstatements and income).
 //!
-//! Each member's periods are read in order and classified:
-//! - the first period is a **new membership**, on its first day;
-//! - a period starting inside an earlier one is an **adjustment** (a change of category), on its
-//!   first day;
-//! - a period starting after the earlier ones ended: a **renewal** when it follows within the grace days
-//!   (dated the day it was paid, or its first day), else a **reinstatement** (on its first day);
-//! - a **lapse** is the day after the grace days that followed a period's end with nothing after it
-//!   (nor a resignation or removal before then);
-//! - a **resignation** is the day it was recorded.
+//! Each member's periods are read in order and classified by `domain::movements`.
 
 use crate::domain::money::Money;
+use crate::domain::movements::{classify, Left, Span};
+pub use crate::domain::movements::{Moved, Movement};
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{category, membership_event, payment, period};
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-
-/// What happened.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Movement {
-    Joined,
-    Renewed,
-    Adjusted,
-    Reinstated,
-    Lapsed,
-    Resigned,
-}
-
-/// One movement of one member.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Moved {
-    pub member_id: Uuid,
-    pub on: NaiveDate,
-    pub what: Movement,
-    /// The category it was in (the new one for an adjustment).
-    pub category_id: Option<Uuid>,
-}
 
 /// Every member's movements up to `as_of`, from their periods and events (read in full: the reports
 /// read the kept counts instead, see `service::summary`; this is the plain computation they are
@@ -49,7 +22,7 @@ pub async fn movements<C: ConnectionTrait>(
     db: &C,
     as_of: NaiveDate,
 ) -> Result<Vec<Moved>, AppError> {
-    let categories: HashMap<Uuid, category::Model> = crate::service::categories::by_id(db).await?;
+    let categories: HashMap<Uuid, category::Model> = crate::entity::category::by_id(db).await?;
     let mut by_member: BTreeMap<Uuid, Vec<period::Model>> = BTreeMap::new();
     for p in period::Entity::find()
         .filter(period::Column::PaidState.ne("unpaid"))
@@ -66,7 +39,9 @@ pub async fn movements<C: ConnectionTrait>(
         .all(db)
         .await?
     {
-        left.entry(e.member_id).or_default().add(&e);
+        left.entry(e.member_id)
+            .or_default()
+            .add(&e.kind, e.on_date, e.effective_on);
     }
     let grace_of = |id: Uuid| {
         categories
@@ -81,7 +56,7 @@ pub async fn movements<C: ConnectionTrait>(
         }
     }
     for (member_id, periods) in by_member {
-        let spans: Vec<Span> = periods.iter().map(Span::of).collect();
+        let spans: Vec<Span> = periods.iter().map(span_of).collect();
         out.extend(classify(
             member_id,
             &spans,
@@ -94,130 +69,14 @@ pub async fn movements<C: ConnectionTrait>(
     Ok(out)
 }
 
-/// What a classification needs of a period.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Span {
-    pub category_id: Uuid,
-    pub start_on: NaiveDate,
-    pub end_on: NaiveDate,
-    pub paid_on: Option<NaiveDate>,
-}
-
-impl Span {
-    fn of(p: &period::Model) -> Span {
-        Span {
-            category_id: p.category_id,
-            start_on: p.start_on,
-            end_on: p.end_on,
-            paid_on: p.paid_on,
-        }
+/// What a classification needs of a stored period.
+fn span_of(p: &period::Model) -> Span {
+    Span {
+        category_id: p.category_id,
+        start_on: p.start_on,
+        end_on: p.end_on,
+        paid_on: p.paid_on,
     }
-}
-
-/// A member's resignations and removals.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Left {
-    /// The earliest day a resignation or removal took effect.
-    pub from: Option<NaiveDate>,
-    /// The days resignations were recorded.
-    pub resigned_on: Vec<NaiveDate>,
-}
-
-impl Left {
-    pub(crate) fn add(&mut self, e: &membership_event::Model) {
-        if e.kind != "resigned" && e.kind != "removed" {
-            return;
-        }
-        let from = e.effective_on.unwrap_or(e.on_date);
-        self.from = Some(self.from.map_or(from, |d| std::cmp::Ord::min(d, from)));
-        if e.kind == "resigned" {
-            self.resigned_on.push(e.on_date);
-        }
-    }
-
-    fn resignations(&self, member_id: Uuid, category_id: Option<Uuid>) -> Vec<Moved> {
-        self.resigned_on
-            .iter()
-            .map(|on| Moved {
-                member_id,
-                on: *on,
-                what: Movement::Resigned,
-                category_id,
-            })
-            .collect()
-    }
-}
-
-/// One member's movements, dated, including a lapse still to come (the caller leaves out what is after
-/// the day it reports on). `spans` are the member's paid periods in order of start; a resignation is
-/// put in `resigned_in` (the member's category, for the reports that count by category).
-pub(crate) fn classify(
-    member_id: Uuid,
-    spans: &[Span],
-    left: &Left,
-    resigned_in: Option<Uuid>,
-    grace_of: impl Fn(Uuid) -> i64,
-) -> Vec<Moved> {
-    let mut out = left.resignations(member_id, resigned_in);
-    let mut covered: Option<(NaiveDate, Uuid)> = None; // latest end so far, and its category
-    for p in spans {
-        match covered {
-            None => out.push(Moved {
-                member_id,
-                on: p.start_on,
-                what: Movement::Joined,
-                category_id: Some(p.category_id),
-            }),
-            Some((end, _)) if p.start_on <= end => out.push(Moved {
-                member_id,
-                on: p.start_on,
-                what: Movement::Adjusted,
-                category_id: Some(p.category_id),
-            }),
-            Some((end, cat)) => {
-                let lapse_on = end + Duration::days(grace_of(cat) + 1);
-                if p.start_on < lapse_on {
-                    out.push(Moved {
-                        member_id,
-                        on: p.paid_on.unwrap_or(p.start_on),
-                        what: Movement::Renewed,
-                        category_id: Some(p.category_id),
-                    });
-                } else {
-                    out.push(Moved {
-                        member_id,
-                        on: lapse_on,
-                        what: Movement::Lapsed,
-                        category_id: Some(cat),
-                    });
-                    out.push(Moved {
-                        member_id,
-                        on: p.start_on,
-                        what: Movement::Reinstated,
-                        category_id: Some(p.category_id),
-                    });
-                }
-            }
-        }
-        // The period ending last decides the category a lapse is in (the newer of two ending together).
-        covered = Some(match covered {
-            Some((end, cat)) if end > p.end_on => (end, cat),
-            _ => (p.end_on, p.category_id),
-        });
-    }
-    if let Some((end, cat)) = covered {
-        let lapse_on = end + Duration::days(grace_of(cat) + 1);
-        let left_first = left.from.is_some_and(|d| d <= lapse_on);
-        if !left_first {
-            out.push(Moved {
-                member_id,
-                on: lapse_on,
-                what: Movement::Lapsed,
-                category_id: Some(cat),
-            });
-        }
-    }
-    out
 }
 
 /// The day typed for a week (`YYYY-MM-DD`, any day of it), or today when empty.

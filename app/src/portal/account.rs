@@ -38,7 +38,7 @@ async fn which(
 ) -> Result<i64, AppError> {
     match member.filter(|m| !m.trim().is_empty()) {
         Some(m) => crate::staff::members::ssr::parse_number(&m),
-        None => Ok(guildhall::service::members::portal::own_member(db, actor)
+        None => Ok(guildhall::service::access::own_member(db, actor)
             .await?
             .membership_number),
     }

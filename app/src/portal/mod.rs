@@ -117,7 +117,8 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
     let membership = match number {
         Some(n) => {
             let mut v = membership_view(portal::membership(&st.db, &actor, n).await?);
-            use guildhall::service::lifecycle::{own_offer, Offer};
+            use guildhall::service::renewals::offer::own_offer;
+            use guildhall::service::renewals::offer::Offer;
             let o = own_offer(&st.db, &actor, n, guildhall::service::today())
                 .await
                 .ok();
@@ -133,7 +134,7 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
         }
         None => None,
     };
-    let organisations = portal::represented(&st.db, &actor)
+    let organisations = guildhall::service::access::represented(&st.db, &actor)
         .await?
         .into_iter()
         .map(|o| {

@@ -17,7 +17,7 @@ pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
     let st = crate::ctx::state()?;
     let number = match member.trim() {
         "" => {
-            guildhall::service::members::portal::own_member(&st.db, &actor)
+            guildhall::service::access::own_member(&st.db, &actor)
                 .await?
                 .membership_number
         }
@@ -45,7 +45,7 @@ pub async fn pay_invoice(member: String, invoice: String) -> Result<(), AppError
     let st = crate::ctx::state()?;
     let number = crate::staff::members::ssr::parse_number(&member)?;
     let url =
-        guildhall::service::money::card::start(&st.db, &actor, &st.payments, number, &invoice)
+        guildhall::service::payments::card::start(&st.db, &actor, &st.payments, number, &invoice)
             .await?;
     leptos_axum::redirect(&url);
     Ok(())
@@ -127,7 +127,7 @@ pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let id = uuid::Uuid::parse_str(checkout.trim()).map_err(|_| AppError::NotFound)?;
-    let v = guildhall::service::money::card::own_view(&st.db, &actor, id).await?;
+    let v = guildhall::service::payments::card::own_view(&st.db, &actor, id).await?;
     Ok(PaidDto {
         paid: v.status == "paid",
         amount: v.amount.to_string(),
@@ -198,7 +198,7 @@ pub async fn sandbox_checkout(id: String) -> Result<SandboxDto, AppError> {
     let actor = crate::ctx::actor();
     actor.user()?;
     let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)?;
-    let v = guildhall::service::money::card::sandbox_view(&st.db, &actor, id).await?;
+    let v = guildhall::service::payments::card::sandbox_view(&st.db, &actor, id).await?;
     Ok(SandboxDto {
         id: v.id.to_string(),
         amount: v.amount.to_string(),
@@ -219,7 +219,8 @@ pub async fn sandbox_pay(
     cvc: String,
 ) -> Result<(), AppError> {
     use guildhall::domain::FieldErrors;
-    use guildhall::service::money::{card, providers::SandboxOutcome};
+    use guildhall::service::money::providers::SandboxOutcome;
+    use guildhall::service::payments::card;
     let st = crate::ctx::state()?;
     let actor = crate::ctx::actor();
     actor.user()?;

@@ -50,7 +50,7 @@ pub(crate) mod ssr {
     ) -> Result<i64, AppError> {
         Ok(match member.trim() {
             "" => {
-                guildhall::service::members::portal::own_member(db, actor)
+                guildhall::service::access::own_member(db, actor)
                     .await?
                     .membership_number
             }
@@ -62,12 +62,17 @@ pub(crate) mod ssr {
 #[server(prefix = "/fn", endpoint = "renewal-offer")]
 pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     use guildhall::domain::Permission;
-    use guildhall::service::lifecycle::{self, Offer};
+    use guildhall::service::renewals::offer::Offer;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
-    let o =
-        lifecycle::own_offer(&st.db, &actor, number, guildhall::service::today()).await?;
+    let o = guildhall::service::renewals::offer::own_offer(
+        &st.db,
+        &actor,
+        number,
+        guildhall::service::today(),
+    )
+    .await?;
     let d = crate::format::long_date;
     let total = o.offer.total().map(|t| t.to_string());
     let (can_pay, heading, rows, message) = match &o.offer {
@@ -151,25 +156,30 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
             Some(reason.clone()),
         ),
     };
-    let auto = lifecycle::auto_renew(&st.db, o.member.id, st.payments.active.as_ref()).await?;
-    let plan = guildhall::service::instalments::current(&st.db, o.member.id).await?;
+    let auto = guildhall::service::renewals::autorenew::auto_renew(
+        &st.db,
+        o.member.id,
+        st.payments.active.as_ref(),
+    )
+    .await?;
+    let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan
         .as_ref()
-        .is_some_and(|p| p.status == guildhall::service::instalments::STARTING);
+        .is_some_and(|p| p.status == guildhall::service::renewals::instalments::STARTING);
     let monthly = match &o.offer {
         Offer::Renew {
             category,
             fee,
             start,
             ..
-        } if auto.available && guildhall::service::instalments::allowed(category) => {
+        } if auto.available && guildhall::service::renewals::instalments::allowed(category) => {
             let (first, regular) =
-                guildhall::service::instalments::amounts(*fee, category.instalments)?;
+                guildhall::service::renewals::instalments::amounts(*fee, category.instalments)?;
             let n = category.instalments;
             Some(format!(
                 "Pay monthly: {n} payments, {first} now, then {regular} a month on the same day of the month as your new period starts, from {} to {}, taken from the card you pay with now. Your membership then renews automatically each year, paid monthly, until you turn that off.",
-                d(guildhall::service::instalments::due_on(*start, 2)),
-                d(guildhall::service::instalments::due_on(*start, i32::from(n))),
+                d(guildhall::service::renewals::instalments::due_on(*start, 2)),
+                d(guildhall::service::renewals::instalments::due_on(*start, i32::from(n))),
             ))
         }
         _ => None,
@@ -187,7 +197,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         message,
         total,
         needs_declaration: o.needs_declaration,
-        declaration: lifecycle::DECLARATION.to_owned(),
+        declaration: guildhall::service::renewals::offer::DECLARATION.to_owned(),
         auto_available: auto.available,
         auto_on: auto.on,
         auto_card: auto.card,
@@ -208,7 +218,7 @@ pub async fn set_auto_renew(member: String, on: String) -> Result<(), AppError> 
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
-    guildhall::service::lifecycle::set_auto_renew(
+    guildhall::service::renewals::autorenew::set_auto_renew(
         &st.db,
         &actor,
         number,
@@ -227,7 +237,7 @@ pub async fn renew_and_pay(
     plan: Option<String>,
 ) -> Result<(), AppError> {
     use guildhall::domain::Permission;
-    use guildhall::service::lifecycle::PayBy;
+    use guildhall::service::renewals::offer::PayBy;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
@@ -237,7 +247,7 @@ pub async fn renew_and_pay(
         Some(_) => return Err(AppError::field("plan", "Choose how you want to pay")),
     };
     let provider = st.payments.active.as_ref();
-    let invoice = guildhall::service::lifecycle::prepare_payment_by(
+    let invoice = guildhall::service::renewals::offer::prepare_payment_by(
         &st.db,
         &actor,
         number,
@@ -248,7 +258,7 @@ pub async fn renew_and_pay(
     )
     .await?;
     let url =
-        guildhall::service::money::card::start(&st.db, &actor, &st.payments, number, &invoice)
+        guildhall::service::payments::card::start(&st.db, &actor, &st.payments, number, &invoice)
             .await?;
     leptos_axum::redirect(&url);
     Ok(())

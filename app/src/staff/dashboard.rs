@@ -264,7 +264,7 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
         page.saturating_add(1),
     )
     .await?;
-    let cats = guildhall::service::categories::by_id(&st.db).await?;
+    let cats = guildhall::entity::category::by_id(&st.db).await?;
     Ok(MemberListDto {
         title: list.title(),
         total,

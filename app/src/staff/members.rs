@@ -150,9 +150,10 @@ pub(crate) mod ssr {
     use guildhall::domain::membership::Status;
     use guildhall::domain::membership_number::MembershipNumber;
     use guildhall::entity::member;
-    use guildhall::service::members::record::{
-        how_paid_label, removal_reason, StatusSummary, TimelineItem, TimelineKind,
-    };
+    use guildhall::entity::membership_event::removal_reason;
+    use guildhall::entity::period::how_paid_label;
+    use guildhall::service::history::StatusSummary;
+    use guildhall::service::members::record::{TimelineItem, TimelineKind};
 
     pub fn number(n: i64) -> String {
         MembershipNumber::text_of(n)
@@ -581,7 +582,7 @@ pub async fn remove_member(
     let st = crate::ctx::state()?;
     let reason = reason
         .as_deref()
-        .and_then(guildhall::service::members::record::removal_reason);
+        .and_then(guildhall::entity::membership_event::removal_reason);
     guildhall::service::members::record::remove(
         &st.db,
         &actor,

@@ -33,7 +33,7 @@ pub struct RequestDto {
 }
 
 #[cfg(feature = "ssr")]
-fn request_dto(r: guildhall::service::money::requests::RequestRow) -> RequestDto {
+fn request_dto(r: guildhall::service::payments::requests::RequestRow) -> RequestDto {
     RequestDto {
         id: r.id.to_string(),
         kind: guildhall::domain::payments::request_label(&r.kind).to_owned(),
@@ -88,7 +88,7 @@ pub async fn member_money(number: String) -> Result<MemberMoneyDto, AppError> {
         .map_err(AppError::from)?
         .ok_or(AppError::NotFound)?;
     let a = guildhall::service::money::staff_account(&st.db, &actor, m.id).await?;
-    let requests = guildhall::service::money::requests::for_member(&st.db, &actor, m.id)
+    let requests = guildhall::service::payments::requests::for_member(&st.db, &actor, m.id)
         .await?
         .into_iter()
         .map(request_dto)
@@ -106,9 +106,7 @@ pub async fn member_money(number: String) -> Result<MemberMoneyDto, AppError> {
         can_record: actor.can(Permission::RecordPayments) && m.pseudonymised_at.is_none(),
         can_raise: actor.can(Permission::RaiseRequests),
         form_key: uuid::Uuid::new_v4().to_string(),
-        today: guildhall::service::today()
-            .format("%Y-%m-%d")
-            .to_string(),
+        today: guildhall::service::today().format("%Y-%m-%d").to_string(),
     })
 }
 
@@ -130,7 +128,9 @@ pub async fn record_payment(
     #[server(default)] other_invoice: String,
     form_key: String,
 ) -> Result<(), AppError> {
-    use guildhall::service::money::{record_manual_payment, ManualPayment, ManualPaymentInput};
+    use guildhall::service::payments::manual::record_manual_payment;
+    use guildhall::service::payments::manual::ManualPayment;
+    use guildhall::service::payments::manual::ManualPaymentInput;
     let actor = crate::ctx::require(guildhall::domain::Permission::RecordPayments)?;
     let st = crate::ctx::state()?;
     // One of this member's open invoices, or another member's typed by number (a second person then
@@ -200,7 +200,7 @@ pub async fn raise_request(
     #[server(default)] invoice: String,
     #[server(default)] payment: String,
 ) -> Result<(), AppError> {
-    use guildhall::service::money::requests::{raise, RequestInput};
+    use guildhall::service::payments::requests::{raise, RequestInput};
     let actor = crate::ctx::require(guildhall::domain::Permission::RaiseRequests)?;
     let st = crate::ctx::state()?;
     raise(
@@ -391,11 +391,13 @@ fn RequestTable(rows: Vec<RequestDto>) -> impl IntoView {
 pub async fn requests_to_authorise() -> Result<Vec<RequestDto>, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::StaffArea)?;
     let st = crate::ctx::state()?;
-    Ok(guildhall::service::money::requests::pending(&st.db, &actor)
-        .await?
-        .into_iter()
-        .map(request_dto)
-        .collect())
+    Ok(
+        guildhall::service::payments::requests::pending(&st.db, &actor)
+            .await?
+            .into_iter()
+            .map(request_dto)
+            .collect(),
+    )
 }
 
 #[server(prefix = "/fn", endpoint = "decide-request")]
@@ -412,13 +414,20 @@ pub async fn decide_request(
         "decline" => false,
         _ => return Err(AppError::field("decision", "Choose approve or decline")),
     };
-    guildhall::service::money::requests::decide(&st.db, &actor, id, approve, &note, &st.base_url)
-        .await?;
+    guildhall::service::payments::requests::decide(
+        &st.db,
+        &actor,
+        id,
+        approve,
+        &note,
+        &st.base_url,
+    )
+    .await?;
     st.outbox_wake.notify_one();
     // A card refund goes back through its provider now (and the worker retries any left pending).
     let (db, providers) = (st.db.clone(), st.payments.clone());
     tokio::spawn(async move {
-        if let Err(e) = guildhall::service::money::card::process_refunds(&db, &providers).await {
+        if let Err(e) = guildhall::service::payments::card::process_refunds(&db, &providers).await {
             tracing::warn!(error = ?e, "could not pass refunds to the provider");
         }
     });
@@ -647,7 +656,8 @@ pub struct AgedDto {
 
 #[server(prefix = "/fn", endpoint = "aged-debt-report")]
 pub async fn aged_debt_report() -> Result<AgedDto, AppError> {
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let actor = crate::ctx::require(guildhall::domain::Permission::ViewReports)?;
     let st = crate::ctx::state()?;
     let as_of = today();
@@ -737,7 +747,8 @@ pub struct ReconDto {
 #[server(prefix = "/fn", endpoint = "reconciliation-report")]
 pub async fn reconciliation_report(from: String, to: String) -> Result<ReconDto, AppError> {
     use guildhall::domain::payments::label;
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let actor = crate::ctx::require(guildhall::domain::Permission::Reconcile)?;
     let st = crate::ctx::state()?;
     let t = today();

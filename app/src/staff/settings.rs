@@ -13,7 +13,7 @@ use leptos::prelude::*;
 pub async fn office_settings() -> Result<(String, String), AppError> {
     let _ = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    let o = guildhall::service::money::office(&st.db).await?;
+    let o = guildhall::service::settings::office(&st.db).await?;
     Ok((o.name, o.address))
 }
 
@@ -24,7 +24,8 @@ pub async fn save_office_settings(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    guildhall::service::money::update_office(&st.db, &actor, &office_name, &office_address).await?;
+    guildhall::service::settings::update_office(&st.db, &actor, &office_name, &office_address)
+        .await?;
     leptos_axum::redirect("/staff/admin/settings?saved=office");
     Ok(())
 }
@@ -33,16 +34,14 @@ pub async fn save_office_settings(
 pub async fn payment_limit() -> Result<String, AppError> {
     let _ = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    Ok(guildhall::service::money::manual::limit(&st.db)
-        .await?
-        .plain())
+    Ok(guildhall::service::settings::limit(&st.db).await?.plain())
 }
 
 #[server(prefix = "/fn", endpoint = "save-payment-limit")]
 pub async fn save_payment_limit(manual_payment_limit: String) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    guildhall::service::money::manual::update_limit(&st.db, &actor, &manual_payment_limit).await?;
+    guildhall::service::settings::update_limit(&st.db, &actor, &manual_payment_limit).await?;
     leptos_axum::redirect("/staff/admin/settings?saved=limit");
     Ok(())
 }
@@ -51,7 +50,7 @@ pub async fn save_payment_limit(manual_payment_limit: String) -> Result<(), AppE
 pub async fn renewal_settings() -> Result<(String, String), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    let s = guildhall::service::lifecycle::renewal_settings(&st.db, &actor).await?;
+    let s = guildhall::service::settings::renewal_settings(&st.db, &actor).await?;
     Ok((s.reminder_offsets, s.extra_holidays))
 }
 
@@ -62,7 +61,7 @@ pub async fn save_renewal_settings(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ManageSettings)?;
     let st = crate::ctx::state()?;
-    guildhall::service::lifecycle::update_renewal_settings(
+    guildhall::service::settings::update_renewal_settings(
         &st.db,
         &actor,
         &reminder_offsets,

@@ -32,6 +32,7 @@ pub struct NewMemberInput {
 }
 
 /// Adds a member with its first period. Returns the new row.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn create_member(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -163,7 +164,7 @@ pub async fn create_member(
     // Tracked before the member exists: everything the member adds is new.
     let tracked = crate::service::summary::track(&txn, &[new_id]).await?;
     let m = am.insert(&txn).await?;
-    let (start, end) = first_period(starts_on, crate::service::categories::renewal_basis(&cat));
+    let (start, end) = first_period(starts_on, crate::entity::category::renewal_basis(&cat));
     let paid = input.payment != "unpaid";
     period::ActiveModel {
         id: Set(crate::service::new_id()),
@@ -250,7 +251,7 @@ async fn first_invoice<C: sea_orm::ConnectionTrait>(
             "card" => "taken by phone",
             _ => "recorded at joining",
         };
-        money::receive(
+        crate::service::payments::receive(
             db,
             actor,
             money::Incoming {
@@ -281,6 +282,7 @@ pub struct NewRepresentative {
 
 /// Links a person to organisation `member_id` so they can act for it. Someone without an account gets
 /// one and an e-mail with a link to choose a password; someone with a member's account is told.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn add_representative(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -430,6 +432,7 @@ pub async fn add_representative(
 }
 
 /// Unlinks a representative from an organisation; their account stays.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn remove_representative(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -73,6 +73,7 @@ fn scrub(v: &Value) -> Value {
 }
 
 /// Pseudonymises member `member_id`. `confirm` must be its membership number as shown (e.g. GH0000042).
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn erase(
     db: &DatabaseConnection,
     actor: &Actor,

@@ -2,14 +2,18 @@
 //! through the caller's own account (or, for an organisation, the caller's representative link), so no
 //! input can point it at anybody else's.
 
-use super::record::{
-    self, details_json, history, status_today, DetailsInput, History, StatusSummary, EVENT_RESIGNED,
-};
+use super::record::{self, details_json, DetailsInput};
 use crate::domain::membership::Status;
 use crate::domain::{Actor, AppError, Permission};
-use crate::entity::{
-    audit_log, category, member, member_note, member_representative, outbox_message, user,
-};
+use crate::entity::audit_log;
+use crate::entity::category;
+use crate::entity::member;
+use crate::entity::member_note;
+use crate::entity::membership_event::EVENT_RESIGNED;
+use crate::entity::outbox_message;
+use crate::entity::user;
+use crate::service::access::{reachable_member, represented};
+use crate::service::history::{history, status_today, History, StatusSummary};
 use crate::service::{audit, outbox, outbox::NewMessage};
 use chrono::Duration;
 use sea_orm::{
@@ -17,68 +21,6 @@ use sea_orm::{
     EntityTrait, QueryFilter, QueryOrder,
 };
 use serde_json::{json, Value};
-use uuid::Uuid;
-
-/// The caller's own member record, if they have one.
-pub async fn own_member<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-) -> Result<member::Model, AppError> {
-    actor.require(Permission::OwnRecords)?;
-    let uid = actor.user()?;
-    member::Entity::find()
-        .filter(member::Column::UserId.eq(uid))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-/// A member record the caller may act on: their own, or an organisation they represent.
-pub async fn reachable_member<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    membership_number: i64,
-) -> Result<member::Model, AppError> {
-    actor.require(Permission::OwnRecords)?;
-    let uid = actor.user()?;
-    let m = member::Entity::find()
-        .filter(member::Column::MembershipNumber.eq(membership_number))
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if m.user_id == Some(uid) {
-        return Ok(m);
-    }
-    let rep = member_representative::Entity::find_by_id((m.id, uid))
-        .one(db)
-        .await?;
-    // Someone else's record answers exactly like a record that does not exist.
-    rep.map(|_| m).ok_or(AppError::NotFound)
-}
-
-/// The organisations the caller acts for.
-pub async fn represented<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-) -> Result<Vec<member::Model>, AppError> {
-    actor.require(Permission::OwnRecords)?;
-    let uid = actor.user()?;
-    let ids: Vec<Uuid> = member_representative::Entity::find()
-        .filter(member_representative::Column::UserId.eq(uid))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| r.member_id)
-        .collect();
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(member::Entity::find()
-        .filter(member::Column::Id.is_in(ids))
-        .order_by_asc(member::Column::OrganisationName)
-        .all(db)
-        .await?)
-}
 
 /// A member's own view of their membership.
 pub struct OwnMembership {
@@ -111,6 +53,7 @@ pub async fn membership<C: ConnectionTrait>(
 }
 
 /// A member changes contact details (their own, or their organisation's).
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
 pub async fn update_details(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -127,6 +70,7 @@ pub async fn update_details(
 }
 
 /// A member chooses how to hear from the office.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
 pub async fn update_preferences(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -161,6 +105,7 @@ pub async fn update_preferences(
 }
 
 /// A member gives or withdraws consent to appear on the public register.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
 pub async fn update_consent(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -200,6 +145,7 @@ pub enum ResignWhen {
 
 /// A member resigns. Refused when they are not a member now or have already resigned. Sends a
 /// confirmation. Returns the first day they are no longer a member.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
 pub async fn resign(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -229,7 +175,7 @@ pub async fn resign(
         (ResignWhen::PeriodEnd, Some(until)) if until >= today => until + Duration::days(1),
         _ => today,
     };
-    record::add_event(
+    crate::service::history::add_event(
         &txn,
         actor,
         m.id,
@@ -241,7 +187,7 @@ pub async fn resign(
     )
     .await?;
     // No renewal for someone leaving: an open one is credited and its reminders stop.
-    crate::service::lifecycle::cancel_open(&txn, actor, m.id, "resigned").await?;
+    crate::service::renewals::settle::cancel_open(&txn, actor, m.id, "resigned").await?;
     audit::record(
         &txn,
         actor,
@@ -328,7 +274,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "end": p.end_on,
                 "paid_state": p.paid_state,
                 "paid_on": p.paid_on,
-                "how_paid": record::how_paid_label(&p.how_paid),
+                "how_paid": crate::entity::period::how_paid_label(&p.how_paid),
             })).collect::<Vec<_>>(),
             "events": h.events.iter().map(|e| json!({
                 "kind": e.kind,

@@ -4,9 +4,8 @@
 //! Periods and membership events are only ever added. The status shown anywhere is the domain's
 //! `status_on` over those rows, never a stored column.
 
-use crate::domain::membership::{
-    status_on, HowPaid, MembershipEvent, PaidState, Period, RemovalReason, Status,
-};
+use crate::domain::membership::RemovalReason;
+use crate::domain::membership::Status;
 use crate::domain::{
     address::{Country, Postcode},
     email::Email,
@@ -14,207 +13,27 @@ use crate::domain::{
     phone::Phone,
     Actor, AppError, FieldErrors, Permission,
 };
-use crate::entity::{
-    category, member, member_note, member_representative, membership_event, outbox_message, period,
-    user,
-};
+use crate::entity::category;
+use crate::entity::member;
+use crate::entity::member_note;
+use crate::entity::member_representative;
+use crate::entity::membership_event::{removal_reason_str, EVENT_REMOVED};
+use crate::entity::outbox_message;
+use crate::entity::period;
+use crate::entity::user;
+use crate::service::history::{add_event, history, status_today, History, StatusSummary};
 use crate::service::{audit, members::SearchKeys};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::DateTime;
+use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// How many timeline entries of each kind the record page shows at most.
 pub const TIMELINE_LIMIT: u64 = 200;
-
-/// Event kinds as stored in `membership_events.kind`.
-pub const EVENT_RESIGNED: &str = "resigned";
-pub const EVENT_REMOVED: &str = "removed";
-pub const EVENT_SUSPENDED: &str = "suspended";
-pub const EVENT_SUSPENSION_LIFTED: &str = "suspension_lifted";
-pub const EVENT_REINSTATED: &str = "reinstated";
-
-/// A member's periods and events with the categories they name.
-#[derive(Clone, Debug, Default)]
-pub struct History {
-    /// Oldest first.
-    pub periods: Vec<period::Model>,
-    /// Oldest first.
-    pub events: Vec<membership_event::Model>,
-    pub categories: HashMap<Uuid, category::Model>,
-}
-
-/// What `status_on` says about a member today, with the dates that explain it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusSummary {
-    pub status: Status,
-    pub category_code: Option<String>,
-    /// The period the status is about (start, end).
-    pub period: Option<(NaiveDate, NaiveDate)>,
-    pub member_until: Option<NaiveDate>,
-    pub grace_ends: Option<NaiveDate>,
-    pub lapsed_since: Option<NaiveDate>,
-    /// A resignation that has been asked for and takes effect on this day (the first day not a member).
-    pub resigning_from: Option<NaiveDate>,
-}
-
-impl History {
-    /// The domain's view of the periods.
-    pub fn domain_periods(&self) -> Vec<Period> {
-        self.periods
-            .iter()
-            .map(|p| {
-                let code = self
-                    .categories
-                    .get(&p.category_id)
-                    .map(|c| c.code.clone())
-                    .unwrap_or_default();
-                to_period(p, &code)
-            })
-            .collect()
-    }
-
-    /// The domain's view of the events (unknown kinds are skipped).
-    pub fn domain_events(&self) -> Vec<MembershipEvent> {
-        self.events.iter().filter_map(to_event).collect()
-    }
-
-    /// The status on `on`, with `grace_days` of grace after a paid period ends.
-    pub fn status(&self, grace_days: u32, on: NaiveDate) -> StatusSummary {
-        let periods = self.domain_periods();
-        let events = self.domain_events();
-        let s = status_on(&periods, &events, grace_days, on);
-        let resigning_from = events.iter().find_map(|e| match *e {
-            MembershipEvent::Resigned { effective, .. } if effective > on => Some(effective),
-            _ => None,
-        });
-        StatusSummary {
-            status: s.status,
-            category_code: s.category_code,
-            period: s.current_period.map(|p| (p.start, p.end)),
-            member_until: s.member_until,
-            grace_ends: s.grace_ends,
-            lapsed_since: s.lapsed_since,
-            resigning_from: resigning_from.filter(|_| s.status.is_member()),
-        }
-    }
-
-    pub fn category_name(&self, id: Uuid) -> String {
-        self.categories
-            .get(&id)
-            .map(|c| c.name.clone())
-            .unwrap_or_default()
-    }
-}
-
-/// A stored period as the domain sees it.
-pub fn to_period(p: &period::Model, category_code: &str) -> Period {
-    let paid = match p.paid_state.as_str() {
-        "paid" => PaidState::Paid {
-            on: p.paid_on.unwrap_or(p.start_on),
-        },
-        "instalments" => PaidState::Instalments {
-            mandate_active: p.mandate_active,
-        },
-        _ => PaidState::Unpaid,
-    };
-    Period {
-        id: p.id,
-        category_code: category_code.to_owned(),
-        start: p.start_on,
-        end: p.end_on,
-        paid,
-        how_paid: how_paid(&p.how_paid),
-    }
-}
-
-/// The stored name of how a period was paid, read back.
-pub fn how_paid(s: &str) -> HowPaid {
-    serde_json::from_value(Value::String(s.to_owned())).unwrap_or(HowPaid::Imported)
-}
-
-/// Plain words for how a period was paid.
-pub fn how_paid_label(s: &str) -> &'static str {
-    match how_paid(s) {
-        HowPaid::Card => "Card",
-        HowPaid::DirectDebit => "Direct Debit",
-        HowPaid::Cheque => "Cheque",
-        HowPaid::BankTransfer => "Bank transfer",
-        HowPaid::Complimentary => "Complimentary",
-        HowPaid::Imported => "Imported",
-    }
-}
-
-/// A stored event as the domain sees it; `None` for a kind the domain does not know.
-pub fn to_event(e: &membership_event::Model) -> Option<MembershipEvent> {
-    Some(match e.kind.as_str() {
-        EVENT_RESIGNED => MembershipEvent::Resigned {
-            requested_on: e.on_date,
-            effective: e.effective_on.unwrap_or(e.on_date),
-        },
-        EVENT_REMOVED => MembershipEvent::Removed {
-            on: e.on_date,
-            reason: e
-                .reason
-                .as_deref()
-                .and_then(removal_reason)
-                .unwrap_or(RemovalReason::Other),
-        },
-        EVENT_SUSPENDED => MembershipEvent::Suspended { on: e.on_date },
-        EVENT_SUSPENSION_LIFTED => MembershipEvent::SuspensionLifted { on: e.on_date },
-        EVENT_REINSTATED => MembershipEvent::Reinstated { on: e.on_date },
-        _ => return None,
-    })
-}
-
-/// Reads a removal reason as stored (`deceased`, `struck_off`, `other`).
-pub fn removal_reason(s: &str) -> Option<RemovalReason> {
-    serde_json::from_value(Value::String(s.trim().to_owned())).ok()
-}
-
-pub fn removal_reason_str(r: RemovalReason) -> &'static str {
-    match r {
-        RemovalReason::Deceased => "deceased",
-        RemovalReason::StruckOff => "struck_off",
-        RemovalReason::Other => "other",
-    }
-}
-
-/// Loads a member's periods and events and every category (there are a handful).
-pub async fn history<C: ConnectionTrait>(db: &C, member_id: Uuid) -> Result<History, AppError> {
-    let periods = period::Entity::find()
-        .filter(period::Column::MemberId.eq(member_id))
-        .order_by_asc(period::Column::StartOn)
-        .order_by_asc(period::Column::CreatedAt)
-        .all(db)
-        .await?;
-    let events = membership_event::Entity::find()
-        .filter(membership_event::Column::MemberId.eq(member_id))
-        .order_by_asc(membership_event::Column::OnDate)
-        .order_by_asc(membership_event::Column::CreatedAt)
-        .all(db)
-        .await?;
-    let categories = crate::service::categories::by_id(db).await?;
-    Ok(History {
-        periods,
-        events,
-        categories,
-    })
-}
-
-/// The member's status today, using the grace days of their category.
-pub fn status_today(m: &member::Model, h: &History) -> StatusSummary {
-    let grace = h
-        .categories
-        .get(&m.category_id)
-        .map(|c| u32::try_from(c.grace_days).unwrap_or(30))
-        .unwrap_or(30);
-    h.status(grace, crate::service::today())
-}
 
 /// The details staff and members may see and change, as they appear in audit entries.
 pub fn details_json(m: &member::Model) -> Value {
@@ -569,8 +388,8 @@ pub async fn staff_record<C: ConnectionTrait>(
     };
     let timeline = timeline(db, &m).await?;
     let status = status_today(&m, &history);
-    let renewal_note = crate::service::lifecycle::staff_note(db, &m, &history).await?;
-    let plan_note = crate::service::instalments::current(db, m.id)
+    let renewal_note = crate::service::renewals::offer::staff_note(db, &m, &history).await?;
+    let plan_note = crate::service::renewals::instalments::current(db, m.id)
         .await?
         .map(|p| p.staff_summary());
     Ok(MemberRecord {
@@ -717,6 +536,7 @@ pub fn action_label(action: &str) -> String {
 }
 
 /// Staff change a member's contact details.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn staff_update_details(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -735,6 +555,7 @@ pub async fn staff_update_details(
 pub const MAX_NOTE: usize = 5_000;
 
 /// Staff add a note to a member's record.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn add_note(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -782,6 +603,7 @@ pub async fn add_note(
 /// Staff move a member to another category. Recorded as an adjustment: the member's category changes,
 /// and when a period covers today a new period in the new category runs from today to that period's
 /// end (paid as the old one was), so history still says which category they were in on each day.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn change_category(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -856,7 +678,7 @@ pub async fn change_category(
         .await?;
         new_period = Some(json!({"id": id, "start_on": today, "end_on": p.end_on}));
     }
-    crate::service::lifecycle::reprice_open(&txn, actor, &m, &new_cat).await?;
+    crate::service::renewals::settle::reprice_open(&txn, actor, &m, &new_cat).await?;
     let mut am: member::ActiveModel = m.clone().into();
     am.category_id = Set(new_cat.id);
     am.updated_at = Set(crate::service::now());
@@ -878,6 +700,7 @@ pub async fn change_category(
 }
 
 /// Staff remove a member with a reason, from today. A deceased member gets no post or e-mail again.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn remove(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -915,7 +738,7 @@ pub async fn remove(
         optional(detail),
     )
     .await?;
-    crate::service::lifecycle::cancel_open(&txn, actor, m.id, "removed").await?;
+    crate::service::renewals::settle::cancel_open(&txn, actor, m.id, "removed").await?;
     let stop_mail = reason == RemovalReason::Deceased;
     if stop_mail && !m.stop_all_mail {
         let mut am: member::ActiveModel = m.clone().into();
@@ -941,35 +764,6 @@ pub async fn remove(
     txn.commit().await?;
     crate::service::events::publish(db, crate::service::events::Topic::Members).await;
     Ok(())
-}
-
-/// Adds one membership event (events are only ever added), recorded as made by `actor`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn add_event<C: ConnectionTrait>(
-    db: &C,
-    actor: &Actor,
-    member_id: Uuid,
-    kind: &str,
-    on: NaiveDate,
-    effective: NaiveDate,
-    reason: Option<&str>,
-    detail: Option<String>,
-) -> Result<(), AppError> {
-    let tracked = crate::service::summary::track(db, &[member_id]).await?;
-    membership_event::ActiveModel {
-        id: Set(crate::service::new_id()),
-        member_id: Set(member_id),
-        kind: Set(kind.into()),
-        on_date: Set(on),
-        effective_on: Set(Some(effective)),
-        reason: Set(reason.map(str::to_owned)),
-        detail: Set(detail),
-        created_at: Set(crate::service::now()),
-        created_by: Set(actor.label.clone()),
-    }
-    .insert(db)
-    .await?;
-    tracked.apply(db).await
 }
 
 /// Categories a member could be moved to (not retired), in display order.

@@ -1,10 +1,10 @@
 //! The public register: members in a register category who consented and are members today, found by
 //! name, town or membership number. It shows name, town, category and number, and nothing else.
 
-use super::record::{history, status_today};
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::search::{fold, prefix_upper_bound};
 use crate::entity::{category, member};
+use crate::service::history::{history, status_today};
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 

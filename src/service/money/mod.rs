@@ -5,32 +5,38 @@
 //! a caller's transaction (a webhook, an authorised request, a new member) and post to the ledger through
 //! `service::ledger::post`, so a document, its ledger transaction and its audit entry commit together.
 
-pub mod card;
+pub mod adjust;
 pub mod debts;
-pub mod manual;
 pub mod pdf;
 pub mod providers;
 pub mod reports;
-pub mod requests;
-pub mod webhooks;
-
-pub use manual::{record_manual_payment, ManualPayment, ManualPaymentInput};
 
 use crate::domain::dates::london_date;
 use crate::domain::ledger::postings;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments as pay;
-use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{document, ledger_transaction, member, payment, setting};
+use crate::domain::Actor;
+use crate::domain::AppError;
+use crate::domain::Permission;
+use crate::entity::document;
+use crate::entity::ledger_transaction;
+use crate::entity::member;
+use crate::entity::payment;
 use crate::service::ledger::{self, NewTransaction, Posted};
 use crate::service::outbox::{self, NewMessage};
+use crate::service::settings::office;
+use crate::service::today;
 use crate::service::{audit, counters};
 use chrono::NaiveDate;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::ActiveModelTrait;
+use sea_orm::ActiveValue::Set;
+use sea_orm::ColumnTrait;
+use sea_orm::ConnectionTrait;
+use sea_orm::EntityTrait;
+use sea_orm::QueryFilter;
+use sea_orm::QueryOrder;
+use sea_orm::QuerySelect;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -54,100 +60,6 @@ fn counter_name(kind: &str) -> &'static str {
         CREDIT_NOTE => "credit_note_number",
         _ => "receipt_number",
     }
-}
-
-/// The office's name and address, printed on documents.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Office {
-    pub name: String,
-    pub address: String,
-}
-
-/// Reads the office settings (defaults written by the migration).
-pub async fn office<C: ConnectionTrait>(db: &C) -> Result<Office, AppError> {
-    let rows = setting::Entity::find()
-        .filter(setting::Column::Key.is_in(["office_name", "office_address"]))
-        .all(db)
-        .await?;
-    let get = |k: &str| {
-        rows.iter()
-            .find(|r| r.key == k)
-            .map(|r| r.value.clone())
-            .unwrap_or_default()
-    };
-    Ok(Office {
-        name: get("office_name"),
-        address: get("office_address"),
-    })
-}
-
-/// Admins change the office's name and address.
-pub async fn update_office(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    name: &str,
-    address: &str,
-) -> Result<Office, AppError> {
-    actor.require(Permission::ManageSettings)?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    let address = address
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let mut errors = FieldErrors::new();
-    if name.is_empty() {
-        errors.add("office_name", "Enter the office's name");
-    } else if name.chars().count() > 120 {
-        errors.add("office_name", "The name must be 120 characters or fewer");
-    }
-    if address.is_empty() {
-        errors.add("office_address", "Enter the office's postal address");
-    } else if address.lines().count() > 8 || address.chars().count() > 400 {
-        errors.add(
-            "office_address",
-            "The address must be 8 lines and 400 characters or fewer",
-        );
-    }
-    errors.into_result()?;
-    let txn = crate::service::begin(db).await?;
-    let before = office(&txn).await?;
-    let now = crate::service::now();
-    for (k, v) in [("office_name", &name), ("office_address", &address)] {
-        setting::Entity::update_many()
-            .col_expr(
-                setting::Column::Value,
-                sea_orm::sea_query::Expr::value(v.clone()),
-            )
-            .col_expr(
-                setting::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .col_expr(
-                setting::Column::UpdatedBy,
-                sea_orm::sea_query::Expr::value(actor.label.clone()),
-            )
-            .filter(setting::Column::Key.eq(k))
-            .exec(&txn)
-            .await?;
-    }
-    let (b, a) = audit::diff(
-        &json!({"office_name": before.name, "office_address": before.address}),
-        &json!({"office_name": name, "office_address": address}),
-    );
-    audit::record(
-        &txn,
-        actor,
-        "settings",
-        "office",
-        "changed",
-        Some(b),
-        Some(a),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Office { name, address })
 }
 
 /// How a member is named on documents and lists.
@@ -328,14 +240,24 @@ pub(crate) struct Incoming<'a> {
     pub base_url: &'a str,
 }
 
-/// Records money received in the caller's transaction: the ledger posting (once per key), the payment
-/// set against the invoices, a receipt and an e-mail with it. A repeat of the key answers the payment
-/// already recorded.
-pub(crate) async fn receive<C: ConnectionTrait>(
+/// What [`take`] made of a payment.
+#[derive(Clone, Debug)]
+pub(crate) enum Taken {
+    /// A repeat of a key already recorded: the payment and receipt it made then.
+    Repeat(payment::Model, document::Model),
+    /// Posted to the ledger (transaction `posted`) and set against the invoices; `paid` are those it
+    /// paid in full. The caller settles what they were for, then writes the [`receipt`].
+    New { posted: Uuid, paid: Vec<Uuid> },
+}
+
+/// Records money received in the caller's transaction, first half: the ledger posting (once per key)
+/// and the payment set against the invoices. `service::payments::receive` settles what was paid for and
+/// writes the [`receipt`] in the same transaction.
+pub(crate) async fn take<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    p: Incoming<'_>,
-) -> Result<(payment::Model, document::Model), AppError> {
+    p: &Incoming<'_>,
+) -> Result<Taken, AppError> {
     if p.amount.pence() <= 0 {
         return Err(AppError::Conflict(
             "A payment must be more than £0.00.".into(),
@@ -374,14 +296,24 @@ pub(crate) async fn receive<C: ConnectionTrait>(
             .one(db)
             .await?
             .ok_or_else(|| AppError::internal("a payment has no receipt"))?;
-        return Ok((pm, receipt));
+        return Ok(Taken::Repeat(pm, receipt));
     }
     let (_, paid) = allocate(db, member_id, p.invoice_id, p.amount, "paid").await?;
-    // A renewal (or reinstatement) invoice paid in full makes the new period, in this transaction.
-    crate::service::lifecycle::complete_paid(db, actor, p.member, &paid, p.method, p.received_on)
-        .await?;
-    // An instalment paid moves its plan on (and the first one marks the period as paid monthly).
-    crate::service::instalments::on_paid(db, actor, p.member, &paid, p.received_on).await?;
+    Ok(Taken::New {
+        posted: posted.id(),
+        paid,
+    })
+}
+
+/// Records money received, second half: the receipt, the payment row, the audit entry and the e-mail
+/// with the receipt, for a payment [`take`] posted as transaction `posted`.
+pub(crate) async fn receipt<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    p: &Incoming<'_>,
+    posted: Uuid,
+) -> Result<(payment::Model, document::Model), AppError> {
+    let member_id = p.member.id;
     let payment_id = crate::service::new_id();
     let number = next_number(db, RECEIPT).await?;
     let invoice_number = match p.invoice_id {
@@ -412,7 +344,7 @@ pub(crate) async fn receive<C: ConnectionTrait>(
         &description,
         p.amount,
         Some(payment_id),
-        Some(posted.id()),
+        Some(posted),
         number,
     )
     .await?;
@@ -429,7 +361,7 @@ pub(crate) async fn receive<C: ConnectionTrait>(
         invoice_id: Set(p.invoice_id),
         refund_of: Set(None),
         receipt_id: Set(Some(receipt.id)),
-        ledger_transaction_id: Set(posted.id()),
+        ledger_transaction_id: Set(posted),
         created_at: Set(crate::service::now()),
         created_by: Set(actor.label.clone()),
     }
@@ -695,7 +627,7 @@ pub async fn own_account<C: ConnectionTrait>(
     actor: &Actor,
     membership_number: i64,
 ) -> Result<(member::Model, Account), AppError> {
-    let m = crate::service::members::portal::reachable_member(db, actor, membership_number).await?;
+    let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
     let a = account(db, m.id).await?;
     Ok((m, a))
 }
@@ -720,7 +652,7 @@ pub async fn document_pdf<C: ConnectionTrait>(
         actor.require(Permission::ViewMembers)?;
     } else {
         // Someone else's document answers exactly like one that does not exist.
-        crate::service::members::portal::reachable_member(db, actor, m.membership_number)
+        crate::service::access::reachable_member(db, actor, m.membership_number)
             .await
             .map_err(|e| match e {
                 AppError::Forbidden => AppError::NotFound,

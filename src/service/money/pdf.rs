@@ -2,8 +2,8 @@
 //! nothing needs embedding): the office's name and address from settings, the member's name, address and
 //! number, what it is for and the amounts.
 
-use super::Office;
 use crate::domain::money::Money;
+use crate::service::settings::Office;
 use chrono::NaiveDate;
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 

@@ -518,9 +518,9 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), S
     Ok(())
 }
 
-pub(super) const DECLINED: &str =
+pub(crate) const DECLINED: &str =
     "Your card was declined. No money has been taken. Try another card or contact your bank.";
-pub(super) const PROCESSING_ERROR: &str =
+pub(crate) const PROCESSING_ERROR: &str =
     "The payment could not be processed. No money has been taken. Try again.";
 
 /// What the sandbox's page shows after a card is tried.

@@ -596,6 +596,7 @@ async fn save_settlements(
 }
 
 /// Finance enters what was settled on a day by a method (replacing an earlier figure).
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn record_settlement(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -617,6 +618,7 @@ pub async fn record_settlement(
 
 /// Finance imports settlement figures as CSV (`date,method,amount[,reference]`, a header line allowed):
 /// every row is checked first and nothing is saved unless all are good.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn import_settlements(
     db: &DatabaseConnection,
     actor: &Actor,

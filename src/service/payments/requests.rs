@@ -3,15 +3,13 @@
 //! authorises it. The rule is enforced here, whatever the screens show. Large cheques and transfers,
 //! and those settling another member's invoice, wait here too (raised by `manual`, carried out by it).
 
-use super::{allocate, insert_document, issue_invoice, next_number, notify, CREDIT_NOTE, INVOICE};
-use crate::domain::ledger::postings;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{self as pay, REQUEST_KINDS};
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
 use crate::entity::{document, member, money_request, payment};
 use crate::service::audit;
-use crate::service::ledger::{self, NewTransaction};
+use crate::service::money::{self, issue_invoice, INVOICE};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -47,6 +45,7 @@ async fn pending_refunds<C: ConnectionTrait>(db: &C, payment_id: Uuid) -> Result
 }
 
 /// Staff raise a request about member `member_id`.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %member_id))]
 pub async fn raise(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -296,7 +295,7 @@ async fn rows<C: ConnectionTrait>(
                 membership_number: m
                     .map(|m| MembershipNumber::text_of(m.membership_number))
                     .unwrap_or_default(),
-                member_name: m.map(super::member_name).unwrap_or_default(),
+                member_name: m.map(money::member_name).unwrap_or_default(),
                 amount: Money::from_pence(r.amount_pence),
                 reason: r.reason,
                 description: r.description,
@@ -348,6 +347,7 @@ pub async fn for_member<C: ConnectionTrait>(
 }
 
 /// A different supervisor or finance user approves (and so carries out) or declines request `id`.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn decide(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -414,147 +414,31 @@ pub async fn decide(
                 let inv_id = r
                     .invoice_id
                     .ok_or_else(|| AppError::internal("request without its invoice"))?;
-                let inv = document::Entity::find_by_id(inv_id)
-                    .one(&txn)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                if r.kind == "write_off" && inv.outstanding_pence < r.amount_pence {
-                    return Err(AppError::Conflict(format!(
-                        "Only {} of invoice {} is still outstanding; decline this request and raise a new one.",
-                        Money::from_pence(inv.outstanding_pence),
-                        inv.number
-                    )));
-                }
-                let credit = r.kind == "credit_note";
-                let number = if credit {
-                    next_number(&txn, CREDIT_NOTE).await?
-                } else {
-                    format!("write-off of {}", inv.number)
-                };
-                let posted = ledger::post(
+                money::adjust::credit_or_write_off(
                     &txn,
                     actor,
-                    NewTransaction {
-                        idempotency_key: key.clone(),
-                        kind: if credit { "credit_note" } else { "write_off" },
-                        cause: if credit {
-                            format!("{number} for {}", inv.number)
-                        } else {
-                            number.clone()
-                        },
-                        member_id: Some(m.id),
-                        memo: Some(r.reason.clone()),
-                        entries: if credit {
-                            postings::credit_note(m.id, amount)
-                        } else {
-                            postings::write_off(m.id, amount)
-                        },
-                        method: None,
-                        value_date: None,
+                    money::adjust::Adjustment {
+                        member_id: m.id,
+                        invoice_id: inv_id,
+                        amount,
+                        credit: r.kind == "credit_note",
+                        reason: &r.reason,
+                        key: &key,
                     },
                 )
-                .await?;
-                allocate(
-                    &txn,
-                    m.id,
-                    Some(inv.id),
-                    amount,
-                    if credit { "credited" } else { "written_off" },
-                )
-                .await?;
-                if credit {
-                    insert_document(
-                        &txn,
-                        actor,
-                        CREDIT_NOTE,
-                        m.id,
-                        crate::service::today(),
-                        &format!("Credit for invoice {}: {}", inv.number, r.reason),
-                        amount,
-                        Some(inv.id),
-                        Some(posted.id()),
-                        number.clone(),
-                    )
-                    .await?;
-                }
-                number
+                .await?
             }
             "refund" => {
                 let pid = r
                     .payment_id
                     .ok_or_else(|| AppError::internal("refund without its payment"))?;
-                let p = payment::Entity::find_by_id(pid)
-                    .one(&txn)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                if p.amount_pence - p.refunded_pence < r.amount_pence {
-                    return Err(AppError::Conflict(
-                        "That payment has already been refunded in part; decline this request and raise a new one."
-                            .into(),
-                    ));
-                }
-                let card = p.method == "card";
-                let today = crate::service::today();
-                let posted = ledger::post(
-                    &txn,
-                    actor,
-                    NewTransaction {
-                        idempotency_key: key.clone(),
-                        kind: "refund",
-                        cause: format!(
-                            "Refund of {} payment {}",
-                            pay::label(&pay::METHODS, &p.method),
-                            p.reference
-                        ),
-                        member_id: Some(m.id),
-                        memo: Some(r.reason.clone()),
-                        entries: postings::refund(m.id, amount, card),
-                        method: Some(p.method.clone()),
-                        value_date: Some(today),
-                    },
-                )
-                .await?;
-                payment::ActiveModel {
-                    id: Set(crate::service::new_id()),
-                    member_id: Set(m.id),
-                    direction: Set("out".into()),
-                    method: Set(p.method.clone()),
-                    provider: Set(p.provider.clone()),
-                    reference: Set(format!("refund of {}", p.reference)),
-                    amount_pence: Set(r.amount_pence),
-                    refunded_pence: Set(0),
-                    received_on: Set(today),
-                    invoice_id: Set(None),
-                    refund_of: Set(Some(p.id)),
-                    receipt_id: Set(None),
-                    ledger_transaction_id: Set(posted.id()),
-                    created_at: Set(crate::service::now()),
-                    created_by: Set(actor.label.clone()),
-                }
-                .insert(&txn)
-                .await?;
-                let refunded = p.refunded_pence + r.amount_pence;
-                let reference = p.reference.clone();
-                let mut pa: payment::ActiveModel = p.into();
-                pa.refunded_pence = Set(refunded);
-                pa.update(&txn).await?;
-                if card {
+                let refund =
+                    money::adjust::refund(&txn, actor, &m, pid, amount, &r.reason, &key, base_url)
+                        .await?;
+                if refund.by_card {
                     provider_status = Some("pending".to_owned());
                 }
-                notify(
-                    &txn,
-                    &m,
-                    "refund_issued",
-                    json!({
-                        "amount": amount.to_string(),
-                        "by_card": card,
-                        "reference": reference,
-                        "account_url": format!("{base_url}/portal/payments"),
-                        "base_url": base_url,
-                    }),
-                )
-                .await?;
-                format!("refund of {reference}")
+                refund.result
             }
             pay::MANUAL_PAYMENT_REQUEST => {
                 super::manual::carry_out(&txn, actor, &r, base_url).await?

@@ -10,10 +10,11 @@
 //! in pounds sterling, for exactly the amount we asked for. Anything else is recorded as `refused`
 //! (with what was expected and what came), written to the audit trail, and posts nothing.
 
-use super::{receive, Incoming};
+use super::receive;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
 use crate::entity::{checkout, member, webhook_event};
+use crate::service::money::Incoming;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -196,6 +197,7 @@ async fn find_checkout<C: sea_orm::ConnectionTrait>(
 }
 
 /// Processes `ev` from `provider` once.
+#[tracing::instrument(skip_all)]
 pub async fn handle(
     db: &DatabaseConnection,
     provider: &str,
@@ -325,8 +327,10 @@ pub async fn handle(
                     .await?;
                     // A member renewing automatically keeps the card they last paid with.
                     if let Some(pm) = payment_method {
-                        crate::service::lifecycle::card_used(&txn, &actor, m.id, provider, pm)
-                            .await?;
+                        crate::service::renewals::autorenew::card_used(
+                            &txn, &actor, m.id, provider, pm,
+                        )
+                        .await?;
                     }
                     let mut am: checkout::ActiveModel = c.into();
                     am.status = Set("paid".into());

@@ -2,16 +2,16 @@
 //! its hosted page; the payment is posted when the provider's webhook arrives (`money::webhooks`).
 //! Card refunds authorised in `money::requests` are passed to the provider here, after their commit.
 
-use super::providers::{
-    return_url, sandbox_card_token, sign, verify, CheckoutRequest, Delivery, Providers,
-    SandboxOutcome, DECLINED, PROCESSING_ERROR,
-};
-use super::INVOICE;
 use crate::domain::money::Money;
 use crate::domain::payments::{card_digits, test_card, TestCard};
 use crate::domain::FieldErrors;
 use crate::domain::{Actor, AppError};
 use crate::entity::{checkout, document, money_request, payment};
+use crate::service::money::providers::{
+    return_url, sandbox_card_token, sign, verify, CheckoutRequest, Delivery, Providers,
+    SandboxOutcome, DECLINED, PROCESSING_ERROR,
+};
+use crate::service::money::INVOICE;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 /// A member starts paying invoice `invoice_number` of membership `membership_number` (their own or
 /// their organisation's). Answers the address of the provider's page.
+#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %membership_number))]
 pub async fn start(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -28,9 +29,11 @@ pub async fn start(
     membership_number: i64,
     invoice_number: &str,
 ) -> Result<String, AppError> {
-    let m = crate::service::members::portal::reachable_member(db, actor, membership_number).await?;
+    let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
     if !providers.takes_cards() {
-        return Err(AppError::Conflict(super::providers::NO_CARDS.into()));
+        return Err(AppError::Conflict(
+            crate::service::money::providers::NO_CARDS.into(),
+        ));
     }
     let inv = document::Entity::find()
         .filter(document::Column::Number.eq(invoice_number.trim().to_uppercase()))
@@ -165,6 +168,7 @@ async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutVie
 
 /// The sandbox's hosted page reads its checkout: only for the signed-in member it belongs to (or
 /// someone acting for their organisation), like the return page.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn sandbox_view(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -181,6 +185,7 @@ pub async fn sandbox_view(
 }
 
 /// A member reads how their checkout ended, on returning from the provider.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn own_view(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -193,6 +198,7 @@ pub async fn own_view(
 /// Passes authorised card refunds to their provider: each `pending` one once (the provider's
 /// idempotency key is the request id), marking it `done` or `failed` with the provider's message.
 /// Answers how many were tried.
+#[tracing::instrument(skip_all)]
 pub async fn process_refunds(
     db: &DatabaseConnection,
     providers: &Providers,
@@ -245,6 +251,7 @@ pub async fn process_refunds(
 
 /// The sandbox's hosted page takes card `card_number` for checkout `id`: checks the card, tells our
 /// webhook endpoint the outcome in a signed event, and answers what the page should show.
+#[tracing::instrument(skip_all)]
 pub async fn sandbox_pay(
     db: &DatabaseConnection,
     actor: &crate::domain::Actor,
@@ -349,6 +356,7 @@ pub async fn sandbox_pay(
 }
 
 /// A checkout, if `actor` may see it (their own, or their organisation's); `NotFound` otherwise.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn own_checkout(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -362,6 +370,6 @@ pub async fn own_checkout(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::service::members::portal::reachable_member(db, actor, m.membership_number).await?;
+    crate::service::access::reachable_member(db, actor, m.membership_number).await?;
     Ok(c)
 }

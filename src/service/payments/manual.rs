@@ -8,15 +8,21 @@
 //! exactly as a payment below the limit is: the same ledger posting, receipt, e-mail and renewal
 //! settlement (`receive`), under the key of the form it was typed in.
 
-use super::{member_name, receive, today, Incoming, INVOICE};
+use super::receive;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
-use crate::domain::payments::{
-    self as pay, DEFAULT_MANUAL_PAYMENT_LIMIT, MANUAL_METHODS, MANUAL_PAYMENT_REQUEST,
-};
+use crate::domain::payments as pay;
+use crate::domain::payments::MANUAL_METHODS;
+use crate::domain::payments::MANUAL_PAYMENT_REQUEST;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{document, member, money_request, payment, setting};
+use crate::entity::document;
+use crate::entity::member;
+use crate::entity::money_request;
+use crate::entity::payment;
 use crate::service::audit;
+use crate::service::money::{member_name, Incoming, INVOICE};
+use crate::service::settings::limit;
+use crate::service::today;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -24,9 +30,6 @@ use sea_orm::{
 };
 use serde_json::json;
 use uuid::Uuid;
-
-/// The setting holding the limit, in pence.
-pub const LIMIT_SETTING: &str = "manual_payment_limit";
 
 /// A cheque or bank transfer as typed by staff.
 #[derive(Clone, Debug, Default)]
@@ -48,60 +51,6 @@ pub enum ManualPayment {
     Recorded(payment::Model, document::Model),
     /// Waiting in "Requests to authorise" for a second person; nothing is in the ledger yet.
     Requested(money_request::Model),
-}
-
-/// The most a cheque or transfer may be and still be recorded without a second person.
-pub async fn limit<C: ConnectionTrait>(db: &C) -> Result<Money, AppError> {
-    Ok(setting::Entity::find_by_id(LIMIT_SETTING)
-        .one(db)
-        .await?
-        .and_then(|s| s.value.trim().parse::<i64>().ok())
-        .filter(|p| *p >= 0)
-        .map(Money::from_pence)
-        .unwrap_or(DEFAULT_MANUAL_PAYMENT_LIMIT))
-}
-
-/// Admins change the limit (£0.00 sends every cheque and transfer to a second person). Audited.
-pub async fn update_limit(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    raw: &str,
-) -> Result<Money, AppError> {
-    use sea_orm::sea_query::OnConflict;
-    actor.require(Permission::ManageSettings)?;
-    let new =
-        Money::parse(raw).map_err(|e| AppError::field("manual_payment_limit", e.to_string()))?;
-    let txn = crate::service::begin(db).await?;
-    let before = limit(&txn).await?;
-    setting::Entity::insert(setting::ActiveModel {
-        key: Set(LIMIT_SETTING.to_owned()),
-        value: Set(new.pence().to_string()),
-        updated_at: Set(Some(crate::service::now())),
-        updated_by: Set(Some(actor.label.clone())),
-    })
-    .on_conflict(
-        OnConflict::column(setting::Column::Key)
-            .update_columns([
-                setting::Column::Value,
-                setting::Column::UpdatedAt,
-                setting::Column::UpdatedBy,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(&txn)
-    .await?;
-    audit::record(
-        &txn,
-        actor,
-        "settings",
-        "payments",
-        "changed",
-        Some(json!({"manual_payment_limit": before.to_string()})),
-        Some(json!({"manual_payment_limit": new.to_string()})),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(new)
 }
 
 /// Staff record a cheque or bank transfer received from member `member_id`: at once, or as a request

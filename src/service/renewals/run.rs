@@ -16,7 +16,6 @@ use crate::entity::{
 };
 use crate::mail::templates;
 use crate::service::counters;
-use crate::service::lifecycle;
 use crate::service::outbox::{self, NewMessage};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::ExprTrait;
@@ -59,6 +58,7 @@ struct Due {
 }
 
 /// Runs the renewal window as of `as_of`, calling `progress(done, total)` after each batch.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn run(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -75,6 +75,7 @@ pub async fn run(
 }
 
 /// [`run`] with `batch` members per transaction (tests use small batches).
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn run_in_batches(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -85,7 +86,7 @@ pub async fn run_in_batches(
 ) -> Result<RunReport, AppError> {
     actor.require(Permission::EditMembers)?;
     let last = as_of + Duration::days(window_days.clamp(0, 366));
-    let categories = crate::service::categories::by_id(db).await?;
+    let categories = crate::entity::category::by_id(db).await?;
     // Each member's latest period end, for those ending within the window.
     let latest: Vec<(Uuid, Option<NaiveDate>)> = period::Entity::find()
         .select_only()
@@ -107,7 +108,7 @@ pub async fn run_in_batches(
         .filter(period::Column::EndOn.lte(last))
         .all(db)
         .await?;
-    let ended = lifecycle::ended_members(db).await?;
+    let ended = crate::service::renewals::notices::ended_members(db).await?;
     let mut current: HashMap<Uuid, period::Model> = HashMap::new();
     for p in periods {
         if latest.get(&p.member_id) == Some(&p.end_on)
@@ -135,7 +136,7 @@ pub async fn run_in_batches(
         let Some(cat) = categories.get(&p.category_id) else {
             continue;
         };
-        let basis = crate::service::categories::renewal_basis(cat);
+        let basis = crate::entity::category::renewal_basis(cat);
         let (start, end) = next_period(
             &Period {
                 id: p.id,
@@ -183,7 +184,7 @@ pub async fn run_in_batches(
     due.sort_by_key(|d| d.member.membership_number);
     let total = due.len() as u64;
     let base_url = templates::default_base_url();
-    let offsets = lifecycle::offsets(db).await?;
+    let offsets = crate::service::settings::offsets(db).await?;
     for batch in due.chunks(batch.max(1)) {
         write_batch(db, actor, batch, as_of, base_url, &offsets).await?;
         report.raised += batch.len() as u64;
@@ -233,8 +234,8 @@ async fn write_batch(
             invoice_id: Set(Some(doc_id)),
             created_at: Set(now),
             created_by: Set(actor.label.clone()),
-            status: Set(lifecycle::OPEN.into()),
-            kind: Set(lifecycle::KIND_RENEWAL.into()),
+            status: Set(crate::service::renewals::OPEN.into()),
+            kind: Set(crate::service::renewals::KIND_RENEWAL.into()),
             declaration: Set(None),
             declared_at: Set(None),
             period_id: Set(None),
@@ -243,11 +244,11 @@ async fn write_batch(
             next_charge_on: Set(None),
         });
         // The invitation stands for the reminders already reached: the first reminder is the next one.
-        for o in lifecycle::reached_offsets(offsets, d.ends, as_of) {
+        for o in crate::service::renewals::notices::reached_offsets(offsets, d.ends, as_of) {
             notices.push(notice::ActiveModel {
                 id: Set(crate::service::new_id()),
                 member_id: Set(m.id),
-                key: Set(lifecycle::reminder_key(o, d.start)),
+                key: Set(crate::service::renewals::notices::reminder_key(o, d.start)),
                 sent_on: Set(as_of),
                 created_at: Set(now),
             });

@@ -6,30 +6,35 @@
 //!   its place; paying instalment 1 (by card in the portal, or charged on the renewal date for a member
 //!   who renews automatically) makes the period, kept as paid by instalments ([`on_paid`]).
 //! - Each later instalment is invoiced on the day it falls due (k − 1 months after the period starts)
-//!   and charged by the daily job ([`collect`]). A decline sends a message and is retried after
+//!   and charged by the daily job (`super::collect`, through `super::dunning`). A decline sends a message and is retried after
 //!   `RETRY_DAYS`, at most `MAX_CHARGE_ATTEMPTS` times; then the membership is suspended with a message.
 //!   Paying the instalment any way (a new card in the portal, a cheque) resumes the plan and lifts the
 //!   suspension.
 //! - Resignation, removal and lapse cancel a plan ([`cancel_for_member`]): no more instalments are
 //!   raised; one already raised and unpaid stays due (arrears).
 //! - A member who pays monthly has `saved_cards.monthly` set: their next renewal becomes a plan when its
-//!   advance notice is sent (`lifecycle`).
+//!   advance notice is sent (`autorenew`).
 
 use crate::domain::membership::instalments as split;
-use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
-use crate::entity::{category, document, instalment_plan, member, period, renewal, saved_card};
-use crate::mail::templates;
+use crate::entity::category;
+use crate::entity::document;
+use crate::entity::instalment_plan;
+use crate::entity::member;
+use crate::entity::period;
+use crate::entity::renewal;
 use crate::service::audit;
-use crate::service::lifecycle::{ended_members, suspended_since, MAX_CHARGE_ATTEMPTS, RETRY_DAYS};
-use crate::service::members::record;
-use crate::service::money::providers::{ChargeError, PaymentProvider};
-use chrono::{Duration, Months, NaiveDate};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, QueryOrder,
-};
+use crate::service::history::suspended_since;
+use chrono::Months;
+use chrono::NaiveDate;
+use sea_orm::ActiveModelTrait;
+use sea_orm::ActiveValue::Set;
+use sea_orm::ColumnTrait;
+use sea_orm::ConnectionTrait;
+use sea_orm::EntityTrait;
+use sea_orm::QueryFilter;
+use sea_orm::QueryOrder;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -65,7 +70,7 @@ pub fn allowed(cat: &category::Model) -> bool {
     matches!(cat.instalments, 10 | 12)
 }
 
-fn amount_of(p: &instalment_plan::Model, k: i32) -> Money {
+pub(crate) fn amount_of(p: &instalment_plan::Model, k: i32) -> Money {
     Money::from_pence(if k == 1 {
         p.first_pence
     } else {
@@ -73,7 +78,7 @@ fn amount_of(p: &instalment_plan::Model, k: i32) -> Money {
     })
 }
 
-fn describe(k: i32, count: i16, cat: &str, start: NaiveDate, end: NaiveDate) -> String {
+pub(crate) fn describe(k: i32, count: i16, cat: &str, start: NaiveDate, end: NaiveDate) -> String {
     format!(
         "Instalment {k} of {count}: {cat} membership {} to {}",
         start.format("%-d %b %Y"),
@@ -305,18 +310,15 @@ pub(crate) async fn cancel_for_member<C: ConnectionTrait>(
 }
 
 /// Invoices `paid` were just paid in full on `on`: each plan whose current instalment is among them
-/// moves on to the next (the first one's period, just made by `lifecycle::complete_paid`, is kept as paid
+/// moves on to the next (the first one's period, just made by `settle::complete_paid`, is kept as paid
 /// by instalments), and a suspension for a declined instalment is lifted. In the caller's transaction.
-pub(crate) async fn on_paid<C: ConnectionTrait>(
+pub(super) async fn on_paid<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     m: &member::Model,
     paid: &[Uuid],
     on: NaiveDate,
 ) -> Result<(), AppError> {
-    if paid.is_empty() {
-        return Ok(());
-    }
     let plans = instalment_plan::Entity::find()
         .filter(instalment_plan::Column::CurrentInvoiceId.is_in(paid.to_vec()))
         .filter(instalment_plan::Column::Status.is_in(LIVE))
@@ -347,11 +349,11 @@ pub(crate) async fn on_paid<C: ConnectionTrait>(
             }
         }
         if p.status == SUSPENDED && suspended_since(db, p.member_id).await?.is_some() {
-            record::add_event(
+            crate::service::history::add_event(
                 db,
                 actor,
                 p.member_id,
-                record::EVENT_SUSPENSION_LIFTED,
+                crate::entity::membership_event::EVENT_SUSPENSION_LIFTED,
                 on,
                 on,
                 None,
@@ -486,200 +488,6 @@ pub async fn current<C: ConnectionTrait>(
         failures: p.charge_attempts,
         status: p.status,
     }))
-}
-
-/// What collecting instalments did in a daily run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CollectReport {
-    pub charged: u64,
-    pub declined: u64,
-    pub suspended: u64,
-}
-
-/// Charges the instalments due by `as_of` to the members' saved cards at `provider`, invoicing each
-/// when it falls due. Each step is its own transaction and keyed, so a run stopped and run again charges
-/// nothing twice.
-pub async fn collect(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    as_of: NaiveDate,
-    provider: &dyn PaymentProvider,
-) -> Result<CollectReport, AppError> {
-    let mut report = CollectReport::default();
-    if !provider.saves_cards() {
-        return Ok(report);
-    }
-    let base_url = templates::default_base_url();
-    let due = instalment_plan::Entity::find()
-        .filter(instalment_plan::Column::Status.is_in([STARTING, ACTIVE]))
-        .filter(instalment_plan::Column::NextDueOn.lte(as_of))
-        .order_by_asc(instalment_plan::Column::NextDueOn)
-        .all(db)
-        .await?;
-    if due.is_empty() {
-        return Ok(report);
-    }
-    let ended = ended_members(db).await?;
-    for p in due {
-        if ended.contains(&p.member_id) {
-            continue;
-        }
-        let Some(card) = saved_card::Entity::find()
-            .filter(saved_card::Column::MemberId.eq(p.member_id))
-            .filter(saved_card::Column::Provider.eq(provider.name()))
-            .filter(saved_card::Column::Token.ne(""))
-            .one(db)
-            .await?
-        else {
-            continue;
-        };
-        let Some(m) = member::Entity::find_by_id(p.member_id)
-            .one(db)
-            .await?
-            .filter(|m| m.pseudonymised_at.is_none())
-        else {
-            continue;
-        };
-        let k = p.next_number;
-        let inv = match p.current_invoice_id {
-            Some(id) => document::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| AppError::internal("an instalment's invoice is missing"))?,
-            None => {
-                // The instalment is invoiced on the day it falls due.
-                let r = renewal::Entity::find_by_id(p.renewal_id)
-                    .one(db)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let cat = category::Entity::find_by_id(r.category_id)
-                    .one(db)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let txn = crate::service::begin(db).await?;
-                let inv = crate::service::money::issue_invoice(
-                    &txn,
-                    actor,
-                    m.id,
-                    &describe(k, p.count, &cat.name, r.period_start, r.period_end),
-                    amount_of(&p, k),
-                    Money::ZERO,
-                    &format!("instalment:{}:{k}", p.id),
-                    "instalment",
-                )
-                .await?;
-                let mut am: instalment_plan::ActiveModel = p.clone().into();
-                am.current_invoice_id = Set(Some(inv.id));
-                am.updated_at = Set(crate::service::now());
-                am.update(&txn).await?;
-                txn.commit().await?;
-                inv
-            }
-        };
-        if inv.outstanding_pence <= 0 {
-            continue;
-        }
-        let amount = Money::from_pence(inv.outstanding_pence);
-        let attempt = p.charge_attempts + 1;
-        let key = format!("instalment-charge:{}:{k}:{attempt}", p.id);
-        let description = format!("{} {}", inv.number, inv.description);
-        match provider
-            .charge_saved(&card.token, amount, &description, &key)
-            .await
-        {
-            Ok(reference) => {
-                let txn = crate::service::begin(db).await?;
-                crate::service::money::receive(
-                    &txn,
-                    actor,
-                    crate::service::money::Incoming {
-                        member: &m,
-                        method: "card",
-                        provider: Some(provider.name()),
-                        reference: &reference,
-                        amount,
-                        received_on: as_of,
-                        invoice_id: Some(inv.id),
-                        key: format!("{}:payment:{reference}", provider.name()),
-                        base_url,
-                    },
-                )
-                .await?;
-                txn.commit().await?;
-                report.charged += 1;
-            }
-            Err(ChargeError::Unavailable(e)) => {
-                tracing::warn!(error = %e, member = %m.id, "instalment charge not tried");
-            }
-            Err(ChargeError::Declined(message)) => {
-                let txn = crate::service::begin(db).await?;
-                let suspend = attempt >= MAX_CHARGE_ATTEMPTS;
-                let retry_on = as_of + Duration::days(RETRY_DAYS);
-                // Re-read: the plan row may have gained its invoice above.
-                let fresh = instalment_plan::Entity::find_by_id(p.id)
-                    .one(&txn)
-                    .await?
-                    .ok_or(AppError::NotFound)?;
-                let mut am: instalment_plan::ActiveModel = fresh.into();
-                am.charge_attempts = Set(attempt);
-                am.next_due_on = Set((!suspend).then_some(retry_on));
-                if suspend {
-                    am.status = Set(SUSPENDED.into());
-                }
-                am.updated_at = Set(crate::service::now());
-                am.update(&txn).await?;
-                audit::record(
-                    &txn,
-                    actor,
-                    "member",
-                    m.id,
-                    "instalment_declined",
-                    None,
-                    Some(json!({"instalment": k, "of": p.count, "attempt": attempt, "max": MAX_CHARGE_ATTEMPTS, "message": message})),
-                )
-                .await?;
-                let pay_url = format!("{base_url}/portal/payments");
-                if suspend {
-                    crate::service::lifecycle::suspend_for_declines(
-                        &txn,
-                        actor,
-                        &m,
-                        as_of,
-                        attempt,
-                        amount,
-                        &format!("instalment {k} declined {attempt} times"),
-                        "monthly instalment declined",
-                        &pay_url,
-                    )
-                    .await?;
-                    report.suspended += 1;
-                } else {
-                    crate::service::money::notify(
-                        &txn,
-                        &m,
-                        "instalment_failed",
-                        json!({
-                            "number": MembershipNumber::text_of(m.membership_number),
-                            "amount": amount.to_string(),
-                            "instalment": k,
-                            "count": p.count,
-                            "message": message,
-                            "attempt": attempt,
-                            "of": MAX_CHARGE_ATTEMPTS,
-                            "retry_on": retry_on.format("%-d %B %Y").to_string(),
-                            "card": card.label,
-                            "pay_url": pay_url,
-                            "base_url": base_url,
-                        }),
-                    )
-                    .await?;
-                }
-                txn.commit().await?;
-                report.declined += 1;
-            }
-        }
-    }
-    Ok(report)
 }
 
 #[cfg(test)]
