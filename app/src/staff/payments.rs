@@ -647,7 +647,8 @@ pub struct AgedDto {
 
 #[server(prefix = "/fn", endpoint = "aged-debt-report")]
 pub async fn aged_debt_report() -> Result<AgedDto, AppError> {
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let actor = crate::ctx::require(guildhall::domain::Permission::ViewReports)?;
     let st = crate::ctx::state()?;
     let as_of = today();
@@ -737,7 +738,8 @@ pub struct ReconDto {
 #[server(prefix = "/fn", endpoint = "reconciliation-report")]
 pub async fn reconciliation_report(from: String, to: String) -> Result<ReconDto, AppError> {
     use guildhall::domain::payments::label;
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let actor = crate::ctx::require(guildhall::domain::Permission::Reconcile)?;
     let st = crate::ctx::state()?;
     let t = today();
