@@ -395,7 +395,7 @@ pub async fn dashboard(
     years: u32,
     runs: usize,
 ) -> anyhow::Result<()> {
-    use guildhall::service::{dashboard, money, trends};
+    use guildhall::service::{dashboard, trends};
     let bench = BenchDb::fresh(database_url).await?;
     let db = &bench.db;
     let started = Instant::now();

@@ -573,7 +573,8 @@ async fn trade_report_csv(
 }
 
 async fn aged_debt_csv(State(state): State<AppState>, actor: axum::Extension<Actor>) -> Response {
-    use guildhall::service::money::{reports, today};
+    use guildhall::service::money::reports;
+    use guildhall::service::today;
     let out = async {
         let all = reports::aged_debt(&state.server.db, &actor, today(), None).await?;
         reports::aged_debt_csv(&all.rows)
