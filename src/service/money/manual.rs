@@ -9,7 +9,6 @@
 //! settlement (`receive`), under the key of the form it was typed in.
 
 use super::{member_name, receive, Incoming, INVOICE};
-use crate::service::today;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{
@@ -18,6 +17,7 @@ use crate::domain::payments::{
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
 use crate::entity::{document, member, money_request, payment, setting};
 use crate::service::audit;
+use crate::service::today;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
