@@ -12,48 +12,12 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::calendar::Calendar;
 use guildhall::domain::membership::Status;
 use guildhall::domain::Actor;
-use guildhall::entity::{member, notice, outbox_message, period, renewal};
+use guildhall::entity::{notice, renewal};
+use guildhall::service::ledger;
 use guildhall::service::lifecycle;
-use guildhall::service::members::record;
 use guildhall::service::money::providers::Sandbox;
-use guildhall::service::{ledger, money, seed, travel_to};
-use guildhall::testing::databases;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-
-async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member::Model, Actor) {
-    let email = format!("{}@example.org", family.to_lowercase());
-    let (u, m) = seed::member_account_joined(
-        db,
-        "Ari",
-        family,
-        &email,
-        "a long enough password",
-        "LS1 1AA",
-        "REG",
-        seed::Shape::Active,
-        guildhall::service::today(),
-    )
-    .await
-    .expect("member");
-    (m, Actor::member(u.id, &email))
-}
-
-async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64 {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::MemberId.eq(m.id))
-        .filter(outbox_message::Column::Template.eq(template))
-        .count(db)
-        .await
-        .expect("n")
-}
-
-async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    record::history(db, m.id)
-        .await
-        .expect("history")
-        .status(30, on)
-        .status
-}
+use guildhall::testing::{daily, databases, periods_of, portal_member, sent, start_on, status};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]
 async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
@@ -64,12 +28,9 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
     for t in databases().await {
         let db = &t.db;
         let joined = NaiveDate::from_ymd_opt(2027, 1, 11).expect("date");
-        travel_to(joined);
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
-        let (fixer, fixer_actor) = portal_member(db, "Fixer").await;
-        let (stuck, stuck_actor) = portal_member(db, "Stuck").await;
+        start_on(db, joined).await;
+        let (fixer, fixer_actor) = portal_member(db, "Ari", "Fixer").await;
+        let (stuck, stuck_actor) = portal_member(db, "Ari", "Stuck").await;
         for (m, a) in [(&fixer, &fixer_actor), (&stuck, &stuck_actor)] {
             lifecycle::set_auto_renew(db, a, m.membership_number, true, &sandbox)
                 .await
@@ -95,16 +56,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         let mut fixed = false;
         let mut day = ends - Duration::days(60);
         while day <= ends + Duration::days(20) {
-            travel_to(day);
-            lifecycle::daily(
-                db,
-                &Actor::system("daily job"),
-                day,
-                Some(&sandbox),
-                |_, _, _| {},
-            )
-            .await
-            .expect("daily");
+            daily(db, day, Some(&sandbox)).await;
             if !fixed && sent(db, &fixer, "auto_renew_failed").await == 1 {
                 // The member pays with a good card (the webhook saves it): tried again at the next run.
                 lifecycle::card_used(db, &system, fixer.id, "sandbox", "sbx_pm_4242")
@@ -150,11 +102,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         // The fixer: declined once, then charged on the new card; the new period follows the old.
         assert_eq!(sent(db, &fixer, "auto_renew_failed").await, 1);
         assert_eq!(sent(db, &fixer, "membership_suspended").await, 0);
-        let periods = period::Entity::find()
-            .filter(period::Column::MemberId.eq(fixer.id))
-            .all(db)
-            .await
-            .expect("q");
+        let periods = periods_of(db, fixer.id).await;
         assert_eq!(periods.len(), 2, "{}", t.name);
         assert!(periods
             .iter()
@@ -195,16 +143,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             .await
             .expect("new card");
         let next = ends + Duration::days(21);
-        travel_to(next);
-        let report = lifecycle::daily(
-            db,
-            &Actor::system("daily job"),
-            next,
-            Some(&sandbox),
-            |_, _, _| {},
-        )
-        .await
-        .expect("daily");
+        let report = daily(db, next, Some(&sandbox)).await;
         assert_eq!(report.auto_renew.charged, 1, "{}: {report:?}", t.name);
         assert_eq!(status(db, &stuck, next).await, Status::Active);
         assert_eq!(sent(db, &stuck, "membership_suspended").await, 1);
