@@ -3,6 +3,11 @@
 //! `databases()` always gives an in-memory SQLite database and, when `GUILDHALL_TEST_POSTGRES` points at a
 //! PostgreSQL server, also a brand-new PostgreSQL database created for this test alone, so tests run in
 //! parallel without sharing state. Call `TestDb::finish` at the end to drop the PostgreSQL database.
+//! The fixtures the tests share (actors, members, paying, the daily job) are in [`fixtures`] and
+//! re-exported here.
+
+mod fixtures;
+pub use fixtures::*;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
@@ -93,29 +98,6 @@ pub async fn databases() -> Vec<TestDb> {
 }
 
 pub use crate::db::replace_database;
-
-/// The staff account `email` (seeded) acting in `role`.
-pub async fn staff_actor(
-    db: &DatabaseConnection,
-    email: &str,
-    role: crate::domain::Role,
-) -> crate::domain::Actor {
-    use crate::entity::user;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let u = user::Entity::find()
-        .filter(user::Column::EmailKey.eq(email))
-        .one(db)
-        .await
-        .expect("query users")
-        .expect("a seeded staff user");
-    crate::domain::Actor {
-        kind: crate::domain::ActorKind::Staff,
-        user_id: Some(u.id),
-        label: email.to_owned(),
-        roles: vec![role],
-        request_id: None,
-    }
-}
 
 /// A transport that keeps what it is handed, as a recipient's mailbox would.
 #[derive(Debug, Default)]

@@ -12,48 +12,11 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::calendar::Calendar;
 use guildhall::domain::membership::Status;
 use guildhall::domain::Actor;
-use guildhall::entity::{member, notice, outbox_message, period, renewal};
+use guildhall::entity::{notice, renewal};
 use guildhall::service::ledger;
 use guildhall::service::money::providers::Sandbox;
-use guildhall::service::seed;
-use guildhall::service::travel_to;
-use guildhall::testing::databases;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-
-async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member::Model, Actor) {
-    let email = format!("{}@example.org", family.to_lowercase());
-    let (u, m) = seed::member_account_joined(
-        db,
-        "Ari",
-        family,
-        &email,
-        "a long enough password",
-        "LS1 1AA",
-        "REG",
-        seed::Shape::Active,
-        guildhall::service::today(),
-    )
-    .await
-    .expect("member");
-    (m, Actor::member(u.id, &email))
-}
-
-async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64 {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::MemberId.eq(m.id))
-        .filter(outbox_message::Column::Template.eq(template))
-        .count(db)
-        .await
-        .expect("n")
-}
-
-async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    guildhall::service::history::history(db, m.id)
-        .await
-        .expect("history")
-        .status(30, on)
-        .status
-}
+use guildhall::testing::{daily, databases, periods_of, portal_member, sent, start_on, status};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[tokio::test]
 async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
@@ -64,32 +27,17 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
     for t in databases().await {
         let db = &t.db;
         let joined = NaiveDate::from_ymd_opt(2027, 1, 11).expect("date");
-        travel_to(joined);
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
-        let (fixer, fixer_actor) = portal_member(db, "Fixer").await;
-        let (stuck, stuck_actor) = portal_member(db, "Stuck").await;
+        start_on(db, joined).await;
+        let (fixer, fixer_actor) = portal_member(db, "Ari", "Fixer").await;
+        let (stuck, stuck_actor) = portal_member(db, "Ari", "Stuck").await;
         for (m, a) in [(&fixer, &fixer_actor), (&stuck, &stuck_actor)] {
-            guildhall::service::renewals::autorenew::set_auto_renew(
-                db,
-                a,
-                m.membership_number,
-                true,
-                &sandbox,
-            )
-            .await
-            .expect("on");
+            guildhall::service::renewals::autorenew::set_auto_renew(db, a, m.membership_number, true, &sandbox)
+                .await
+                .expect("on");
             // They paid with the card that attaches but whose later charges are declined.
-            guildhall::service::renewals::autorenew::card_used(
-                db,
-                &system,
-                m.id,
-                "sandbox",
-                "sbx_pm_0341",
-            )
-            .await
-            .expect("card");
+            guildhall::service::renewals::autorenew::card_used(db, &system, m.id, "sandbox", "sbx_pm_0341")
+                .await
+                .expect("card");
         }
         // Another member cannot turn it on for them.
         assert!(guildhall::service::renewals::autorenew::set_auto_renew(
@@ -107,27 +55,12 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         let mut fixed = false;
         let mut day = ends - Duration::days(60);
         while day <= ends + Duration::days(20) {
-            travel_to(day);
-            guildhall::service::renewals::daily::daily(
-                db,
-                &Actor::system("daily job"),
-                day,
-                Some(&sandbox),
-                |_, _, _| {},
-            )
-            .await
-            .expect("daily");
+            daily(db, day, Some(&sandbox)).await;
             if !fixed && sent(db, &fixer, "auto_renew_failed").await == 1 {
                 // The member pays with a good card (the webhook saves it): tried again at the next run.
-                guildhall::service::renewals::autorenew::card_used(
-                    db,
-                    &system,
-                    fixer.id,
-                    "sandbox",
-                    "sbx_pm_4242",
-                )
-                .await
-                .expect("new card");
+                guildhall::service::renewals::autorenew::card_used(db, &system, fixer.id, "sandbox", "sbx_pm_4242")
+                    .await
+                    .expect("new card");
                 fixed = true;
             }
             day += Duration::days(1);
@@ -168,11 +101,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         // The fixer: declined once, then charged on the new card; the new period follows the old.
         assert_eq!(sent(db, &fixer, "auto_renew_failed").await, 1);
         assert_eq!(sent(db, &fixer, "membership_suspended").await, 0);
-        let periods = period::Entity::find()
-            .filter(period::Column::MemberId.eq(fixer.id))
-            .all(db)
-            .await
-            .expect("q");
+        let periods = periods_of(db, fixer.id).await;
         assert_eq!(periods.len(), 2, "{}", t.name);
         assert!(periods
             .iter()
@@ -209,39 +138,18 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             Status::Grace
         );
         // They pay with a good card: taken at the next run, the period made, the suspension lifted.
-        guildhall::service::renewals::autorenew::card_used(
-            db,
-            &system,
-            stuck.id,
-            "sandbox",
-            "sbx_pm_4242",
-        )
-        .await
-        .expect("new card");
+        guildhall::service::renewals::autorenew::card_used(db, &system, stuck.id, "sandbox", "sbx_pm_4242")
+            .await
+            .expect("new card");
         let next = ends + Duration::days(21);
-        travel_to(next);
-        let report = guildhall::service::renewals::daily::daily(
-            db,
-            &Actor::system("daily job"),
-            next,
-            Some(&sandbox),
-            |_, _, _| {},
-        )
-        .await
-        .expect("daily");
+        let report = daily(db, next, Some(&sandbox)).await;
         assert_eq!(report.auto_renew.charged, 1, "{}: {report:?}", t.name);
         assert_eq!(status(db, &stuck, next).await, Status::Active);
         assert_eq!(sent(db, &stuck, "membership_suspended").await, 1);
         // Turning it off stops the next year's charge being announced.
-        guildhall::service::renewals::autorenew::set_auto_renew(
-            db,
-            &stuck_actor,
-            stuck.membership_number,
-            false,
-            &sandbox,
-        )
-        .await
-        .expect("off");
+        guildhall::service::renewals::autorenew::set_auto_renew(db, &stuck_actor, stuck.membership_number, false, &sandbox)
+            .await
+            .expect("off");
         let view = guildhall::service::renewals::autorenew::auto_renew(db, stuck.id, &sandbox)
             .await
             .expect("view");

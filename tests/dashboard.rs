@@ -9,23 +9,17 @@ use chrono::{Datelike, Duration};
 use guildhall::domain::membership::Status;
 use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{
-    document, member, membership_event, money_request, outbox_message, payment, period, user,
+    document, member, membership_event, money_request, outbox_message, payment, period,
 };
 use guildhall::service::dashboard::{self, List, STATUS_ORDER};
 use guildhall::service::events::{self, Topic};
 use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::payments::requests;
 use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{databases, staff_actor, user_id, BASE};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration as StdDuration;
-
-const BASE: &str = "http://127.0.0.1:3000";
-
-async fn staff(db: &sea_orm::DatabaseConnection, email: &str, role: Role) -> Actor {
-    guildhall::testing::staff_actor(db, email, role).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
@@ -34,7 +28,7 @@ async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
         seed::demo(db, BASE).await.expect("demo");
         seed::members(db, 300, |_| {}).await.expect("members");
         let today = guildhall::service::today();
-        let officer = staff(db, "officer@guildhall.test", Role::Officer).await;
+        let officer = staff_actor(db, "officer@guildhall.test", Role::Officer).await;
 
         // Every node's events (PostgreSQL: LISTEN), then a subscriber like a stream.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -271,13 +265,7 @@ async fn dashboard_figures_match_the_raw_rows_and_a_payment_is_published() {
         assert_eq!(List::parse("status:nonsense"), None);
 
         // Members see none of it.
-        let demo_member = user::Entity::find()
-            .filter(user::Column::EmailKey.eq(seed::DEMO_MEMBER))
-            .one(db)
-            .await
-            .expect("q")
-            .expect("member");
-        let me = Actor::member(demo_member.id, seed::DEMO_MEMBER);
+        let me = Actor::member(user_id(db, seed::DEMO_MEMBER).await, seed::DEMO_MEMBER);
         assert!(matches!(
             dashboard::tiles(db, &me, today).await,
             Err(AppError::Forbidden)

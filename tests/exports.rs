@@ -10,17 +10,11 @@ use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{audit_log, export, member, membership_event, period, user};
 use guildhall::service::exports::{self, ExportInput};
 use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{databases, periods_of, staff_actor, BASE};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
 use std::collections::{HashMap, HashSet};
-
-const BASE: &str = "http://127.0.0.1:3000";
-
-async fn staff(db: &sea_orm::DatabaseConnection, email: &str, role: Role) -> Actor {
-    guildhall::testing::staff_actor(db, email, role).await
-}
 
 fn lines(csv: &[u8]) -> Vec<String> {
     assert!(csv.starts_with(&[0xEF, 0xBB, 0xBF]), "a byte-order mark");
@@ -39,8 +33,8 @@ async fn mailing_house_and_journal_exports_hold_the_right_members_and_are_record
         seed::demo(db, BASE).await.expect("demo");
         seed::portal_accounts(db, 8).await.expect("portal accounts");
         let today = guildhall::service::today();
-        let officer = staff(db, "officer@guildhall.test", Role::Officer).await;
-        let finance = staff(db, "finance@guildhall.test", Role::Finance).await;
+        let officer = staff_actor(db, "officer@guildhall.test", Role::Officer).await;
+        let finance = staff_actor(db, "finance@guildhall.test", Role::Finance).await;
 
         // The portal accounts' memberships end in the same month.
         let members = member::Entity::find().all(db).await.expect("members");
@@ -49,11 +43,8 @@ async fn mailing_house_and_journal_exports_hold_the_right_members_and_are_record
             .map(|m| (m.email.clone(), m.clone()))
             .collect();
         let p1 = &by_email["portal1@guildhall.test"];
-        let ends = period::Entity::find()
-            .filter(period::Column::MemberId.eq(p1.id))
-            .all(db)
+        let ends = periods_of(db, p1.id)
             .await
-            .expect("periods")
             .into_iter()
             .map(|p| p.end_on)
             .max()

@@ -6,88 +6,17 @@
 #![cfg(feature = "testing")]
 
 use guildhall::domain::money::Money;
-use guildhall::domain::{Actor, ActorKind, AppError, Role};
-use guildhall::entity::{
-    audit_log, category, document, ledger_transaction, member, money_request, payment,
-};
-use guildhall::service::ledger;
-use guildhall::service::members::enrol::{self, NewMemberInput};
-use guildhall::service::members::record::DetailsInput;
+use guildhall::domain::{AppError, Role};
+use guildhall::entity::{audit_log, document, ledger_transaction, money_request, payment};
+use guildhall::service::payments::requests;
+use guildhall::service::money::self as money;
+use guildhall::service::payments::manual;
 use guildhall::service::payments::manual::ManualPayment;
 use guildhall::service::payments::manual::ManualPaymentInput;
-use guildhall::service::payments::requests;
-use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{
+    balance, cheque, databases, invoice_of, new_member, seed_categories, staff_person, BASE,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
-
-const BASE: &str = "http://127.0.0.1:3000";
-
-fn staff(role: Role) -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: Some(Uuid::now_v7()),
-        label: format!(
-            "{}-{}@guildhall.test",
-            role.as_str(),
-            Uuid::now_v7().simple()
-        ),
-        roles: vec![role],
-        request_id: None,
-    }
-}
-
-async fn new_member(db: &DatabaseConnection, email: &str) -> member::Model {
-    let reg = category::Entity::find()
-        .filter(category::Column::Code.eq("REG"))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("REG");
-    enrol::create_member(
-        db,
-        &staff(Role::Officer),
-        &NewMemberInput {
-            kind: "individual".into(),
-            category_id: reg.id.to_string(),
-            starts_on: guildhall::service::today().to_string(),
-            payment: "unpaid".into(),
-            details: DetailsInput {
-                given_name: "Mona".into(),
-                family_name: "Ledger".into(),
-                email: Some(email.into()),
-                address_line1: "1 Count Street".into(),
-                town: "Leeds".into(),
-                postcode: "LS1 1AA".into(),
-                country: "GB".into(),
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    .expect("member")
-}
-
-async fn invoice_of(db: &DatabaseConnection, m: Uuid) -> document::Model {
-    document::Entity::find()
-        .filter(document::Column::MemberId.eq(m))
-        .filter(document::Column::Kind.eq("invoice"))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("an invoice")
-}
-
-fn cheque(amount: &str, invoice: &str) -> ManualPaymentInput {
-    ManualPaymentInput {
-        method: "cheque".into(),
-        reference: format!("CHQ-{}", &Uuid::now_v7().simple().to_string()[24..]),
-        amount: amount.into(),
-        received_on: guildhall::service::today().to_string(),
-        invoice: invoice.into(),
-        form_key: Uuid::now_v7().to_string(),
-    }
-}
 
 async fn counts(db: &DatabaseConnection) -> (u64, u64) {
     (
@@ -99,34 +28,20 @@ async fn counts(db: &DatabaseConnection) -> (u64, u64) {
     )
 }
 
-async fn balance(db: &DatabaseConnection, m: Uuid) -> i64 {
-    ledger::member_balance(db, m)
-        .await
-        .expect("balance")
-        .pence()
-}
-
 #[tokio::test]
 async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_different_person() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("categories");
-        let m = new_member(db, "large@example.org").await;
-        let supervisor = staff(Role::Supervisor);
-        let finance = staff(Role::Finance);
+        seed_categories(db).await;
+        let m = new_member(db, "large@example.org", "unpaid").await;
+        let supervisor = staff_person(Role::Supervisor);
+        let finance = staff_person(Role::Finance);
 
         // £500.00, the default limit itself: recorded at once.
-        let small = guildhall::service::payments::manual::record_manual_payment(
-            db,
-            &supervisor,
-            m.id,
-            &cheque("500.00", ""),
-            BASE,
-        )
-        .await
-        .expect("small");
+        let small =
+            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &cheque("500.00", ""), BASE)
+                .await
+                .expect("small");
         assert!(matches!(small, ManualPayment::Recorded(..)), "{}", t.name);
         let (payments, txns) = counts(db).await;
         let owed = balance(db, m.id).await;
@@ -137,15 +52,9 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             ..cheque("500.01", "")
         };
         let ManualPayment::Requested(r) =
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &supervisor,
-                m.id,
-                &form,
-                BASE,
-            )
-            .await
-            .expect("large")
+            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE)
+                .await
+                .expect("large")
         else {
             panic!("{}: £500.01 was recorded without a second person", t.name);
         };
@@ -156,15 +65,9 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
         assert_eq!(balance(db, m.id).await, owed);
         // The same form sent twice raises one request.
         let ManualPayment::Requested(again) =
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &supervisor,
-                m.id,
-                &form,
-                BASE,
-            )
-            .await
-            .expect("again")
+            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE)
+                .await
+                .expect("again")
         else {
             panic!("the repeat was recorded");
         };
@@ -218,14 +121,7 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             Err(AppError::Conflict(_))
         ));
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &supervisor,
-                m.id,
-                &form,
-                BASE
-            )
-            .await,
+            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE).await,
             Ok(ManualPayment::Requested(_))
         ));
         assert_eq!(counts(db).await.0, payments + 1);
@@ -238,14 +134,12 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
 async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_that_invoice() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("categories");
-        let payer = new_member(db, "payer@example.org").await;
-        let owner = new_member(db, "owner@example.org").await;
+        seed_categories(db).await;
+        let payer = new_member(db, "payer@example.org", "unpaid").await;
+        let owner = new_member(db, "owner@example.org", "unpaid").await;
         let inv = invoice_of(db, owner.id).await;
         assert!(inv.outstanding_pence > 0 && inv.outstanding_pence <= 50_000);
-        let officer = staff(Role::Officer);
+        let officer = staff_person(Role::Officer);
         let amount = format!(
             "{}.{:02}",
             inv.outstanding_pence / 100,
@@ -256,17 +150,15 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
         let payer_owes = balance(db, payer.id).await;
 
         // A small cheque from the payer against the owner's invoice: a request, nothing else.
-        let ManualPayment::Requested(r) =
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &officer,
-                payer.id,
-                &cheque(&amount, &inv.number.to_lowercase()),
-                BASE,
-            )
-            .await
-            .expect("recorded")
-        else {
+        let ManualPayment::Requested(r) = guildhall::service::payments::manual::record_manual_payment(
+            db,
+            &officer,
+            payer.id,
+            &cheque(&amount, &inv.number.to_lowercase()),
+            BASE,
+        )
+        .await
+        .expect("recorded") else {
             panic!(
                 "{}: another member's invoice was settled without a second person",
                 t.name
@@ -289,7 +181,7 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
                 .err(),
             Some(AppError::Forbidden)
         );
-        let supervisor = staff(Role::Supervisor);
+        let supervisor = staff_person(Role::Supervisor);
         let row = requests::pending(db, &supervisor)
             .await
             .expect("pending")
@@ -361,19 +253,15 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
 async fn admins_set_the_limit_and_the_change_is_audited() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("categories");
-        let m = new_member(db, "limit@example.org").await;
+        seed_categories(db).await;
+        let m = new_member(db, "limit@example.org", "unpaid").await;
         assert_eq!(
-            guildhall::service::settings::limit(db)
-                .await
-                .expect("limit"),
+            guildhall::service::settings::limit(db).await.expect("limit"),
             Money::from_pence(50_000)
         );
-        let admin = staff(Role::Admin);
+        let admin = staff_person(Role::Admin);
         assert_eq!(
-            guildhall::service::settings::update_limit(db, &staff(Role::Supervisor), "1000")
+            guildhall::service::settings::update_limit(db, &staff_person(Role::Supervisor), "1000")
                 .await
                 .err(),
             Some(AppError::Forbidden)
@@ -386,9 +274,7 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
             .await
             .expect("saved");
         assert_eq!(
-            guildhall::service::settings::limit(db)
-                .await
-                .expect("limit"),
+            guildhall::service::settings::limit(db).await.expect("limit"),
             Money::from_pence(100_000)
         );
         let audit = audit_log::Entity::find()
@@ -399,31 +285,15 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
             .expect("q")
             .expect("audited");
         assert_eq!(audit.actor_label, admin.label);
-        let officer = staff(Role::Officer);
+        let officer = staff_person(Role::Officer);
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &officer,
-                m.id,
-                &cheque("600.00", ""),
-                BASE
-            )
-            .await,
+            guildhall::service::payments::manual::record_manual_payment(db, &officer, m.id, &cheque("600.00", ""), BASE).await,
             Ok(ManualPayment::Recorded(..))
         ));
         // £0.00: every cheque needs a second person.
-        guildhall::service::settings::update_limit(db, &admin, "0")
-            .await
-            .expect("zero");
+        guildhall::service::settings::update_limit(db, &admin, "0").await.expect("zero");
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(
-                db,
-                &officer,
-                m.id,
-                &cheque("0.01", ""),
-                BASE
-            )
-            .await,
+            guildhall::service::payments::manual::record_manual_payment(db, &officer, m.id, &cheque("0.01", ""), BASE).await,
             Ok(ManualPayment::Requested(_))
         ));
         t.finish().await;

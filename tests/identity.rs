@@ -6,18 +6,14 @@ use guildhall::entity::{audit_log, outbox_message, user};
 use guildhall::service::identity::{self, Registration, SignInRefusal};
 use guildhall::service::tokens;
 use guildhall::service::{counters, outbox, seed};
-use guildhall::testing::{databases, deliver_all, received};
+use guildhall::testing::{
+    account_actor, databases, deliver_all, received, register, registration, BASE,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-const BASE: &str = "http://127.0.0.1:3000";
-
-fn registration(email: &str) -> Registration {
-    Registration {
-        given_name: "Ada".into(),
-        family_name: "Lovelace".into(),
-        email: email.into(),
-        password: "correct horse battery".into(),
-    }
+/// Ada Lovelace's registration with the address `email`.
+fn ada(email: &str) -> Registration {
+    registration("Ada", "Lovelace", email, "correct horse battery")
 }
 
 async fn last_mail(db: &sea_orm::DatabaseConnection, to: &str) -> outbox_message::Model {
@@ -43,14 +39,7 @@ fn link_token(body: &str, path: &str) -> String {
 async fn a_person_registers_confirms_their_address_and_signs_in() {
     for t in databases().await {
         let db = &t.db;
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            registration("ada@example.org"),
-            BASE,
-        )
-        .await
-        .expect("register");
+        register(db, ada("ada@example.org")).await;
         let refused =
             identity::authenticate(db, "ada@example.org", "correct horse battery".into(), BASE)
                 .await
@@ -95,22 +84,10 @@ async fn a_person_registers_confirms_their_address_and_signs_in() {
 async fn registering_an_address_that_has_an_account_tells_that_address_and_creates_nothing() {
     for t in databases().await {
         let db = &t.db;
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            registration("bo@example.org"),
-            BASE,
-        )
-        .await
-        .expect("first");
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            registration("Bo@EXAMPLE.org"),
-            BASE,
-        )
-        .await
-        .expect("answers the same");
+        register(db, ada("bo@example.org")).await;
+        identity::register(db, &Actor::anonymous(), ada("Bo@EXAMPLE.org"), BASE)
+            .await
+            .expect("answers the same");
         assert_eq!(user::Entity::find().count(db).await.expect("count"), 1);
         assert_eq!(
             last_mail(db, "bo@example.org").await.template,
@@ -244,14 +221,8 @@ async fn only_admins_create_staff_and_each_role_is_recorded() {
     for t in databases().await {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
-        let officer = identity::load_actor(db, admin_id(db, "officer@guildhall.test").await)
-            .await
-            .expect("load")
-            .expect("actor");
-        let admin = identity::load_actor(db, admin_id(db, "admin@guildhall.test").await)
-            .await
-            .expect("load")
-            .expect("actor");
+        let officer = account_actor(db, "officer@guildhall.test").await;
+        let admin = account_actor(db, "admin@guildhall.test").await;
         assert_eq!(officer.roles, vec![Role::Officer]);
         let input = |email: &str| identity::NewStaff {
             email: email.into(),
@@ -285,16 +256,6 @@ async fn only_admins_create_staff_and_each_role_is_recorded() {
         assert!(dup.fields().is_some_and(|f| f.get("email").is_some()));
         t.finish().await;
     }
-}
-
-async fn admin_id(db: &sea_orm::DatabaseConnection, email: &str) -> uuid::Uuid {
-    user::Entity::find()
-        .filter(user::Column::EmailKey.eq(email))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("user")
-        .id
 }
 
 #[tokio::test]
@@ -362,27 +323,14 @@ async fn one_time_links_are_never_stored_readable_and_are_made_at_delivery() {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         deliver_all(db).await;
-        let admin = identity::load_actor(db, admin_id(db, "admin@guildhall.test").await)
-            .await
-            .expect("load")
-            .expect("actor");
-        let member = identity::load_actor(db, admin_id(db, "member@guildhall.test").await)
-            .await
-            .expect("load")
-            .expect("actor");
+        let admin = account_actor(db, "admin@guildhall.test").await;
+        let member = account_actor(db, "member@guildhall.test").await;
         // A reset for the admin (the attack: an officer reads the link in the outbox), a new
         // account's confirmation, a staff invitation and a change of address.
         identity::request_password_reset(db, "admin@guildhall.test", BASE)
             .await
             .expect("reset");
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            registration("ada@example.org"),
-            BASE,
-        )
-        .await
-        .expect("register");
+        register(db, ada("ada@example.org")).await;
         identity::create_staff(
             db,
             &admin,
@@ -481,10 +429,7 @@ async fn links_die_when_replaced_and_when_the_password_changes() {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         deliver_all(db).await;
-        let member = identity::load_actor(db, admin_id(db, "member@guildhall.test").await)
-            .await
-            .expect("load")
-            .expect("actor");
+        let member = account_actor(db, "member@guildhall.test").await;
         // Two reset requests before the worker runs: only the second message goes out.
         identity::request_password_reset(db, "member@guildhall.test", BASE)
             .await

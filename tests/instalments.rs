@@ -14,92 +14,16 @@
 use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::{Actor, AppError};
-use guildhall::entity::{
-    document, instalment_plan, member, outbox_message, payment, period, saved_card,
-};
+use guildhall::entity::{document, instalment_plan, member, payment, period, saved_card};
+use guildhall::service::renewals::instalments::{self, due_on};
 use guildhall::service::ledger;
+use guildhall::service::renewals::offer::PayBy;
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::money::providers::{Providers, Sandbox};
-use guildhall::service::payments::card;
-use guildhall::service::renewals::instalments::{self, due_on};
-use guildhall::service::renewals::offer::PayBy;
-use guildhall::service::seed;
-use guildhall::service::travel_to;
-use guildhall::testing::databases;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
-
-const BASE: &str = "http://127.0.0.1:3000";
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("date")
-}
-
-async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member::Model, Actor) {
-    let email = format!("{}@example.org", family.to_lowercase());
-    let (u, m) = seed::member_account_joined(
-        db,
-        "Ari",
-        family,
-        &email,
-        "a long enough password",
-        "LS1 1AA",
-        "REG",
-        seed::Shape::Active,
-        guildhall::service::today(),
-    )
-    .await
-    .expect("member");
-    (m, Actor::member(u.id, &email))
-}
-
-async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64 {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::MemberId.eq(m.id))
-        .filter(outbox_message::Column::Template.eq(template))
-        .count(db)
-        .await
-        .expect("n")
-}
-
-async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    guildhall::service::history::history(db, m.id)
-        .await
-        .expect("history")
-        .status(30, on)
-        .status
-}
-
-async fn invoice(db: &DatabaseConnection, number: &str) -> document::Model {
-    document::Entity::find()
-        .filter(document::Column::Number.eq(number))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("invoice")
-}
-
-async fn balance(db: &DatabaseConnection, m: &member::Model) -> i64 {
-    ledger::member_balance(db, m.id).await.expect("b").pence()
-}
-
-/// The member pays invoice `number` on the sandbox's page with `card_number`.
-async fn pay_by_card(
-    db: &DatabaseConnection,
-    providers: &Providers,
-    me: &Actor,
-    m: &member::Model,
-    number: &str,
-    card_number: &str,
-) {
-    let url = card::start(db, me, providers, m.membership_number, number)
-        .await
-        .expect("start");
-    let id = Uuid::parse_str(url.rsplit('/').next().expect("id")).expect("uuid");
-    card::sandbox_pay(db, me, providers, id, card_number)
-        .await
-        .expect("paid");
-}
+use guildhall::testing::{
+    balance, d, daily, databases, invoice, pay_by_card, portal_member, sent, start_on, status, BASE,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 async fn choose(
     db: &DatabaseConnection,
@@ -108,16 +32,7 @@ async fn choose(
     by: PayBy,
     on: NaiveDate,
 ) -> Result<String, AppError> {
-    guildhall::service::renewals::offer::prepare_payment_by(
-        db,
-        me,
-        m.membership_number,
-        true,
-        by,
-        Some("sandbox"),
-        on,
-    )
-    .await
+    guildhall::service::renewals::offer::prepare_payment_by(db, me, m.membership_number, true, by, Some("sandbox"), on).await
 }
 
 async fn plans(db: &DatabaseConnection, m: &member::Model) -> Vec<instalment_plan::Model> {
@@ -136,30 +51,18 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
     for t in databases().await {
         let db = &t.db;
         let providers = Providers::sandbox_direct(db.clone(), BASE);
-        travel_to(d(2027, 1, 11));
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
+        start_on(db, d(2027, 1, 11)).await;
         // Registered: £216.00 a year, 12 instalments of £18.00.
-        let (monthly, me) = portal_member(db, "Monthly").await;
-        let (declines, declines_actor) = portal_member(db, "Declines").await;
-        let (quits, quits_actor) = portal_member(db, "Quits").await;
+        let (monthly, me) = portal_member(db, "Ari", "Monthly").await;
+        let (declines, declines_actor) = portal_member(db, "Ari", "Declines").await;
+        let (quits, quits_actor) = portal_member(db, "Ari", "Quits").await;
         let ends = d(2028, 1, 10);
         let renews = d(2028, 1, 11);
 
         // In the window, the run raises the annual invoice.
         let day = ends - Duration::days(30);
-        travel_to(day);
-        guildhall::service::renewals::daily::daily(
-            db,
-            &Actor::system("daily job"),
-            day,
-            Some(&sandbox),
-            |_, _, _| {},
-        )
-        .await
-        .expect("daily");
-        assert_eq!(balance(db, &monthly).await, 21_600);
+        daily(db, day, Some(&sandbox)).await;
+        assert_eq!(balance(db, monthly.id).await, 21_600);
 
         // Nobody chooses for another member; the declaration is still needed.
         assert!(matches!(
@@ -189,14 +92,14 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         )
         .await
         .is_err());
-        assert_eq!(balance(db, &monthly).await, 21_600, "{}", t.name);
+        assert_eq!(balance(db, monthly.id).await, 21_600, "{}", t.name);
 
         // Monthly: the annual invoice credited, instalment 1 raised in its place.
         let first = choose(db, &me, &monthly, PayBy::Monthly, day)
             .await
             .expect("monthly");
         assert_eq!(invoice(db, &first).await.amount_pence, 1_800);
-        assert_eq!(balance(db, &monthly).await, 1_800);
+        assert_eq!(balance(db, monthly.id).await, 1_800);
         // Choosing again answers the same instalment.
         assert_eq!(
             choose(db, &me, &monthly, PayBy::Monthly, day)
@@ -209,11 +112,11 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             .await
             .expect("in full");
         assert_eq!(invoice(db, &annual).await.amount_pence, 21_600);
-        assert_eq!(balance(db, &monthly).await, 21_600);
+        assert_eq!(balance(db, monthly.id).await, 21_600);
         let first = choose(db, &me, &monthly, PayBy::Monthly, day)
             .await
             .expect("monthly again");
-        assert_eq!(balance(db, &monthly).await, 1_800, "{}", t.name);
+        assert_eq!(balance(db, monthly.id).await, 1_800, "{}", t.name);
         let live: Vec<_> = plans(db, &monthly)
             .await
             .into_iter()
@@ -275,16 +178,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         let mut day = day + Duration::days(1);
         let last = d(2029, 1, 20);
         while day <= last {
-            travel_to(day);
-            guildhall::service::renewals::daily::daily(
-                db,
-                &Actor::system("daily job"),
-                day,
-                Some(&sandbox),
-                |_, _, _| {},
-            )
-            .await
-            .expect("daily");
+            daily(db, day, Some(&sandbox)).await;
             if !fixed && sent(db, &declines, "membership_suspended").await == 1 {
                 // Suspended; the member pays the instalment due with another card.
                 assert_eq!(status(db, &declines, day).await, Status::Suspended);
@@ -414,7 +308,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             .expect("the third period");
         assert_eq!(p3.paid_state, "instalments");
         assert_eq!(status(db, &monthly, last).await, Status::Active);
-        assert_eq!(balance(db, &monthly).await, 0, "{}", t.name);
+        assert_eq!(balance(db, monthly.id).await, 0, "{}", t.name);
 
         // The declined member: two messages, then suspension; after paying, the rest from the new card.
         assert_eq!(

@@ -7,16 +7,11 @@
 use guildhall::domain::ledger::{postings, Account, Entry};
 use guildhall::domain::money::Money;
 use guildhall::domain::{Actor, AppError};
-use guildhall::entity::{category, ledger_entry, ledger_transaction, member};
+use guildhall::entity::{ledger_entry, ledger_transaction, member};
 use guildhall::service::ledger::{self, NewTransaction, Posted};
-use guildhall::service::members::enrol::{self, NewMemberInput};
-use guildhall::service::members::record::DetailsInput;
-use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{databases, details, enrol, seed_categories};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -25,14 +20,7 @@ fn system() -> Actor {
 }
 
 async fn members(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
-    seed::categories(db, &system()).await.expect("categories");
-    let reg = category::Entity::find()
-        .filter(category::Column::Code.eq("REG"))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("REG")
-        .id;
+    seed_categories(db).await;
     let officer = Actor {
         roles: vec![guildhall::domain::Role::Officer],
         kind: guildhall::domain::ActorKind::Staff,
@@ -40,29 +28,15 @@ async fn members(db: &DatabaseConnection, n: usize) -> Vec<Uuid> {
     };
     let mut out = Vec::new();
     for i in 0..n {
-        let m = enrol::create_member(
-            db,
-            &officer,
-            &NewMemberInput {
-                kind: "individual".into(),
-                category_id: reg.to_string(),
-                starts_on: guildhall::service::today().to_string(),
-                // No first invoice: each test's own postings are all a member's balance.
-                payment: "complimentary".into(),
-                details: DetailsInput {
-                    given_name: "Lena".into(),
-                    family_name: format!("Ledger{i}"),
-                    email: Some(format!("ledger{i}@example.org")),
-                    address_line1: "1 Count Street".into(),
-                    town: "Leeds".into(),
-                    postcode: "LS1 1AA".into(),
-                    country: "GB".into(),
-                    ..Default::default()
-                },
-            },
-        )
-        .await
-        .expect("member");
+        let details = details(
+            "Lena",
+            &format!("Ledger{i}"),
+            &format!("ledger{i}@example.org"),
+            "1 Count Street",
+        );
+        // No first invoice: each test's own postings are all a member's balance.
+        let today = guildhall::service::today();
+        let m = enrol(db, &officer, "REG", today, "complimentary", details).await;
         out.push(m.id);
     }
     out

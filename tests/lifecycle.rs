@@ -9,129 +9,31 @@
 
 use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
-use guildhall::domain::{Actor, ActorKind, Role};
-use guildhall::entity::{category, document, member, notice, outbox_message, period, renewal};
-use guildhall::service::members::enrol::{self, NewMemberInput};
-use guildhall::service::members::record::{self, DetailsInput};
-use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::domain::Role;
+use guildhall::entity::{category, document, member, notice, renewal};
 use guildhall::service::renewals::offer::Offer;
-use guildhall::service::{ledger, seed, travel_to};
-use guildhall::testing::databases;
+use guildhall::service::members::record::{self};
+use guildhall::service::{ledger, travel_to};
+use guildhall::testing::{
+    daily, databases, details, enrol, pay_by_cheque, periods_of, portal_member, sent, staff_person,
+    start_on, status,
+};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
-fn officer() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: Some(uuid::Uuid::now_v7()),
-        label: "officer@guildhall.test".into(),
-        roles: vec![Role::Officer],
-        request_id: None,
-    }
-}
-
+/// An individual named Lee `name`, joined today in category `code`, paying by cheque.
 async fn join(db: &DatabaseConnection, name: &str, code: &str) -> member::Model {
-    let cat = category::Entity::find()
-        .filter(category::Column::Code.eq(code))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("category");
-    enrol::create_member(
+    let email = format!("{}@example.org", name.to_lowercase());
+    let details = details("Lee", name, &email, "1 Lifecycle Lane");
+    let by = staff_person(Role::Officer);
+    enrol(
         db,
-        &officer(),
-        &NewMemberInput {
-            kind: "individual".into(),
-            category_id: cat.id.to_string(),
-            starts_on: guildhall::service::today().to_string(),
-            payment: "cheque".into(),
-            details: DetailsInput {
-                given_name: "Lee".into(),
-                family_name: name.into(),
-                email: Some(format!("{}@example.org", name.to_lowercase())),
-                address_line1: "1 Lifecycle Lane".into(),
-                town: "Leeds".into(),
-                postcode: "LS1 1AA".into(),
-                country: "GB".into(),
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    .expect("member")
-}
-
-/// A member with a portal account, joined today (as the clock says), and their portal actor.
-async fn portal_member(db: &DatabaseConnection, family: &'static str) -> (member::Model, Actor) {
-    let email = format!("{}@example.org", family.to_lowercase());
-    let (u, m) = seed::member_account_joined(
-        db,
-        "Lee",
-        family,
-        &email,
-        "a long enough password",
-        "LS1 1AA",
-        "REG",
-        seed::Shape::Active,
+        &by,
+        code,
         guildhall::service::today(),
+        "cheque",
+        details,
     )
     .await
-    .expect("member");
-    (m, Actor::member(u.id, &email))
-}
-
-async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) -> u64 {
-    outbox_message::Entity::find()
-        .filter(outbox_message::Column::MemberId.eq(m.id))
-        .filter(outbox_message::Column::Template.eq(template))
-        .count(db)
-        .await
-        .expect("n")
-}
-
-async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    let h = guildhall::service::history::history(db, m.id)
-        .await
-        .expect("history");
-    h.status(30, on).status
-}
-
-async fn daily(
-    db: &DatabaseConnection,
-    day: NaiveDate,
-) -> guildhall::service::renewals::daily::DailyReport {
-    travel_to(day);
-    guildhall::service::renewals::daily::daily(
-        db,
-        &Actor::system("daily job"),
-        day,
-        None,
-        |_, _, _| {},
-    )
-    .await
-    .expect("daily")
-}
-
-async fn pay(db: &DatabaseConnection, m: &member::Model, invoice: &document::Model) {
-    guildhall::service::payments::manual::record_manual_payment(
-        db,
-        &officer(),
-        m.id,
-        &ManualPaymentInput {
-            method: "cheque".into(),
-            reference: format!("CHQ-{}", invoice.number),
-            amount: money_text(invoice.outstanding_pence),
-            received_on: guildhall::service::today().to_string(),
-            invoice: invoice.number.clone(),
-            form_key: uuid::Uuid::now_v7().to_string(),
-        },
-        "http://127.0.0.1:3000",
-    )
-    .await
-    .expect("payment");
-}
-
-fn money_text(pence: i64) -> String {
-    format!("{}.{:02}", pence / 100, pence % 100)
 }
 
 async fn open_renewal(db: &DatabaseConnection, m: &member::Model) -> Option<renewal::Model> {
@@ -156,38 +58,31 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
     for t in databases().await {
         let db = &t.db;
         let joined = NaiveDate::from_ymd_opt(2027, 1, 11).expect("date");
-        travel_to(joined);
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
-        let (m, me) = portal_member(db, "Cycle").await;
+        start_on(db, joined).await;
+        let (m, me) = portal_member(db, "Lee", "Cycle").await;
         let payer = join(db, "Payer", "REG").await;
-        let (leaver, leaver_actor) = portal_member(db, "Leaver").await;
+        let (leaver, leaver_actor) = portal_member(db, "Lee", "Leaver").await;
         let mover = join(db, "Mover", "REG").await;
         // The first year ends the day before the anniversary.
         let ends = NaiveDate::from_ymd_opt(2028, 1, 10).expect("date");
         assert_eq!(status(db, &m, joined).await, Status::Active);
 
         // 61 days before: nothing yet.
-        let r = daily(db, ends - Duration::days(61)).await;
+        let r = daily(db, ends - Duration::days(61), None).await;
         assert_eq!(r.renewals.raised, 0, "{}", t.name);
         // 60 days before: the renewal is raised and the invitation queued (it stands for the −60 reminder).
-        let r = daily(db, ends - Duration::days(60)).await;
+        let r = daily(db, ends - Duration::days(60), None).await;
         assert_eq!(r.renewals.raised, 4, "{}: {r:?}", t.name);
         assert_eq!(r.reminders, 0);
         assert_eq!(sent(db, &m, "renewal_invitation").await, 1);
         // Run again the same day: nothing twice.
-        let r = daily(db, ends - Duration::days(60)).await;
+        let r = daily(db, ends - Duration::days(60), None).await;
         assert_eq!((r.renewals.raised, r.reminders), (0, 0));
 
         // The payer pays in the window: the new period exists at once, and reminders stop for them.
         let pr = open_renewal(db, &payer).await.expect("payer's renewal");
-        pay(db, &payer, &invoice_of(db, &pr).await).await;
-        let periods = period::Entity::find()
-            .filter(period::Column::MemberId.eq(payer.id))
-            .all(db)
-            .await
-            .expect("q");
+        pay_by_cheque(db, &payer, &invoice_of(db, &pr).await).await;
+        let periods = periods_of(db, payer.id).await;
         assert_eq!(periods.len(), 2, "{}: both periods kept", t.name);
         assert!(periods
             .iter()
@@ -225,9 +120,15 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             .await
             .expect("q")
             .expect("RET");
-        record::change_category(db, &officer(), mover.id, ret.id, "Retired from practice")
-            .await
-            .expect("moved");
+        record::change_category(
+            db,
+            &staff_person(Role::Officer),
+            mover.id,
+            ret.id,
+            "Retired from practice",
+        )
+        .await
+        .expect("moved");
         let mr = open_renewal(db, &mover).await.expect("mover's renewal");
         assert_eq!(mr.amount_pence, ret.annual_fee_pence);
         assert_eq!(mr.category_id, ret.id);
@@ -241,7 +142,7 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
 
         // Reminders at −30, −7 and 0, each once.
         for (day, expected) in [(-30, 1), (-29, 1), (-7, 2), (0, 3), (0, 3)] {
-            daily(db, ends + Duration::days(day)).await;
+            daily(db, ends + Duration::days(day), None).await;
             assert_eq!(
                 sent(db, &m, "renewal_reminder").await,
                 expected,
@@ -254,25 +155,25 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         assert_eq!(sent(db, &mover, "renewal_reminder").await, 3);
 
         // The day after the end: grace, with its message, once.
-        let r = daily(db, ends + Duration::days(1)).await;
+        let r = daily(db, ends + Duration::days(1), None).await;
         assert!(r.grace >= 1, "{}: {r:?}", t.name);
-        daily(db, ends + Duration::days(2)).await;
+        daily(db, ends + Duration::days(2), None).await;
         assert_eq!(
             status(db, &m, ends + Duration::days(1)).await,
             Status::Grace
         );
         assert_eq!(sent(db, &m, "membership_grace").await, 1);
         // +7 and +21 reminders.
-        daily(db, ends + Duration::days(7)).await;
-        daily(db, ends + Duration::days(21)).await;
-        daily(db, ends + Duration::days(21)).await;
+        daily(db, ends + Duration::days(7), None).await;
+        daily(db, ends + Duration::days(21), None).await;
+        daily(db, ends + Duration::days(21), None).await;
         assert_eq!(sent(db, &m, "renewal_reminder").await, 5);
 
         // 30 days of grace, then lapsed: the message, once; the unpaid renewal is credited.
-        let r = daily(db, ends + Duration::days(31)).await;
+        let r = daily(db, ends + Duration::days(31), None).await;
         assert!(r.lapsed >= 1, "{}: {r:?}", t.name);
-        daily(db, ends + Duration::days(32)).await;
-        daily(db, ends + Duration::days(45)).await;
+        daily(db, ends + Duration::days(32), None).await;
+        daily(db, ends + Duration::days(45), None).await;
         assert_eq!(
             status(db, &m, ends + Duration::days(31)).await,
             Status::Lapsed
@@ -299,12 +200,8 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         // from the day of payment; the old ones are kept.
         let back = ends + Duration::days(90);
         travel_to(back);
-        let h = guildhall::service::history::history(db, m.id)
-            .await
-            .expect("h");
-        let offer = guildhall::service::renewals::offer::offer(db, &m, &h, back)
-            .await
-            .expect("offer");
+        let h = guildhall::service::history::history(db, m.id).await.expect("h");
+        let offer = guildhall::service::renewals::offer::offer(db, &m, &h, back).await.expect("offer");
         let reg = category::Entity::find_by_id(m.category_id)
             .one(db)
             .await
@@ -322,7 +219,7 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         // Officers are not the member: the portal's operation refuses them.
         assert!(guildhall::service::renewals::offer::prepare_payment(
             db,
-            &officer(),
+            &staff_person(Role::Officer),
             m.membership_number,
             true,
             back
@@ -330,39 +227,20 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         .await
         .is_err());
         // The Registered category needs the declaration.
-        let refused = guildhall::service::renewals::offer::prepare_payment(
-            db,
-            &me,
-            m.membership_number,
-            false,
-            back,
-        )
-        .await;
+        let refused = guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, false, back).await;
         assert!(
             matches!(&refused, Err(e) if e.fields().and_then(|f| f.get("declaration")).is_some()),
             "{}: {refused:?}",
             t.name
         );
-        let number = guildhall::service::renewals::offer::prepare_payment(
-            db,
-            &me,
-            m.membership_number,
-            true,
-            back,
-        )
-        .await
-        .expect("reinstatement invoice");
+        let number = guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, true, back)
+            .await
+            .expect("reinstatement invoice");
         // Asking twice reuses the invoice.
         assert_eq!(
-            guildhall::service::renewals::offer::prepare_payment(
-                db,
-                &me,
-                m.membership_number,
-                true,
-                back
-            )
-            .await
-            .expect("again"),
+            guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, true, back)
+                .await
+                .expect("again"),
             number
         );
         let inv = document::Entity::find()
@@ -377,19 +255,12 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         );
         let r = open_renewal(db, &m).await.expect("reinstatement");
         assert_eq!(r.kind, "reinstatement");
-        assert_eq!(
-            r.declaration.as_deref(),
-            Some(guildhall::service::renewals::offer::DECLARATION)
-        );
+        assert_eq!(r.declaration.as_deref(), Some(guildhall::service::renewals::offer::DECLARATION));
         // Paid ten days later: the period starts on the day of payment.
         let paid_on = back + Duration::days(10);
         travel_to(paid_on);
-        pay(db, &m, &inv).await;
-        let periods = period::Entity::find()
-            .filter(period::Column::MemberId.eq(m.id))
-            .all(db)
-            .await
-            .expect("q");
+        pay_by_cheque(db, &m, &inv).await;
+        let periods = periods_of(db, m.id).await;
         assert_eq!(periods.len(), 2, "{}: every period kept", t.name);
         assert!(periods.iter().any(|p| p.start_on == paid_on
             && p.end_on == NaiveDate::from_ymd_opt(2029, 4, 18).expect("d")
@@ -406,7 +277,7 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             0
         );
         // Later daily runs send nothing more about the old period.
-        daily(db, paid_on + Duration::days(1)).await;
+        daily(db, paid_on + Duration::days(1), None).await;
         assert_eq!(sent(db, &m, "membership_lapsed").await, 1);
         assert_eq!(sent(db, &m, "membership_grace").await, 1);
         assert_eq!(sent(db, &m, "renewal_invitation").await, 1);
@@ -414,15 +285,11 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         // Lapsed more than six months: a new application, which staff can see.
         let (late, _) = {
             travel_to(joined);
-            portal_member(db, "Late").await
+            portal_member(db, "Lee", "Late").await
         };
         let far = ends + Duration::days(31 + 200);
-        let h = guildhall::service::history::history(db, late.id)
-            .await
-            .expect("h");
-        let o = guildhall::service::renewals::offer::offer(db, &late, &h, far)
-            .await
-            .expect("offer");
+        let h = guildhall::service::history::history(db, late.id).await.expect("h");
+        let o = guildhall::service::renewals::offer::offer(db, &late, &h, far).await.expect("offer");
         assert!(
             matches!(o, Offer::NewApplication { .. }),
             "{}: {o:?}",
@@ -445,27 +312,14 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
     use guildhall::entity::audit_log;
     for t in databases().await {
         let db = &t.db;
-        let admin = Actor {
-            kind: ActorKind::Staff,
-            user_id: Some(uuid::Uuid::now_v7()),
-            label: "admin@guildhall.test".into(),
-            roles: vec![Role::Admin],
-            request_id: None,
-        };
+        let admin = staff_person(Role::Admin);
         assert_eq!(
-            guildhall::service::settings::offsets(db)
-                .await
-                .expect("offsets"),
+            guildhall::service::settings::offsets(db).await.expect("offsets"),
             guildhall::service::settings::DEFAULT_OFFSETS.to_vec()
         );
-        let e = guildhall::service::settings::update_renewal_settings(
-            db,
-            &admin,
-            "-30, soon",
-            "2027-13-01",
-        )
-        .await
-        .expect_err("bad input");
+        let e = guildhall::service::settings::update_renewal_settings(db, &admin, "-30, soon", "2027-13-01")
+            .await
+            .expect_err("bad input");
         let f = e.fields().expect("field errors");
         assert!(f
             .get("reminder_offsets")
@@ -474,36 +328,25 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
             .get("extra_holidays")
             .is_some_and(|m| m.contains("2027-13-01")));
         assert_eq!(
-            guildhall::service::settings::offsets(db)
-                .await
-                .expect("offsets"),
+            guildhall::service::settings::offsets(db).await.expect("offsets"),
             guildhall::service::settings::DEFAULT_OFFSETS.to_vec(),
             "{}: nothing saved",
             t.name
         );
         assert!(
-            guildhall::service::settings::update_renewal_settings(db, &officer(), "-30", "")
+            guildhall::service::settings::update_renewal_settings(db, &staff_person(Role::Officer), "-30", "")
                 .await
                 .is_err(),
             "officers do not change settings"
         );
-        guildhall::service::settings::update_renewal_settings(
-            db,
-            &admin,
-            "14, -45, 0,-45",
-            "2027-06-04\n\n",
-        )
-        .await
-        .expect("saved");
+        guildhall::service::settings::update_renewal_settings(db, &admin, "14, -45, 0,-45", "2027-06-04\n\n")
+            .await
+            .expect("saved");
         assert_eq!(
-            guildhall::service::settings::offsets(db)
-                .await
-                .expect("offsets"),
+            guildhall::service::settings::offsets(db).await.expect("offsets"),
             vec![-45, 0, 14]
         );
-        let cal = guildhall::service::settings::calendar(db)
-            .await
-            .expect("calendar");
+        let cal = guildhall::service::settings::calendar(db).await.expect("calendar");
         let friday = NaiveDate::from_ymd_opt(2027, 6, 4).expect("d");
         assert!(!cal.is_working_day(friday));
         assert!(cal.is_working_day(friday - Duration::days(1)));

@@ -4,20 +4,10 @@
 use guildhall::domain::{Actor, ActorKind, AppError, Role};
 use guildhall::service::members::search::search;
 use guildhall::service::seed;
-use guildhall::testing::databases;
-
-fn officer() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: None,
-        label: "officer".into(),
-        roles: vec![Role::Officer],
-        request_id: None,
-    }
-}
+use guildhall::testing::{databases, staff};
 
 async fn numbers(db: &sea_orm::DatabaseConnection, q: &str) -> Vec<(String, String)> {
-    search(db, &officer(), q)
+    search(db, &staff(Role::Officer), q)
         .await
         .expect("search")
         .into_iter()

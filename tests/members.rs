@@ -4,27 +4,16 @@
 #![cfg(feature = "testing")]
 
 use guildhall::domain::membership::{RemovalReason, Status};
-use guildhall::domain::{Actor, ActorKind, AppError, Role};
+use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{member, membership_event, outbox_message, period, session, user};
 use guildhall::service::identity;
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::members::record::{self, DetailsInput, TimelineKind};
 use guildhall::service::seed::{self, Shape};
-use guildhall::testing::databases;
+use guildhall::testing::{databases, seed_categories, staff, BASE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
-const BASE: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "correct horse battery";
-
-fn officer() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: None,
-        label: "officer@guildhall.test".into(),
-        roles: vec![Role::Officer],
-        request_id: None,
-    }
-}
 
 fn as_member(u: &user::Model) -> Actor {
     Actor::member(u.id, &u.email)
@@ -58,9 +47,7 @@ struct World {
 }
 
 async fn world(db: &DatabaseConnection) -> World {
-    seed::categories(db, &Actor::system("test"))
-        .await
-        .expect("categories");
+    seed_categories(db).await;
     let a = seed::member_account(
         db,
         "Alice",
@@ -320,7 +307,7 @@ async fn members_update_their_details_with_field_errors_first() {
         assert_eq!(saved.postcode.as_deref(), Some("LS2 7UX"));
         assert_eq!(saved.search_postcode, "LS27UX");
         // The change is on the staff timeline with before and after.
-        let r = record::staff_record(db, &officer(), n)
+        let r = record::staff_record(db, &staff(Role::Officer), n)
             .await
             .expect("record");
         let change = r
@@ -403,7 +390,7 @@ async fn staff_edit_note_change_category_and_remove_with_a_timeline() {
     for t in databases().await {
         let db = &t.db;
         let w = world(db).await;
-        let off = officer();
+        let off = staff(Role::Officer);
         let n = w.b.1.membership_number;
         let mut d = details_of(&w.b.1);
         d.email = Some("bob@example.org".into());
@@ -611,7 +598,7 @@ async fn the_export_holds_everything_about_the_member() {
     for t in databases().await {
         let db = &t.db;
         let w = world(db).await;
-        record::add_note(db, &officer(), w.a.1.id, "Asked for a receipt.")
+        record::add_note(db, &staff(Role::Officer), w.a.1.id, "Asked for a receipt.")
             .await
             .expect("note");
         let v = portal::export(db, &as_member(&w.a.0))
@@ -636,7 +623,7 @@ async fn demo_members_have_histories_with_every_status() {
         let db = &t.db;
         seed::demo(db, BASE).await.expect("demo");
         seed::demo(db, BASE).await.expect("demo again is harmless");
-        let off = officer();
+        let off = staff(Role::Officer);
         let mut seen = std::collections::HashSet::new();
         for m in member::Entity::find().all(db).await.expect("members") {
             let r = record::staff_record(db, &off, m.membership_number)

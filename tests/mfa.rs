@@ -5,14 +5,13 @@ use guildhall::domain::{Actor, AppError, Permission, Role};
 use guildhall::entity::{audit_log, recovery_code, session, user_totp};
 use guildhall::service::mfa::{self, Passed, SecretKey};
 use guildhall::service::{identity, staff};
-use guildhall::testing::databases;
+use guildhall::testing::{databases, BASE};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
     PaginatorTrait, QueryFilter,
 };
 use uuid::Uuid;
 
-const BASE: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "a long staff password";
 
 fn key() -> SecretKey {

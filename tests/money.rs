@@ -7,14 +7,11 @@
 #![cfg(feature = "testing")]
 
 use guildhall::domain::money::Money;
-use guildhall::domain::{Actor, ActorKind, AppError, Role};
+use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{
-    category, checkout, document, member, money_request, outbox_message, payment, user,
-    webhook_event,
+    checkout, document, member, money_request, outbox_message, payment, webhook_event,
 };
 use guildhall::service::ledger;
-use guildhall::service::members::enrol::{self, NewMemberInput};
-use guildhall::service::members::record::DetailsInput;
 use guildhall::service::money::providers::{Providers, SandboxOutcome};
 use guildhall::service::money::{self as money, reports};
 use guildhall::service::payments::card;
@@ -22,87 +19,38 @@ use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::payments::requests::{self, RequestInput};
 use guildhall::service::payments::webhooks;
 use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{
+    account_member, card_checkout, checkout_id, databases, invoices, new_member, seed_categories,
+    staff_person, BASE,
+};
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-const BASE: &str = "http://127.0.0.1:3000";
-
-fn staff(role: Role) -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: Some(Uuid::now_v7()),
-        label: format!(
-            "{}-{}@guildhall.test",
-            role.as_str(),
-            Uuid::now_v7().simple()
-        ),
-        roles: vec![role],
-        request_id: None,
-    }
-}
-
 async fn demo_member(db: &DatabaseConnection) -> (Actor, member::Model) {
     seed::demo(db, BASE).await.expect("demo");
-    let u = user::Entity::find()
-        .filter(user::Column::EmailKey.eq(seed::DEMO_MEMBER))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("demo member account");
-    let m = member::Entity::find()
-        .filter(member::Column::UserId.eq(u.id))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("demo member");
-    (Actor::member(u.id, &u.email), m)
+    account_member(db, seed::DEMO_MEMBER).await
 }
 
-async fn new_member(db: &DatabaseConnection, email: &str, payment: &str) -> member::Model {
-    let reg = category::Entity::find()
-        .filter(category::Column::Code.eq("REG"))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("REG");
-    enrol::create_member(
-        db,
-        &staff(Role::Officer),
-        &NewMemberInput {
-            kind: "individual".into(),
-            category_id: reg.id.to_string(),
-            starts_on: guildhall::service::today().to_string(),
-            payment: payment.into(),
-            details: DetailsInput {
-                given_name: "Mona".into(),
-                family_name: "Ledger".into(),
-                email: Some(email.into()),
-                address_line1: "1 Count Street".into(),
-                town: "Leeds".into(),
-                postcode: "LS1 1AA".into(),
-                country: "GB".into(),
-                ..Default::default()
-            },
-        },
-    )
-    .await
-    .expect("member")
+/// The demo member with a card checkout started on their (last) invoice, on the sandbox.
+struct DemoCheckout {
+    me: Actor,
+    m: member::Model,
+    providers: Providers,
+    id: Uuid,
 }
 
-async fn invoices(db: &DatabaseConnection, m: Uuid) -> Vec<document::Model> {
-    document::Entity::find()
-        .filter(document::Column::MemberId.eq(m))
-        .filter(document::Column::Kind.eq("invoice"))
-        .all(db)
-        .await
-        .expect("invoices")
-}
-
-async fn checkout_id(url: &str) -> Uuid {
-    let id = url.rsplit('/').next().expect("id");
-    Uuid::parse_str(id).expect("uuid")
+async fn demo_checkout(db: &DatabaseConnection) -> DemoCheckout {
+    let (me, m) = demo_member(db).await;
+    let providers = Providers::sandbox_direct(db.clone(), BASE);
+    let inv = invoices(db, m.id).await.pop().expect("invoice");
+    let id = card_checkout(db, &providers, &me, &m, &inv.number).await;
+    DemoCheckout {
+        me,
+        m,
+        providers,
+        id,
+    }
 }
 
 async fn assert_balanced(db: &DatabaseConnection) {
@@ -155,12 +103,12 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .await
             .expect("start");
         assert!(url.starts_with(&format!("{BASE}/sandbox/checkout/")));
-        let id = checkout_id(&url).await;
+        let id = checkout_id(&url);
 
         // The sandbox's page belongs to the member who opened it: another member, a member of staff
         // and someone not signed in find nothing there, and cannot pay it.
         let stranger = Actor::member(Uuid::now_v7(), "stranger@example.org");
-        for who in [stranger, Actor::anonymous(), staff(Role::Officer)] {
+        for who in [stranger, Actor::anonymous(), staff_person(Role::Officer)] {
             assert!(card::sandbox_view(db, &who, id).await.is_err(), "{who:?}");
             assert!(
                 card::sandbox_pay(db, &who, &providers, id, "4242424242424242")
@@ -242,7 +190,7 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             money::document_pdf(db, &me, &theirs.number).await.err(),
             Some(AppError::NotFound)
         );
-        money::document_pdf(db, &staff(Role::Finance), &theirs.number)
+        money::document_pdf(db, &staff_person(Role::Finance), &theirs.number)
             .await
             .expect("staff read any document");
 
@@ -314,15 +262,7 @@ fn forged_event(
 async fn paid_events_that_differ_from_the_checkout_are_refused_recorded_and_post_nothing() {
     for t in databases().await {
         let db = &t.db;
-        let (me, m) = demo_member(db).await;
-        let providers = Providers::sandbox_direct(db.clone(), BASE);
-        let inv = invoices(db, m.id).await.pop().expect("invoice");
-        let id = checkout_id(
-            &card::start(db, &me, &providers, m.membership_number, &inv.number)
-                .await
-                .expect("start"),
-        )
-        .await;
+        let DemoCheckout { m, id, .. } = demo_checkout(db).await;
         let session = id.to_string();
         let before = ledger::member_balance(db, m.id).await.expect("b");
         let cases = [
@@ -396,15 +336,7 @@ async fn paid_events_that_differ_from_the_checkout_are_refused_recorded_and_post
 async fn webhook_events_are_processed_once_and_unknown_ones_are_recorded_as_ignored() {
     for t in databases().await {
         let db = &t.db;
-        let (me, m) = demo_member(db).await;
-        let providers = Providers::sandbox_direct(db.clone(), BASE);
-        let inv = invoices(db, m.id).await.pop().expect("invoice");
-        let id = checkout_id(
-            &card::start(db, &me, &providers, m.membership_number, &inv.number)
-                .await
-                .expect("start"),
-        )
-        .await;
+        let DemoCheckout { m, id, .. } = demo_checkout(db).await;
         let ev = paid_event("evt_once", id, 4_500);
         let first = webhooks::handle(db, "sandbox", ev.clone(), BASE)
             .await
@@ -462,15 +394,7 @@ async fn concurrent_deliveries_of_one_webhook_post_once() {
     }
     for t in dbs {
         let db = &t.db;
-        let (me, m) = demo_member(db).await;
-        let providers = Providers::sandbox_direct(db.clone(), BASE);
-        let inv = invoices(db, m.id).await.pop().expect("invoice");
-        let id = checkout_id(
-            &card::start(db, &me, &providers, m.membership_number, &inv.number)
-                .await
-                .expect("start"),
-        )
-        .await;
+        let DemoCheckout { m, id, .. } = demo_checkout(db).await;
         let ev = paid_event("evt_race", id, 4_500);
         let mut tasks = Vec::new();
         for _ in 0..6 {
@@ -506,13 +430,11 @@ async fn concurrent_deliveries_of_one_webhook_post_once() {
 async fn cheques_and_transfers_are_recorded_with_a_reference_and_bad_input_saves_nothing() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
+        seed_categories(db).await;
         let m = new_member(db, "cheque@example.org", "unpaid").await;
         let inv = invoices(db, m.id).await.pop().expect("first-year invoice");
         assert!(inv.amount_pence > 0);
-        let officer = staff(Role::Officer);
+        let officer = staff_person(Role::Officer);
         let bad = ManualPaymentInput {
             method: "paypal".into(),
             reference: "".into(),
@@ -617,15 +539,13 @@ fn refund_of(p: &payment::Model, amount: &str) -> RequestInput {
 async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_the_provider() {
     for t in databases().await {
         let db = &t.db;
-        let (me, m) = demo_member(db).await;
-        let providers = Providers::sandbox_direct(db.clone(), BASE);
-        let inv = invoices(db, m.id).await.pop().expect("invoice");
-        let id = checkout_id(
-            &card::start(db, &me, &providers, m.membership_number, &inv.number)
-                .await
-                .expect("start"),
-        )
-        .await;
+        let DemoCheckout {
+            me,
+            m,
+            providers,
+            id,
+            ..
+        } = demo_checkout(db).await;
         card::sandbox_pay(db, &me, &providers, id, "4242424242424242")
             .await
             .expect("paid");
@@ -635,9 +555,9 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
             .expect("q")
             .expect("payment");
 
-        let officer = staff(Role::Officer);
-        let supervisor = staff(Role::Supervisor);
-        let finance = staff(Role::Finance);
+        let officer = staff_person(Role::Officer);
+        let supervisor = staff_person(Role::Supervisor);
+        let finance = staff_person(Role::Finance);
         // Bad requests name what is wrong; too much is refused.
         let Err(AppError::Validation(f)) = requests::raise(
             db,
@@ -952,8 +872,8 @@ async fn random_money_operations_through_the_services_keep_the_books_straight() 
         let db = &t.db;
         let (me, demo) = demo_member(db).await;
         let providers = Providers::sandbox_direct(db.clone(), BASE);
-        let officer = staff(Role::Officer);
-        let finance = staff(Role::Finance);
+        let officer = staff_person(Role::Officer);
+        let finance = staff_person(Role::Finance);
         let mut rng = StdRng::seed_from_u64(7);
         let mut members = vec![demo.clone()];
         for i in 0..4 {
@@ -1000,12 +920,7 @@ async fn random_money_operations_through_the_services_keep_the_books_straight() 
                         .into_iter()
                         .find(|d| d.outstanding_pence > 0);
                     if let Some(inv) = open {
-                        let id = checkout_id(
-                            &card::start(db, &me, &providers, m.membership_number, &inv.number)
-                                .await
-                                .expect("start"),
-                        )
-                        .await;
+                        let id = card_checkout(db, &providers, &me, &m, &inv.number).await;
                         let ev = paid_event(&format!("evt_{i}"), id, inv.outstanding_pence);
                         webhooks::handle(db, "sandbox", ev.clone(), BASE)
                             .await

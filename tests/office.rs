@@ -3,7 +3,7 @@
 //! SQLite and, when `GUILDHALL_TEST_POSTGRES` is set, on a fresh PostgreSQL database.
 #![cfg(feature = "testing")]
 
-use guildhall::domain::{Actor, ActorKind, AppError, Role};
+use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{
     audit_log, category, member, member_note, member_representative, outbox_message, period,
     session, user,
@@ -15,21 +15,10 @@ use guildhall::service::members::erasure;
 use guildhall::service::members::record::{self, DetailsInput};
 use guildhall::service::members::{portal, search};
 use guildhall::service::seed::{self, Shape};
-use guildhall::testing::databases;
+use guildhall::testing::{category, databases, periods_of, seed_categories, staff, BASE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
-const BASE: &str = "http://127.0.0.1:3000";
 const PASSWORD: &str = "correct horse battery";
-
-fn staff(role: Role) -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: None,
-        label: format!("{}@guildhall.test", role.as_str()),
-        roles: vec![role],
-        request_id: None,
-    }
-}
 
 fn fellow() -> CategoryInput {
     CategoryInput {
@@ -67,9 +56,7 @@ async fn admins_manage_categories_and_a_category_in_use_is_retired_not_deleted()
     for t in databases().await {
         let db = &t.db;
         let admin = staff(Role::Admin);
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("seed");
+        seed_categories(db).await;
 
         // Only admins.
         for role in [Role::Officer, Role::Supervisor, Role::Finance] {
@@ -224,26 +211,14 @@ fn new_person(category: uuid::Uuid, email: &str) -> NewMemberInput {
     }
 }
 
-async fn category_id(db: &DatabaseConnection, code: &str) -> uuid::Uuid {
-    category::Entity::find()
-        .filter(category::Column::Code.eq(code))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("category")
-        .id
-}
-
 #[tokio::test]
 async fn staff_add_members_and_organisations_with_representatives() {
     for t in databases().await {
         let db = &t.db;
         let officer = staff(Role::Officer);
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("seed");
-        let reg = category_id(db, "REG").await;
-        let org_cat = category_id(db, "ORG-LV").await;
+        seed_categories(db).await;
+        let reg = category(db, "REG").await.id;
+        let org_cat = category(db, "ORG-LV").await.id;
 
         // Every problem at once, nothing saved.
         let mut bad = new_person(reg, "not-an-address");
@@ -266,11 +241,7 @@ async fn staff_add_members_and_organisations_with_representatives() {
             .await
             .expect("b");
         assert_eq!(b.membership_number, a.membership_number + 1);
-        let periods = period::Entity::find()
-            .filter(period::Column::MemberId.eq(a.id))
-            .all(db)
-            .await
-            .expect("periods");
+        let periods = periods_of(db, a.id).await;
         assert_eq!(periods.len(), 1);
         assert_eq!(periods[0].paid_state, "paid");
         assert_eq!(periods[0].how_paid, "cheque");
@@ -460,9 +431,7 @@ async fn staff_add_members_and_organisations_with_representatives() {
 async fn a_supervisor_erases_personal_data_after_confirming_and_periods_stay() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("seed");
+        seed_categories(db).await;
         let (u, m) = seed::member_account(
             db,
             "Ursula",
@@ -664,10 +633,8 @@ async fn a_supervisor_erases_personal_data_after_confirming_and_periods_stay() {
 async fn concurrent_changes_on_the_sqlite_file_all_succeed() {
     let t = guildhall::testing::sqlite_file().await;
     let db = t.db.clone();
-    seed::categories(&db, &Actor::system("test"))
-        .await
-        .expect("seed");
-    let reg = category_id(&db, "REG").await;
+    seed_categories(&db).await;
+    let reg = category(&db, "REG").await.id;
     let m = enrol::create_member(
         &db,
         &staff(Role::Officer),

@@ -5,16 +5,14 @@
 //! are refused with a message that says why, and nothing is saved.
 #![cfg(feature = "testing")]
 
-use guildhall::domain::{Actor, ActorKind, AppError, Role};
+use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{auth_token, category, outbox_message, user};
-use guildhall::service::identity::{self, NewStaff, Registration};
+use guildhall::service::identity::{self, NewStaff};
 use guildhall::service::members::enrol::{self, NewMemberInput, NewRepresentative};
 use guildhall::service::members::record::DetailsInput;
-use guildhall::service::seed;
-use guildhall::testing::databases;
+use guildhall::testing::{databases, register, registration, seed_categories, staff, BASE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
-const BASE: &str = "http://127.0.0.1:3000";
 const JO: &str = "jo.bloggs@example.com";
 const COMMON: &str = "password1234";
 const WITH_EMAIL: &str = "jo.bloggs@example.com1";
@@ -97,43 +95,13 @@ async fn both_refused_at_reset(db: &DatabaseConnection, token: &str, user_id: uu
         .expect("a sound password is taken");
 }
 
-fn admin() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: None,
-        label: "admin@guildhall.test".into(),
-        roles: vec![Role::Admin],
-        request_id: None,
-    }
-}
-
-fn officer() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: None,
-        label: "officer@guildhall.test".into(),
-        roles: vec![Role::Officer],
-        request_id: None,
-    }
-}
-
 #[tokio::test]
 async fn creating_an_account_refuses_a_common_password_or_one_containing_the_address() {
     for t in databases().await {
         let db = &t.db;
         for (password, why) in [(COMMON, TOO_COMMON), (WITH_EMAIL, HAS_EMAIL)] {
-            let r = identity::register(
-                db,
-                &Actor::anonymous(),
-                Registration {
-                    given_name: "Jo".into(),
-                    family_name: "Bloggs".into(),
-                    email: JO.into(),
-                    password: password.into(),
-                },
-                BASE,
-            )
-            .await;
+            let jo = registration("Jo", "Bloggs", JO, password);
+            let r = identity::register(db, &Actor::anonymous(), jo, BASE).await;
             assert_refused(r, "password", why);
         }
         assert_eq!(user::Entity::find().count(db).await.expect("count"), 0);
@@ -154,19 +122,7 @@ async fn creating_an_account_refuses_a_common_password_or_one_containing_the_add
 async fn resetting_a_forgotten_password_refuses_common_ones_and_the_address() {
     for t in databases().await {
         let db = &t.db;
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            Registration {
-                given_name: "Jo".into(),
-                family_name: "Bloggs".into(),
-                email: JO.into(),
-                password: GOOD.into(),
-            },
-            BASE,
-        )
-        .await
-        .expect("register");
+        register(db, registration("Jo", "Bloggs", JO, GOOD)).await;
         let u = user_by_email(db, JO).await.expect("account");
         identity::request_password_reset(db, JO, BASE)
             .await
@@ -181,19 +137,7 @@ async fn resetting_a_forgotten_password_refuses_common_ones_and_the_address() {
 async fn changing_a_password_refuses_common_ones_and_the_address() {
     for t in databases().await {
         let db = &t.db;
-        identity::register(
-            db,
-            &Actor::anonymous(),
-            Registration {
-                given_name: "Jo".into(),
-                family_name: "Bloggs".into(),
-                email: JO.into(),
-                password: GOOD.into(),
-            },
-            BASE,
-        )
-        .await
-        .expect("register");
+        register(db, registration("Jo", "Bloggs", JO, GOOD)).await;
         let u = user_by_email(db, JO).await.expect("account");
         let jo = Actor::member(u.id, &u.email);
         for (password, why) in [(COMMON, TOO_COMMON), (WITH_EMAIL, HAS_EMAIL)] {
@@ -213,7 +157,7 @@ async fn a_staff_account_made_with_a_password_refuses_common_ones_and_the_addres
         for (password, why) in [(COMMON, TOO_COMMON), (WITH_EMAIL, HAS_EMAIL)] {
             let r = identity::create_staff(
                 db,
-                &admin(),
+                &staff(Role::Admin),
                 NewStaff {
                     email: JO.into(),
                     given_name: "Jo".into(),
@@ -237,7 +181,7 @@ async fn accepting_a_staff_invitation_refuses_common_passwords_and_the_address()
         let db = &t.db;
         let id = identity::invite_staff(
             db,
-            &admin(),
+            &staff(Role::Admin),
             "Jo".into(),
             "Bloggs".into(),
             JO.into(),
@@ -256,9 +200,7 @@ async fn accepting_a_staff_invitation_refuses_common_passwords_and_the_address()
 async fn accepting_a_representative_invitation_refuses_common_passwords_and_the_address() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("seed");
+        seed_categories(db).await;
         let org_cat = category::Entity::find()
             .filter(category::Column::Code.eq("ORG-LV"))
             .one(db)
@@ -268,7 +210,7 @@ async fn accepting_a_representative_invitation_refuses_common_passwords_and_the_
             .id;
         let org = enrol::create_member(
             db,
-            &officer(),
+            &staff(Role::Officer),
             &NewMemberInput {
                 kind: "organisation".into(),
                 category_id: org_cat.to_string(),
@@ -291,7 +233,7 @@ async fn accepting_a_representative_invitation_refuses_common_passwords_and_the_
         .expect("organisation");
         let rep = enrol::add_representative(
             db,
-            &officer(),
+            &staff(Role::Officer),
             org.id,
             &NewRepresentative {
                 email: JO.into(),

@@ -5,58 +5,34 @@
 #![cfg(feature = "testing")]
 
 use chrono::{Duration, NaiveDate};
-use guildhall::domain::{Actor, ActorKind, Role};
-use guildhall::entity::{category, document, outbox_message, renewal};
-use guildhall::service::members::enrol::{self, NewMemberInput};
-use guildhall::service::members::record::DetailsInput;
-use guildhall::service::{ledger, renewals, seed};
-use guildhall::testing::databases;
+use guildhall::domain::{Actor, Role};
+use guildhall::entity::{document, outbox_message, renewal};
+use guildhall::service::{ledger, renewals};
+use guildhall::testing::{databases, details, enrol, seed_categories, staff_person};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 
-fn officer() -> Actor {
-    Actor {
-        kind: ActorKind::Staff,
-        user_id: Some(uuid::Uuid::now_v7()),
-        label: "officer@guildhall.test".into(),
-        roles: vec![Role::Officer],
-        request_id: None,
-    }
-}
-
+/// Rene Wal`i`, a regular member from `starts`, paying the first invoice by `payment`.
 async fn join(
     db: &DatabaseConnection,
     i: usize,
     starts: NaiveDate,
     payment: &str,
 ) -> guildhall::entity::member::Model {
-    let reg = category::Entity::find()
-        .filter(category::Column::Code.eq("REG"))
-        .one(db)
-        .await
-        .expect("q")
-        .expect("REG");
-    enrol::create_member(
+    let details = details(
+        "Rene",
+        &format!("Wal{i}"),
+        &format!("renew{i}@example.org"),
+        "1 Renewal Row",
+    );
+    enrol(
         db,
-        &officer(),
-        &NewMemberInput {
-            kind: "individual".into(),
-            category_id: reg.id.to_string(),
-            starts_on: starts.to_string(),
-            payment: payment.into(),
-            details: DetailsInput {
-                given_name: "Rene".into(),
-                family_name: format!("Wal{i}"),
-                email: Some(format!("renew{i}@example.org")),
-                address_line1: "1 Renewal Row".into(),
-                town: "Leeds".into(),
-                postcode: "LS1 1AA".into(),
-                country: "GB".into(),
-                ..Default::default()
-            },
-        },
+        &staff_person(Role::Officer),
+        "REG",
+        starts,
+        payment,
+        details,
     )
     .await
-    .expect("member")
 }
 
 async fn renewal_invoices(db: &DatabaseConnection) -> u64 {
@@ -79,9 +55,7 @@ async fn invitations(db: &DatabaseConnection) -> u64 {
 async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due() {
     for t in databases().await {
         let db = &t.db;
-        seed::categories(db, &Actor::system("test"))
-            .await
-            .expect("cats");
+        seed_categories(db).await;
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         // Periods of a year: joined ~11 months ago, they end within 60 days.
         let due_start = as_of - Duration::days(340);
@@ -94,7 +68,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
         let resigned = join(db, 102, due_start, "cheque").await;
         guildhall::service::members::record::remove(
             db,
-            &officer(),
+            &staff_person(Role::Officer),
             resigned.id,
             Some(guildhall::domain::membership::RemovalReason::Other),
             "Moved abroad",
@@ -179,9 +153,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
 async fn a_run_interrupted_between_batches_completes_on_the_next_run_without_doubling() {
     for t in databases().await {
         let db = t.db.clone();
-        seed::categories(&db, &Actor::system("test"))
-            .await
-            .expect("cats");
+        seed_categories(&db).await;
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
         let n = 420;
         for i in 0..n {

@@ -11,14 +11,11 @@ use guildhall::entity::{category, member, movement_count};
 use guildhall::service::categories::{self, CategoryInput};
 use guildhall::service::dashboard::{self, STATUS_ORDER};
 use guildhall::service::members::{erasure, record};
-use guildhall::service::seed;
-use guildhall::service::summary;
-use guildhall::testing::databases;
+use guildhall::service::{seed, summary};
+use guildhall::testing::{databases, BASE};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
-
-const BASE: &str = "http://127.0.0.1:3000";
 
 async fn counts(db: &sea_orm::DatabaseConnection) -> BTreeMap<(String, Uuid, String), i64> {
     movement_count::Entity::find()

@@ -5,23 +5,17 @@
 #![cfg(feature = "testing")]
 
 use chrono::{Duration, NaiveDate};
-use guildhall::domain::{Actor, AppError, Role};
-use guildhall::entity::{category, member, membership_event, payment, period, user};
+use guildhall::domain::{AppError, Role};
+use guildhall::entity::{category, member, membership_event, payment, period};
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::members::record;
 use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::seed;
 use guildhall::service::trends::{self, monday};
-use guildhall::testing::databases;
+use guildhall::testing::{account_member, databases, staff_actor, BASE};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-const BASE: &str = "http://127.0.0.1:3000";
-
-async fn staff(db: &sea_orm::DatabaseConnection, email: &str, role: Role) -> Actor {
-    guildhall::testing::staff_actor(db, email, role).await
-}
 
 #[derive(Default, Debug, PartialEq, Eq, Clone, Copy)]
 struct Counts {
@@ -153,26 +147,15 @@ async fn the_trade_report_matches_the_raw_rows() {
             }
             txn.commit().await.expect("commit");
         }
-        let officer = staff(db, "officer@guildhall.test", Role::Officer).await;
-        let finance = staff(db, "finance@guildhall.test", Role::Finance).await;
+        let officer = staff_actor(db, "officer@guildhall.test", Role::Officer).await;
+        let finance = staff_actor(db, "finance@guildhall.test", Role::Finance).await;
 
         // This week: the demo member resigns, an officer moves someone to another category, and
         // cheques come in.
-        let demo = user::Entity::find()
-            .filter(user::Column::EmailKey.eq(seed::DEMO_MEMBER))
-            .one(db)
-            .await
-            .expect("q")
-            .expect("member");
-        let demo_member = member::Entity::find()
-            .filter(member::Column::UserId.eq(demo.id))
-            .one(db)
-            .await
-            .expect("q")
-            .expect("member");
+        let (demo, demo_member) = account_member(db, seed::DEMO_MEMBER).await;
         portal::resign(
             db,
-            &Actor::member(demo.id, seed::DEMO_MEMBER),
+            &demo,
             demo_member.membership_number,
             Some(ResignWhen::PeriodEnd),
             BASE,
@@ -405,7 +388,7 @@ async fn the_trade_report_matches_the_raw_rows() {
             Err(AppError::Forbidden)
         ));
         assert!(matches!(
-            trends::weekly(db, &Actor::member(demo.id, seed::DEMO_MEMBER), today, 52).await,
+            trends::weekly(db, &demo, today, 52).await,
             Err(AppError::Forbidden)
         ));
         t.finish().await;

@@ -396,7 +396,7 @@ fn session_of(r: &str) -> Option<String> {
 /// served by B include it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_posted_through_one_node_reaches_an_event_stream_on_another() {
-    use guildhall::entity::{member, payment, user};
+    use guildhall::entity::payment;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let Some(pg) = guildhall::testing::postgres().await else {
         return; // GUILDHALL_TEST_POSTGRES unset: SQLite only (CI sets it, and .ci/test requires it there)
@@ -404,18 +404,8 @@ async fn a_payment_posted_through_one_node_reaches_an_event_stream_on_another() 
     guildhall::service::seed::demo(&pg.db, "http://127.0.0.1:3000")
         .await
         .expect("demo");
-    let u = user::Entity::find()
-        .filter(user::Column::EmailKey.eq(guildhall::service::seed::DEMO_MEMBER))
-        .one(&pg.db)
-        .await
-        .expect("q")
-        .expect("demo member");
-    let m = member::Entity::find()
-        .filter(member::Column::UserId.eq(u.id))
-        .one(&pg.db)
-        .await
-        .expect("q")
-        .expect("member");
+    let (_, m) =
+        guildhall::testing::account_member(&pg.db, guildhall::service::seed::DEMO_MEMBER).await;
     let url = pg.url.clone();
     let heard = tokio::task::spawn_blocking(move || {
         let (port_a, port_b) = (free_port(), free_port());

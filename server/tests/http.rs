@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use guildhall::testing::{databases, TestDb};
+use guildhall::testing::{account_actor, databases, user_id, TestDb};
 use http_body_util::BodyExt;
 use server::{leptos_options, router, AppState, Config};
 use std::net::SocketAddr;
@@ -802,6 +802,22 @@ async fn form_post_from(
     send(app, req).await
 }
 
+/// Ada Flood creates an account with the address `email` on the page without JavaScript.
+async fn create_account_for_ada_flood(app: &Router, email: &str) -> Res {
+    form_post(
+        app,
+        "/fn/create-account",
+        &[
+            ("given_name", "Ada"),
+            ("family_name", "Flood"),
+            ("email", email),
+            ("password", "a long enough password"),
+        ],
+        None,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn every_password_and_mail_endpoint_answers_429_past_its_limit() {
     for t in databases().await {
@@ -831,18 +847,7 @@ async fn every_password_and_mail_endpoint_answers_429_past_its_limit() {
 
         let mut statuses = vec![];
         for _ in 0..3 {
-            let r = form_post(
-                &app,
-                "/fn/create-account",
-                &[
-                    ("given_name", "Ada"),
-                    ("family_name", "Flood"),
-                    ("email", "victim@example.org"),
-                    ("password", "a long enough password"),
-                ],
-                None,
-            )
-            .await;
+            let r = create_account_for_ada_flood(&app, "victim@example.org").await;
             statuses.push(r.status);
         }
         assert_eq!(
@@ -855,18 +860,7 @@ async fn every_password_and_mail_endpoint_answers_429_past_its_limit() {
             "create-account on {}",
             t.name
         );
-        let r = form_post(
-            &app,
-            "/fn/create-account",
-            &[
-                ("given_name", "Ada"),
-                ("family_name", "Flood"),
-                ("email", "victim@example.org"),
-                ("password", "a long enough password"),
-            ],
-            None,
-        )
-        .await;
+        let r = create_account_for_ada_flood(&app, "victim@example.org").await;
         assert!(
             r.body.contains("Too many attempts"),
             "a page a person can read"
@@ -969,18 +963,7 @@ async fn mail_endpoints_are_limited_per_client_address() {
             .await;
             statuses.push(r.status);
         }
-        let r = form_post(
-            &app,
-            "/fn/create-account",
-            &[
-                ("given_name", "Ada"),
-                ("family_name", "Flood"),
-                ("email", "fresh@example.org"),
-                ("password", "a long enough password"),
-            ],
-            None,
-        )
-        .await;
+        let r = create_account_for_ada_flood(&app, "fresh@example.org").await;
         statuses.push(r.status);
         assert_eq!(
             statuses,
@@ -1820,13 +1803,21 @@ fn percent_decode(s: &str) -> String {
 /// our checkout id; the member is sent to Stripe's page; the signed `checkout.session.completed` event
 /// posted to /webhooks/stripe records the payment once; an authorised refund goes back over the API
 /// with an idempotency key.
-#[tokio::test]
-async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
-    use guildhall::domain::{Actor, ActorKind, Role};
-    use guildhall::entity::{document, money_request, payment, user};
-    use guildhall::service::money::providers::sign;
-    use guildhall::service::payments::card;
-    use guildhall::service::payments::requests;
+/// The demo data served by a router whose card payments go to the Stripe stand-in: the app, the
+/// providers, what the stand-in was sent, and the demo member (as they act in the portal) with their
+/// invoice.
+struct StripeDemo {
+    t: TestDb,
+    app: Router,
+    providers: guildhall::service::money::providers::Providers,
+    seen: Seen,
+    me: guildhall::domain::Actor,
+    m: guildhall::entity::member::Model,
+    inv: guildhall::entity::document::Model,
+}
+
+async fn stripe_demo() -> StripeDemo {
+    use guildhall::entity::document;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let t = guildhall::testing::sqlite().await;
     guildhall::service::seed::demo(&t.db, ORIGIN)
@@ -1841,26 +1832,41 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
     let opts = leptos_options(&cfg);
     let app = router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
         .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-
-    let u = user::Entity::find()
-        .filter(user::Column::EmailKey.eq("member@guildhall.test"))
-        .one(&t.db)
-        .await
-        .expect("q")
-        .expect("demo member");
-    let me = Actor::member(u.id, &u.email);
-    let m = guildhall::entity::member::Entity::find()
-        .filter(guildhall::entity::member::Column::UserId.eq(u.id))
-        .one(&t.db)
-        .await
-        .expect("q")
-        .expect("member");
+    let (me, m) = guildhall::testing::account_member(&t.db, "member@guildhall.test").await;
     let inv = document::Entity::find()
         .filter(document::Column::MemberId.eq(m.id))
         .one(&t.db)
         .await
         .expect("q")
         .expect("invoice");
+    StripeDemo {
+        t,
+        app,
+        providers,
+        seen,
+        me,
+        m,
+        inv,
+    }
+}
+
+#[tokio::test]
+async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
+    use guildhall::domain::{Actor, ActorKind, Role};
+    use guildhall::entity::{money_request, payment};
+    use guildhall::service::money::providers::sign;
+    use guildhall::service::payments::card;
+    use guildhall::service::payments::requests;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let StripeDemo {
+        t,
+        app,
+        providers,
+        seen,
+        me,
+        m,
+        inv,
+    } = stripe_demo().await;
     let url = card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
         .await
         .expect("checkout");
@@ -2018,44 +2024,21 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
 #[tokio::test]
 async fn stripe_saves_cards_and_charges_them_off_session() {
     use guildhall::domain::money::Money;
-    use guildhall::domain::Actor;
-    use guildhall::entity::{document, saved_card, user};
-    use guildhall::service::money::providers::{sign, ChargeError};
+
+    use guildhall::entity::saved_card;
     use guildhall::service::payments::card;
+    use guildhall::service::money::providers::{sign, ChargeError};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    let t = guildhall::testing::sqlite().await;
-    guildhall::service::seed::demo(&t.db, ORIGIN)
-        .await
-        .expect("demo");
-    let (api, seen) = stripe_stand_in().await;
-    let mut cfg = config(1000, 1000);
-    cfg.payment_provider = "stripe".into();
-    cfg.stripe_secret_key = Some("sk_test_guildhall".into());
-    cfg.stripe_api_base = api;
-    let providers = cfg.providers().expect("providers");
+    let StripeDemo {
+        t,
+        app,
+        providers,
+        seen,
+        me,
+        m,
+        inv,
+    } = stripe_demo().await;
     assert!(providers.active.saves_cards());
-    let opts = leptos_options(&cfg);
-    let app = router(AppState::new(cfg, t.db.clone(), opts).expect("state"))
-        .layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-    let u = user::Entity::find()
-        .filter(user::Column::EmailKey.eq("member@guildhall.test"))
-        .one(&t.db)
-        .await
-        .expect("q")
-        .expect("demo member");
-    let me = Actor::member(u.id, &u.email);
-    let m = guildhall::entity::member::Entity::find()
-        .filter(guildhall::entity::member::Column::UserId.eq(u.id))
-        .one(&t.db)
-        .await
-        .expect("q")
-        .expect("member");
-    let inv = document::Entity::find()
-        .filter(document::Column::MemberId.eq(m.id))
-        .one(&t.db)
-        .await
-        .expect("q")
-        .expect("invoice");
     let field = |form: &[(String, String)], k: &str| {
         form.iter()
             .find(|(f, _)| f == k)
@@ -2495,21 +2478,6 @@ async fn a_new_staff_member_sets_up_an_authenticator_before_anything_else() {
     }
 }
 
-async fn user_id(db: &sea_orm::DatabaseConnection, email: &str) -> uuid::Uuid {
-    guildhall::testing::staff_actor(db, email, guildhall::domain::Role::Officer)
-        .await
-        .user_id
-        .expect("id")
-}
-
-async fn admin_actor(db: &sea_orm::DatabaseConnection) -> Actor {
-    let id = user_id(db, "admin@guildhall.test").await;
-    guildhall::service::identity::load_actor(db, id)
-        .await
-        .expect("q")
-        .expect("admin")
-}
-
 #[tokio::test]
 async fn a_disabled_staff_account_is_signed_out_at_its_next_request() {
     for t in databases().await {
@@ -2630,7 +2598,7 @@ async fn the_staff_event_stream_ends_when_the_account_is_disabled_or_loses_its_r
         let demoted = stream_until_end(&app, &supervisor);
         let kept = stream_until_end(&app, &admin_cookie);
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let admin = admin_actor(&t.db).await;
+        let admin = account_actor(&t.db, "admin@guildhall.test").await;
         let officer_id = user_id(&t.db, "officer@guildhall.test").await;
         let supervisor_id = user_id(&t.db, "supervisor@guildhall.test").await;
         guildhall::service::staff::set_disabled(&t.db, &admin, officer_id, true)
