@@ -8,7 +8,8 @@
 //! exactly as a payment below the limit is: the same ledger posting, receipt, e-mail and renewal
 //! settlement (`receive`), under the key of the form it was typed in.
 
-use super::{member_name, receive, today, Incoming, INVOICE};
+use super::{member_name, receive, Incoming, INVOICE};
+use crate::service::today;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{

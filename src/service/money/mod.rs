@@ -25,7 +25,7 @@ use crate::domain::{Actor, AppError, FieldErrors, Permission};
 use crate::entity::{document, ledger_transaction, member, payment, setting};
 use crate::service::ledger::{self, NewTransaction, Posted};
 use crate::service::outbox::{self, NewMessage};
-use crate::service::{audit, counters};
+use crate::service::{audit, counters, today};
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
