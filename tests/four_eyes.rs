@@ -9,7 +9,7 @@ use guildhall::domain::money::Money;
 use guildhall::domain::{AppError, Role};
 use guildhall::entity::{audit_log, document, ledger_transaction, money_request, payment};
 use guildhall::service::payments::requests;
-use guildhall::service::money::self as money;
+use guildhall::service::money;
 use guildhall::service::payments::manual;
 use guildhall::service::payments::manual::ManualPayment;
 use guildhall::service::payments::manual::ManualPaymentInput;

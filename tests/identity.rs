@@ -258,6 +258,55 @@ async fn only_admins_create_staff_and_each_role_is_recorded() {
     }
 }
 
+/// Two requests for one address that race past the service's check meet the database's unique
+/// constraint: the second is told the address is taken (a field error, 422), not "something went wrong".
+#[tokio::test]
+async fn an_address_taken_by_a_racing_request_is_a_field_error_not_a_fault() {
+    use guildhall::domain::email::Email;
+    use guildhall::domain::person::PersonName;
+    for t in databases().await {
+        let db = &t.db;
+        let email = Email::parse("race@example.org").expect("email");
+        let name = PersonName::parse("Ada").expect("name");
+        let insert = |address: &'static str| {
+            let email = Email::parse(address).expect("email");
+            let name = name.clone();
+            async move {
+                identity::insert_user(
+                    db,
+                    &email,
+                    &name,
+                    &name,
+                    identity::KIND_MEMBER,
+                    "hash".into(),
+                    None,
+                )
+                .await
+            }
+        };
+        insert("race@example.org").await.expect("the first wins");
+        let second = insert("RACE@example.org")
+            .await
+            .expect_err("the second meets the constraint");
+        assert_eq!(
+            second,
+            AppError::field("email", "An account with this email address already exists"),
+            "{}",
+            t.name
+        );
+        assert_eq!(second.status(), 422);
+        assert_eq!(
+            user::Entity::find()
+                .filter(user::Column::EmailKey.eq(identity::email_key(&email)))
+                .count(db)
+                .await
+                .expect("count"),
+            1
+        );
+        t.finish().await;
+    }
+}
+
 #[tokio::test]
 async fn demo_data_loads_once_however_often_it_is_run() {
     for t in databases().await {

@@ -20,41 +20,6 @@ impl Me {
     }
 }
 
-/// A path we may send someone to after signing in: `next` resolved against a stand-in origin must
-/// stay on that origin, and neither it nor its percent-decoded form may hold a control character or a
-/// backslash (browsers drop tabs and newlines from addresses and read `\\` as `/`, which turns
-/// `/%09/evil.example` or `/\\evil.example` into another site). Only the path and query are returned,
-/// so the answer is always a plain local path that is also a valid `Location` header.
-#[cfg(feature = "ssr")]
-pub fn safe_next(next: Option<&str>) -> Option<String> {
-    const STAND_IN: &str = "https://guildhall.invalid/";
-    let raw = next?;
-    let decoded = percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .ok()?;
-    let unsafe_char = |s: &str| s.chars().any(|c| c.is_control() || c == '\\');
-    if raw.len() >= 512
-        || !raw.starts_with('/')
-        || raw.starts_with("//")
-        || decoded.starts_with("//")
-        || unsafe_char(raw)
-        || unsafe_char(&decoded)
-    {
-        return None;
-    }
-    let base = url::Url::parse(STAND_IN).ok()?;
-    let resolved = base.join(raw).ok()?;
-    if resolved.origin() != base.origin() {
-        return None;
-    }
-    let mut path = resolved.path().to_owned();
-    if let Some(q) = resolved.query() {
-        path.push('?');
-        path.push_str(q);
-    }
-    Some(path)
-}
-
 #[server(prefix = "/fn", endpoint = "whoami")]
 pub async fn whoami() -> Result<Option<Me>, AppError> {
     let actor = crate::ctx::actor();
@@ -79,7 +44,7 @@ pub async fn sign_in(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::ctx;
+    use crate::{ctx, signin};
     use guildhall::domain::FieldErrors;
     use guildhall::service::identity::{self, SignInRefusal};
 
@@ -103,13 +68,13 @@ pub async fn sign_in(
     }
     match outcome {
         Ok(user) => {
-            if crate::mfa::flow::needed(&st.db, &user).await? {
+            if signin::needed(&st.db, &user).await? {
                 // Not signed in yet: the session only remembers who passed the password.
                 let session = ctx::session()?;
                 session.cycle_id().await.map_err(AppError::internal)?;
-                return crate::mfa::flow::begin(&st.db, &session, &user, next).await;
+                return signin::begin(&st.db, &session, &user, next).await;
             }
-            finish_sign_in(&st, user.id, next).await
+            signin::finish_sign_in(&st, user.id, next).await
         }
         Err(SignInRefusal::NotVerified) => {
             st.outbox_wake.notify_one();
@@ -126,43 +91,6 @@ pub async fn sign_in(
             ))
         }
     }
-}
-
-/// Signs the person in (after the password, and the second step where one is needed): a new session
-/// id holding the account, the sign-in audited, then on to `next` or their area.
-#[cfg(feature = "ssr")]
-pub(crate) async fn finish_sign_in(
-    st: &crate::ctx::ServerState,
-    user_id: uuid::Uuid,
-    next: Option<String>,
-) -> Result<(), AppError> {
-    use crate::ctx;
-    use guildhall::service::identity;
-    let session = ctx::session()?;
-    session.cycle_id().await.map_err(AppError::internal)?;
-    let _ = session
-        .remove::<crate::mfa::flow::Pending>(crate::mfa::flow::SESSION_PENDING)
-        .await;
-    session
-        .insert(ctx::SESSION_USER, user_id)
-        .await
-        .map_err(AppError::internal)?;
-    session
-        .insert(ctx::SESSION_AUTH_AT, guildhall::service::now().timestamp())
-        .await
-        .map_err(AppError::internal)?;
-    let actor = identity::load_actor(&st.db, user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
-    identity::record_session_event(&st.db, &actor, "signed_in").await?;
-    let home = if actor.is_staff() {
-        "/staff"
-    } else {
-        "/portal"
-    };
-    let target = safe_next(next.as_deref()).unwrap_or_else(|| home.to_owned());
-    leptos_axum::redirect(&target);
-    Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "sign-out")]
@@ -282,44 +210,4 @@ pub async fn reset_password(
     st.outbox_wake.notify_one();
     leptos_axum::redirect("/sign-in?reset=1");
     Ok(())
-}
-
-#[cfg(all(test, feature = "ssr"))]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(
-            safe_next(Some("/staff/outbox")),
-            Some("/staff/outbox".into())
-        );
-        assert_eq!(safe_next(Some("//evil.example")), None);
-        assert_eq!(safe_next(Some("https://evil.example")), None);
-        assert_eq!(safe_next(Some("/\\evil")), None);
-        assert_eq!(safe_next(None), None);
-        for evil in [
-            "/%09/evil.example",
-            "/\t/evil.example",
-            "/%0a/evil.example",
-            "/\n/evil.example",
-            "/%5Cevil.example",
-            "/%2F/evil.example",
-            "/%2f%2fevil.example",
-            "javascript:alert(1)",
-            "evil.example",
-            "/\u{7f}/evil.example",
-        ] {
-            assert_eq!(safe_next(Some(evil)), None, "{evil:?}");
-        }
-        assert_eq!(
-            safe_next(Some("/staff/members/list?which=due&page=2")),
-            Some("/staff/members/list?which=due&page=2".into())
-        );
-        assert_eq!(
-            safe_next(Some("/portal/../staff")),
-            Some("/staff".into()),
-            "dot segments resolved"
-        );
-    }
 }

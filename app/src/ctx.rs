@@ -79,7 +79,7 @@ pub fn set_status(code: u16) {
 /// whatever the account, and the refusal logged with the client's address.
 pub fn rate_limited(what: &str, retry_after: std::time::Duration) -> AppError {
     tracing::warn!(ip = ?client_ip(), what, "refused: too many attempts");
-    set_status(429);
+    set_status(AppError::RateLimited.status());
     if let (Some(opts), Ok(v)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         http::HeaderValue::from_str(

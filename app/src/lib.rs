@@ -13,6 +13,9 @@ pub mod mfa;
 pub mod money;
 pub mod portal;
 pub mod public;
+pub mod record;
+#[cfg(feature = "ssr")]
+pub mod signin;
 pub mod staff;
 
 use auth::{whoami, Me, SignOut};

@@ -2,16 +2,19 @@
 //! authenticator (required for staff at their first sign-in, optional for members from their account),
 //! and the staff "your account" page (change your own password).
 //!
-//! A person who has given the right password but not yet the second factor is only *pending*: the
-//! session holds their id under its own key, never `SESSION_USER`, so the middleware sees a visitor with
-//! no permissions at all; only the pages here read the pending id. It lapses after 10 minutes.
+//! A person who has given the right password but not yet the second factor is only *pending*
+//! (`crate::signin` keeps that state and finishes the sign-in); only the pages here read the pending id.
 
 use crate::components::forms::last_error;
+use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::signin;
 
 /// What the set-up page shows: the secret as a QR code and as text, and the recovery codes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,113 +33,17 @@ pub struct SecurityView {
     pub recovery_codes_left: usize,
 }
 
-#[cfg(feature = "ssr")]
-pub mod flow {
-    //! The pending sign-in kept in the session between the password and the second step.
-    use crate::ctx;
-    use guildhall::domain::AppError;
-    use guildhall::service::mfa::{self, SecretKey};
-    use serde::{Deserialize, Serialize};
-    use uuid::Uuid;
-
-    pub const SESSION_PENDING: &str = "mfa_pending";
-    pub const SESSION_ENROL: &str = "mfa_enrol";
-    /// Minutes between the password and the second step before signing in starts again.
-    pub const PENDING_MINUTES: i64 = 10;
-
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct Pending {
-        pub uid: Uuid,
-        pub at: i64,
-        pub next: Option<String>,
-    }
-
-    /// A secret being set up, kept until the person confirms it with a code.
-    #[derive(Clone, Debug, Serialize, Deserialize)]
-    pub struct Enrolling {
-        pub uid: Uuid,
-        pub secret: String,
-        pub codes: Vec<String>,
-    }
-
-    /// The installation's sealing key (`GUILDHALL_SECRET_KEY`), read once.
-    pub fn key() -> &'static SecretKey {
-        static KEY: std::sync::OnceLock<SecretKey> = std::sync::OnceLock::new();
-        KEY.get_or_init(SecretKey::from_env)
-    }
-
-    /// After the right password: whether this account must pass a second step first (staff always,
-    /// members who turned an authenticator on).
-    pub async fn needed(
-        db: &sea_orm::DatabaseConnection,
-        u: &guildhall::entity::user::Model,
-    ) -> Result<bool, AppError> {
-        Ok(mfa::required_for(u) || mfa::is_enrolled(db, u.id).await?)
-    }
-
-    /// Records the pending sign-in and sends the person to the code step, or to set up an
-    /// authenticator if the account has none yet.
-    pub async fn begin(
-        db: &sea_orm::DatabaseConnection,
-        session: &tower_sessions::Session,
-        u: &guildhall::entity::user::Model,
-        next: Option<String>,
-    ) -> Result<(), AppError> {
-        let pending = Pending {
-            uid: u.id,
-            at: guildhall::service::now().timestamp(),
-            next,
-        };
-        session
-            .insert(SESSION_PENDING, pending)
-            .await
-            .map_err(AppError::internal)?;
-        if mfa::is_enrolled(db, u.id).await? {
-            leptos_axum::redirect("/sign-in/code");
-        } else {
-            leptos_axum::redirect("/sign-in/set-up");
-        }
-        Ok(())
-    }
-
-    /// The pending sign-in, if it has not lapsed.
-    pub async fn pending(session: &tower_sessions::Session) -> Result<Pending, AppError> {
-        let p = session
-            .get::<Pending>(SESSION_PENDING)
-            .await
-            .ok()
-            .flatten()
-            .filter(|p| guildhall::service::now().timestamp() - p.at < PENDING_MINUTES * 60)
-            .ok_or_else(|| {
-                AppError::Conflict(
-                    "Your sign-in has timed out or was not started. Sign in again with your email address and password.".into(),
-                )
-            })?;
-        Ok(p)
-    }
-
-    /// Whose authenticator a set-up page is for: the signed-in person, or the one half-way through
-    /// signing in. `true` when pending.
-    pub async fn subject() -> Result<(Uuid, bool), AppError> {
-        if let Some(uid) = ctx::actor().user_id {
-            return Ok((uid, false));
-        }
-        let p = pending(&ctx::session()?).await?;
-        Ok((p.uid, true))
-    }
-}
-
 #[server(prefix = "/fn", endpoint = "second-step")]
 pub async fn second_step(code: String) -> Result<(), AppError> {
     use crate::ctx;
     let st = ctx::state()?;
     let session = ctx::session()?;
-    let p = flow::pending(&session).await?;
-    match guildhall::service::mfa::verify(&st.db, flow::key(), p.uid, &code).await {
-        Ok(_) => crate::auth::finish_sign_in(&st, p.uid, p.next).await,
+    let p = signin::pending(&session).await?;
+    match guildhall::service::mfa::verify(&st.db, signin::key(), p.uid, &code).await {
+        Ok(_) => signin::finish_sign_in(&st, p.uid, p.next).await,
         Err(AppError::RateLimited) => {
             tracing::warn!(user = %p.uid, "second step refused: paused after wrong codes");
-            ctx::set_status(429);
+            ctx::set_status(AppError::RateLimited.status());
             Err(AppError::RateLimited)
         }
         Err(e) => Err(e),
@@ -149,7 +56,7 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
     use crate::ctx;
     use guildhall::service::{identity, mfa};
     let st = ctx::state()?;
-    let (uid, _) = flow::subject().await?;
+    let (uid, _) = signin::subject().await?;
     let u = identity::get_user(&st.db, uid)
         .await?
         .ok_or(AppError::Unauthenticated)?;
@@ -160,7 +67,7 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
     }
     let session = ctx::session()?;
     let kept = session
-        .get::<flow::Enrolling>(flow::SESSION_ENROL)
+        .get::<signin::Enrolling>(signin::SESSION_ENROL)
         .await
         .ok()
         .flatten()
@@ -171,8 +78,8 @@ pub async fn enrolment() -> Result<EnrolView, AppError> {
             let e = mfa::new_enrolment(&u.email)?;
             session
                 .insert(
-                    flow::SESSION_ENROL,
-                    flow::Enrolling {
+                    signin::SESSION_ENROL,
+                    signin::Enrolling {
                         uid,
                         secret: e.secret_base32.clone(),
                         codes: e.recovery_codes.clone(),
@@ -196,10 +103,10 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
     use crate::ctx;
     use guildhall::service::{identity, mfa};
     let st = ctx::state()?;
-    let (uid, pending) = flow::subject().await?;
+    let (uid, pending) = signin::subject().await?;
     let session = ctx::session()?;
     let kept = session
-        .get::<flow::Enrolling>(flow::SESSION_ENROL)
+        .get::<signin::Enrolling>(signin::SESSION_ENROL)
         .await
         .ok()
         .flatten()
@@ -220,11 +127,13 @@ pub async fn confirm_enrolment(code: String) -> Result<(), AppError> {
     } else {
         ctx::actor()
     };
-    mfa::enrol(&st.db, flow::key(), &actor, uid, &e, &code).await?;
-    let _ = session.remove::<flow::Enrolling>(flow::SESSION_ENROL).await;
+    mfa::enrol(&st.db, signin::key(), &actor, uid, &e, &code).await?;
+    let _ = session
+        .remove::<signin::Enrolling>(signin::SESSION_ENROL)
+        .await;
     if pending {
-        let p = flow::pending(&session).await?;
-        return crate::auth::finish_sign_in(&st, p.uid, p.next).await;
+        let p = signin::pending(&session).await?;
+        return signin::finish_sign_in(&st, p.uid, p.next).await;
     }
     leptos_axum::redirect(if ctx::actor().is_staff() {
         "/staff/account?saved=mfa"
@@ -311,6 +220,15 @@ pub fn SecondStepPage() -> impl IntoView {
     }
 }
 
+/// Set-up that cannot go on (no pending sign-in, or already set up): the reason and the way back.
+fn enrol_error(e: AppError) -> AnyView {
+    view! {
+        <div class="error-summary" role="alert"><p class="body">{e.to_string()}</p></div>
+        <p class="body"><a href="/sign-in">"Sign in"</a></p>
+    }
+    .into_any()
+}
+
 /// The QR code, the secret as text, the recovery codes and the confirmation form.
 #[component]
 fn EnrolForm() -> impl IntoView {
@@ -318,33 +236,25 @@ fn EnrolForm() -> impl IntoView {
     let action = ServerAction::<ConfirmEnrolment>::new();
     let error = last_error(action);
     view! {
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(e) => view! {
-                    <ErrorSummary error/>
-                    <h2 class="heading-m">"1. Add Guildhall to your authenticator app"</h2>
-                    <p class="body">"Use an authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator or FreeOTP). Scan this QR code with it."</p>
-                    <p><img class="qr-code" src=e.qr_data_uri alt="QR code to add Guildhall to your authenticator app" width="200" height="200"/></p>
-                    <p class="body">"If you cannot scan it, enter this key in the app instead:"</p>
-                    <p class="body"><code class="secret-key" data-testid="totp-secret">{e.secret.clone()}</code></p>
-                    <h2 class="heading-m">"2. Keep your recovery codes"</h2>
-                    <p class="body">"Each of these codes signs you in once if you lose your phone. Write them down or print them and keep them somewhere safe. They will not be shown again."</p>
-                    <ul class="recovery-codes" data-testid="recovery-codes">
-                        {e.recovery_codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
-                    </ul>
-                    <h2 class="heading-m">"3. Enter the code from the app"</h2>
-                    <ActionForm action attr:novalidate=true>
-                        <Field name="code" label="Security code" autocomplete="one-time-code" inputmode="numeric"
-                            hint="The 6-digit code your authenticator app shows for Guildhall" error class="input input--w10"/>
-                        <SubmitButton label="Turn on and continue" pending=action.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => view! {
-                    <div class="error-summary" role="alert"><p class="body">{e.to_string()}</p></div>
-                    <p class="body"><a href="/sign-in">"Sign in"</a></p>
-                }.into_any(),
-            })}
-        </Suspense>
+        <PageShell data=data on_error=enrol_error ready={move |e: EnrolView| view! {
+                <ErrorSummary error/>
+                <h2 class="heading-m">"1. Add Guildhall to your authenticator app"</h2>
+                <p class="body">"Use an authenticator app on your phone (for example Google Authenticator, Microsoft Authenticator or FreeOTP). Scan this QR code with it."</p>
+                <p><img class="qr-code" src=e.qr_data_uri alt="QR code to add Guildhall to your authenticator app" width="200" height="200"/></p>
+                <p class="body">"If you cannot scan it, enter this key in the app instead:"</p>
+                <p class="body"><code class="secret-key" data-testid="totp-secret">{e.secret.clone()}</code></p>
+                <h2 class="heading-m">"2. Keep your recovery codes"</h2>
+                <p class="body">"Each of these codes signs you in once if you lose your phone. Write them down or print them and keep them somewhere safe. They will not be shown again."</p>
+                <ul class="recovery-codes" data-testid="recovery-codes">
+                    {e.recovery_codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                </ul>
+                <h2 class="heading-m">"3. Enter the code from the app"</h2>
+                <ActionForm action attr:novalidate=true>
+                    <Field name="code" label="Security code" autocomplete="one-time-code" inputmode="numeric"
+                        hint="The 6-digit code your authenticator app shows for Guildhall" error class="input input--w10"/>
+                    <SubmitButton label="Turn on and continue" pending=action.pending()/>
+                </ActionForm>
+            }.into_any()}/>
     }
 }
 
@@ -413,9 +323,8 @@ pub fn MemberTwoFactorPage() -> impl IntoView {
         <p class="back-link"><a href="/portal">"Back"</a></p>
         {move || saved_banner(q.read().get("saved"))}
         <h1 class="heading-l">"Two-step sign-in"</h1>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || security.get().map(|r| match r {
-                Ok(s) if s.enrolled => view! {
+        <PageShell data=security on_error=member_error_view ready={move |r: SecurityView| match r {
+                s if s.enrolled => view! {
                     <p class="body">"Two-step sign-in is on: you enter a code from your authenticator app after your password."</p>
                     <p class="body">{format!("Recovery codes left: {}.", s.recovery_codes_left)}</p>
                     <h2 class="heading-m">"Turn it off"</h2>
@@ -425,12 +334,10 @@ pub fn MemberTwoFactorPage() -> impl IntoView {
                         <SubmitButton label="Turn off two-step sign-in" pending=action.pending()/>
                     </ActionForm>
                 }.into_any(),
-                Ok(_) => view! {
+                _ => view! {
                     <p class="body">"Add a second step to signing in: a code from an app on your phone, as well as your password."</p>
                     <EnrolForm/>
                 }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+            }}/>
     }
 }

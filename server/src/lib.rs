@@ -290,8 +290,7 @@ async fn outbox_html(
             m.body_html,
         )
             .into_response(),
-        Err(guildhall::domain::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(e) => error_response(e),
     }
 }
 
@@ -320,11 +319,7 @@ async fn my_data(State(state): State<AppState>, actor: axum::Extension<Actor>) -
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             }
         },
-        Err(guildhall::domain::AppError::NotFound) => StatusCode::NOT_FOUND.into_response(),
-        Err(e) => {
-            tracing::error!(error = ?e, "my data: export failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => error_response(e),
     }
 }
 
@@ -413,18 +408,27 @@ fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> Response {
         .into_response()
 }
 
+/// A handler's `AppError` as a response: the status is always [`AppError::status`] (the one mapping
+/// from errors to HTTP, shared with the server functions), the body the error's own words (field
+/// messages one per line), which never hold internal detail.
 fn error_response(e: guildhall::domain::AppError) -> Response {
-    use guildhall::domain::AppError;
-    match e {
-        AppError::NotFound => StatusCode::NOT_FOUND.into_response(),
-        AppError::Forbidden => StatusCode::FORBIDDEN.into_response(),
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED.into_response(),
-        AppError::Validation(f) => (StatusCode::BAD_REQUEST, format!("{f:?}\n")).into_response(),
-        other => {
-            tracing::error!(error = ?other, "download failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = match e.fields() {
+        Some(f) => f
+            .iter()
+            .map(|x| format!("{}: {}\n", x.field, x.message))
+            .collect(),
+        None => format!("{e}\n"),
+    };
+    (status, body).into_response()
+}
+
+/// A download whose address does not read (a filter in its query string that does not parse) is a
+/// malformed request, answered 400 like any query string axum's `Query` cannot read: the form on the
+/// page is where such a value gets its field message.
+fn query_rejected(e: &guildhall::domain::AppError) -> Response {
+    tracing::debug!(error = ?e, "download address refused");
+    (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response()
 }
 
 /// An invoice, credit note or receipt as a PDF (`INV-000001.pdf`): members reach only their own (and
@@ -462,8 +466,11 @@ async fn transactions_csv(
     axum::extract::Query(q): axum::extract::Query<TxnQuery>,
 ) -> Response {
     use guildhall::service::money::reports;
+    let f = match reports::parse_filter(&q.from, &q.to, &q.method, &q.kind) {
+        Ok(f) => f,
+        Err(e) => return query_rejected(&e),
+    };
     let rows = async {
-        let f = reports::parse_filter(&q.from, &q.to, &q.method, &q.kind)?;
         let rows = reports::transactions(&state.server.db, &actor, &f, 100_000).await?;
         reports::transactions_csv(&rows)
     }
@@ -557,8 +564,11 @@ async fn trade_report_csv(
     axum::extract::Query(q): axum::extract::Query<WeekQuery>,
 ) -> Response {
     use guildhall::service::trends;
+    let day = match trends::parse_week(q.week.as_deref().unwrap_or("")) {
+        Ok(d) => d,
+        Err(e) => return query_rejected(&e),
+    };
     let out = async {
-        let day = guildhall::service::trends::parse_week(q.week.as_deref().unwrap_or(""))?;
         let r = trends::trade_report(&state.server.db, &actor, day).await?;
         Ok::<_, guildhall::domain::AppError>((r.from, trends::trade_report_csv(&r)?))
     }

@@ -246,9 +246,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             } else {
                 match guildhall::service::identity::load_actor(&state.server.db, uid).await {
                     Ok(a) => a,
-                    Err(_) => {
+                    Err(e) => {
                         return (
-                            StatusCode::INTERNAL_SERVER_ERROR,
+                            StatusCode::from_u16(e.status())
+                                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                             "Sorry, something went wrong\n",
                         )
                             .into_response()

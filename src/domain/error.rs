@@ -150,10 +150,62 @@ impl AppError {
     }
 }
 
+/// A unique column a form writes to: when two requests race past the service's own check, the
+/// database refuses the second, and the person is told what the check would have told them.
+struct UniqueField {
+    table: &'static str,
+    column: &'static str,
+    /// The form field that holds the value.
+    field: &'static str,
+    message: &'static str,
+}
+
+const UNIQUE_FIELDS: &[UniqueField] = &[
+    UniqueField {
+        table: "users",
+        column: "email_key",
+        field: "email",
+        message: "An account with this email address already exists",
+    },
+    UniqueField {
+        table: "categories",
+        column: "code",
+        field: "code",
+        message: "Another category already has this code",
+    },
+];
+
+/// The field error for a unique-constraint violation, from the database's own words: SQLite names
+/// `table.column` ("UNIQUE constraint failed: users.email_key"), PostgreSQL the constraint, which for
+/// a column's own UNIQUE is `{table}_{column}_key` ("duplicate key value violates unique constraint
+/// "users_email_key_key""). A constraint no form field owns still answers as a field error (422)
+/// that says to reload, never as an internal error.
+pub fn unique_violation(detail: &str) -> AppError {
+    let known = UNIQUE_FIELDS.iter().find(|u| {
+        detail.contains(&format!("{}.{}", u.table, u.column))
+            || detail.contains(&format!("\"{}_{}_key\"", u.table, u.column))
+    });
+    match known {
+        Some(u) => AppError::field(u.field, u.message),
+        None => AppError::field(
+            "form",
+            "Someone else saved the same details at the same moment. Reload the page and check them before trying again",
+        ),
+    }
+}
+
+/// Database errors: a unique-constraint violation is the person's to fix (a field error, 422, see
+/// [`unique_violation`]); anything else is internal, logged with a correlation id.
 #[cfg(feature = "ssr")]
 impl From<sea_orm::DbErr> for AppError {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::internal(e)
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+                tracing::info!(%detail, "unique constraint refused a write");
+                unique_violation(&detail)
+            }
+            _ => Self::internal(e),
+        }
     }
 }
 
@@ -164,7 +216,7 @@ where
 {
     fn from(e: sea_orm::TransactionError<E>) -> Self {
         match e {
-            sea_orm::TransactionError::Connection(db) => Self::internal(db),
+            sea_orm::TransactionError::Connection(db) => db.into(),
             sea_orm::TransactionError::Transaction(inner) => inner.into(),
         }
     }
@@ -187,6 +239,28 @@ mod tests {
     fn no_field_errors_is_ok() {
         assert!(FieldErrors::new().into_result().is_ok());
         assert!(matches!(AppError::field("x", "y").status(), 422));
+    }
+
+    #[test]
+    fn a_unique_violation_names_the_field_on_both_databases() {
+        let taken = AppError::field("email", "An account with this email address already exists");
+        assert_eq!(
+            unique_violation("UNIQUE constraint failed: users.email_key"),
+            taken
+        );
+        assert_eq!(
+            unique_violation(
+                "duplicate key value violates unique constraint \"users_email_key_key\""
+            ),
+            taken
+        );
+        assert_eq!(
+            unique_violation("UNIQUE constraint failed: categories.code"),
+            AppError::field("code", "Another category already has this code")
+        );
+        let other = unique_violation("UNIQUE constraint failed: notices.member_id, notices.key");
+        assert_eq!(other.status(), 422);
+        assert!(other.fields().is_some_and(|f| f.get("form").is_some()));
     }
 
     #[test]

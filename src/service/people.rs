@@ -38,6 +38,21 @@ pub async fn own_summary<C: ConnectionTrait>(
     Ok(OwnSummary { user, member })
 }
 
+/// The member with membership number `number`, for staff who may view members.
+#[tracing::instrument(skip(db, actor), fields(actor = ?actor.user_id))]
+pub async fn staff_member<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    number: i64,
+) -> Result<member::Model, AppError> {
+    actor.require(Permission::ViewMembers)?;
+    member::Entity::find()
+        .filter(member::Column::MembershipNumber.eq(number))
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// Figures for the staff home page.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Overview {

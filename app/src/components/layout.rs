@@ -13,7 +13,7 @@ pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::ctx::set_status(404);
+    crate::ctx::set_status(guildhall::domain::AppError::NotFound.status());
     view! {
         <PageTitle text="Page not found"/>
         <h1 class="heading-l">"Page not found"</h1>

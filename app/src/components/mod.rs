@@ -1,7 +1,10 @@
-//! Shared pieces: form fields in the GOV.UK pattern, the error summary, tags and page furniture.
+//! Shared pieces: form fields in the GOV.UK pattern, the error summary, tags, page furniture and the
+//! page shell every data page renders in.
 
 pub mod forms;
 pub mod layout;
+pub mod page;
 
 pub use forms::{Checkbox, ErrorSummary, Field, Radios, SubmitButton, TextArea};
 pub use layout::{Forbidden, NotFound, PageTitle, Pagination};
+pub use page::{error_view, member_error_view, PageShell};

@@ -6,8 +6,9 @@
 #![allow(clippy::too_many_arguments)]
 
 use crate::components::forms::last_error;
+use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
-use crate::staff::members::{DetailsFields, DetailsForm};
+use crate::record::{DetailsFields, DetailsForm};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -37,7 +38,7 @@ async fn which(
     member: Option<String>,
 ) -> Result<i64, AppError> {
     match member.filter(|m| !m.trim().is_empty()) {
-        Some(m) => crate::staff::members::ssr::parse_number(&m),
+        Some(m) => crate::record::parse_number(&m),
         None => Ok(guildhall::service::access::own_member(db, actor)
             .await?
             .membership_number),
@@ -46,7 +47,7 @@ async fn which(
 
 #[server(prefix = "/fn", endpoint = "my-details")]
 pub async fn my_details(member: Option<String>) -> Result<DetailsView, AppError> {
-    use crate::staff::members::ssr;
+    use crate::record;
     use guildhall::domain::membership::Status;
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
@@ -55,10 +56,10 @@ pub async fn my_details(member: Option<String>) -> Result<DetailsView, AppError>
     let m = &o.member;
     let today = guildhall::service::today();
     Ok(DetailsView {
-        number: ssr::number(m.membership_number),
-        name: ssr::display_name(m),
+        number: record::number(m.membership_number),
+        name: record::display_name(m),
         organisation: m.kind == "organisation",
-        form: ssr::form(m),
+        form: record::form(m),
         journal_by_post: m.journal_by_post,
         email_news: m.email_news,
         register_consent: m.register_consent,
@@ -283,13 +284,6 @@ fn portal_link(path: &str, member: &str) -> String {
     }
 }
 
-fn load_error(e: AppError) -> AnyView {
-    match e {
-        AppError::NotFound => view! { <crate::components::NotFound/> }.into_any(),
-        other => view! { <p class="body">{other.to_string()}</p> }.into_any(),
-    }
-}
-
 #[component]
 pub fn DetailsPage() -> impl IntoView {
     let member = member_param();
@@ -300,19 +294,14 @@ pub fn DetailsPage() -> impl IntoView {
         <PageTitle text="Your details"/>
         <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
         <ErrorSummary error/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(d) => view! {
-                    <h1 class="heading-l">{if d.organisation { "Your organisation's details" } else { "Your details" }}</h1>
-                    <ActionForm action attr:novalidate=true>
-                        <input type="hidden" name="member" value=member.get_untracked()/>
-                        <DetailsFields form=d.form.clone() error organisation=d.organisation/>
-                        <SubmitButton label="Save your details" pending=action.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => load_error(e),
-            })}
-        </Suspense>
+        <PageShell data=data on_error=member_error_view ready={move |d: DetailsView| view! {
+                <h1 class="heading-l">{if d.organisation { "Your organisation's details" } else { "Your details" }}</h1>
+                <ActionForm action attr:novalidate=true>
+                    <input type="hidden" name="member" value=member.get_untracked()/>
+                    <DetailsFields form=d.form.clone() error organisation=d.organisation/>
+                    <SubmitButton label="Save your details" pending=action.pending()/>
+                </ActionForm>
+            }.into_any()}/>
     }
 }
 
@@ -335,53 +324,48 @@ pub fn PreferencesPage() -> impl IntoView {
         <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
         <ErrorSummary error=prefs_error/>
         <ErrorSummary error=consent_error/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(d) => view! {
-                    <h1 class="heading-l">"How we contact you"</h1>
-                    <ActionForm action=prefs>
-                        <input type="hidden" name="member" value=member.get_untracked()/>
-                        <fieldset class="fieldset field">
-                            <legend class="heading-m">"Communication preferences"</legend>
-                            <p class="hint">"We always email you about your membership and payments."</p>
+        <PageShell data=data on_error=member_error_view ready={move |d: DetailsView| view! {
+                <h1 class="heading-l">"How we contact you"</h1>
+                <ActionForm action=prefs>
+                    <input type="hidden" name="member" value=member.get_untracked()/>
+                    <fieldset class="fieldset field">
+                        <legend class="heading-m">"Communication preferences"</legend>
+                        <p class="hint">"We always email you about your membership and payments."</p>
+                        <div class="checkbox">
+                            <input class="checkbox__input" type="checkbox" id="journal_by_post" name="journal_by_post" value="on" checked=d.journal_by_post/>
+                            <label class="checkbox__label" for="journal_by_post">"Send me the journal by post"</label>
+                        </div>
+                        <div class="checkbox">
+                            <input class="checkbox__input" type="checkbox" id="email_news" name="email_news" value="on" checked=d.email_news/>
+                            <label class="checkbox__label" for="email_news">"Email me news and events"</label>
+                        </div>
+                    </fieldset>
+                    <SubmitButton label="Save preferences" pending=prefs.pending()/>
+                </ActionForm>
+                <ActionForm action=consent>
+                    <input type="hidden" name="member" value=member.get_untracked()/>
+                    <div class=move || if consent_msg().is_some() { "field field--error" } else { "field" } id="register_consent">
+                        <fieldset class="fieldset">
+                            <legend class="heading-m">"The public register"</legend>
+                            <p class="hint">{if d.register_category {
+                                "The register shows your name, town, category and membership number. Nothing else about you is public."
+                            } else {
+                                "Your category is not on the public register at the moment. Your choice applies if you move to a category that is."
+                            }}</p>
+                            {move || consent_msg().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
                             <div class="checkbox">
-                                <input class="checkbox__input" type="checkbox" id="journal_by_post" name="journal_by_post" value="on" checked=d.journal_by_post/>
-                                <label class="checkbox__label" for="journal_by_post">"Send me the journal by post"</label>
+                                <input class="checkbox__input" type="radio" id="register_consent-yes" name="register_consent" value="yes" checked=d.register_consent/>
+                                <label class="checkbox__label" for="register_consent-yes">"Yes, list me on the public register"</label>
                             </div>
                             <div class="checkbox">
-                                <input class="checkbox__input" type="checkbox" id="email_news" name="email_news" value="on" checked=d.email_news/>
-                                <label class="checkbox__label" for="email_news">"Email me news and events"</label>
+                                <input class="checkbox__input" type="radio" id="register_consent-no" name="register_consent" value="no" checked=!d.register_consent/>
+                                <label class="checkbox__label" for="register_consent-no">"No, do not list me"</label>
                             </div>
                         </fieldset>
-                        <SubmitButton label="Save preferences" pending=prefs.pending()/>
-                    </ActionForm>
-                    <ActionForm action=consent>
-                        <input type="hidden" name="member" value=member.get_untracked()/>
-                        <div class=move || if consent_msg().is_some() { "field field--error" } else { "field" } id="register_consent">
-                            <fieldset class="fieldset">
-                                <legend class="heading-m">"The public register"</legend>
-                                <p class="hint">{if d.register_category {
-                                    "The register shows your name, town, category and membership number. Nothing else about you is public."
-                                } else {
-                                    "Your category is not on the public register at the moment. Your choice applies if you move to a category that is."
-                                }}</p>
-                                {move || consent_msg().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                                <div class="checkbox">
-                                    <input class="checkbox__input" type="radio" id="register_consent-yes" name="register_consent" value="yes" checked=d.register_consent/>
-                                    <label class="checkbox__label" for="register_consent-yes">"Yes, list me on the public register"</label>
-                                </div>
-                                <div class="checkbox">
-                                    <input class="checkbox__input" type="radio" id="register_consent-no" name="register_consent" value="no" checked=!d.register_consent/>
-                                    <label class="checkbox__label" for="register_consent-no">"No, do not list me"</label>
-                                </div>
-                            </fieldset>
-                        </div>
-                        <SubmitButton label="Save register choice" pending=consent.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => load_error(e),
-            })}
-        </Suspense>
+                    </div>
+                    <SubmitButton label="Save register choice" pending=consent.pending()/>
+                </ActionForm>
+            }.into_any()}/>
     }
 }
 
@@ -468,13 +452,12 @@ pub fn ResignPage() -> impl IntoView {
     view! {
         <PageTitle text="Resign your membership"/>
         <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(d) if !d.can_resign => view! {
+        <PageShell data=data on_error=member_error_view ready={move |r: DetailsView| match r {
+                d if !d.can_resign => view! {
                     <h1 class="heading-l">"Resign your membership"</h1>
                     <p class="body">{format!("You cannot resign at the moment: your membership status is “{}”.", d.status)}</p>
                 }.into_any(),
-                Ok(d) => view! {
+                d => view! {
                     <h1 class="heading-l">"Resign your membership"</h1>
                     <p class="body">"If you resign, you will come off the public register and stop receiving member benefits. You can rejoin later by applying again."</p>
                     <form method="get" action="/portal/resign/confirm" novalidate>
@@ -497,9 +480,7 @@ pub fn ResignPage() -> impl IntoView {
                         <button type="submit" class="button">"Continue"</button>
                     </form>
                 }.into_any(),
-                Err(e) => load_error(e),
-            })}
-        </Suspense>
+            }}/>
     }
 }
 
@@ -515,41 +496,36 @@ pub fn ResignConfirmPage() -> impl IntoView {
         <PageTitle text="Confirm your resignation"/>
         <p class="back-link"><a href=move || portal_link("/portal/resign", &member.get())>"Back"</a></p>
         <ErrorSummary error/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(d) => {
-                    let w = when();
-                    if w != "now" && w != "period_end" {
-                        let back = format!("{}#when", portal_link("/portal/resign", &member.get_untracked()));
-                        return view! {
-                            <div class="error-summary" role="alert" tabindex="-1">
-                                <h2 class="error-summary__title">"There is a problem"</h2>
-                                <ul class="error-summary__list"><li><a href=back>"Choose when your resignation should take effect"</a></li></ul>
-                            </div>
-                            <h1 class="heading-l">"Confirm your resignation"</h1>
-                        }.into_any();
-                    }
-                    let effect = if w == "now" {
-                        "Your membership will end today.".to_owned()
-                    } else {
-                        format!("You will remain a member until {}.", d.period_end.clone().unwrap_or_default())
-                    };
-                    view! {
-                        <h1 class="heading-l">"Are you sure you want to resign?"</h1>
-                        <dl class="summary-list">
-                            <div class="summary-list__row"><dt>"Member"</dt><dd>{d.name.clone()}" ("{d.number.clone()}")"</dd></div>
-                            <div class="summary-list__row"><dt>"When"</dt><dd>{effect}</dd></div>
-                        </dl>
-                        <p class="body">"We will email you to confirm."</p>
-                        <ActionForm action>
-                            <input type="hidden" name="member" value=member.get_untracked()/>
-                            <input type="hidden" name="when" value=w/>
-                            <button type="submit" class="button button--warning">"Resign my membership"</button>
-                        </ActionForm>
-                    }.into_any()
+        <PageShell data=data on_error=member_error_view ready={move |d: DetailsView| {
+                let w = when();
+                if w != "now" && w != "period_end" {
+                    let back = format!("{}#when", portal_link("/portal/resign", &member.get_untracked()));
+                    return view! {
+                        <div class="error-summary" role="alert" tabindex="-1">
+                            <h2 class="error-summary__title">"There is a problem"</h2>
+                            <ul class="error-summary__list"><li><a href=back>"Choose when your resignation should take effect"</a></li></ul>
+                        </div>
+                        <h1 class="heading-l">"Confirm your resignation"</h1>
+                    }.into_any();
                 }
-                Err(e) => load_error(e),
-            })}
-        </Suspense>
+                let effect = if w == "now" {
+                    "Your membership will end today.".to_owned()
+                } else {
+                    format!("You will remain a member until {}.", d.period_end.clone().unwrap_or_default())
+                };
+                view! {
+                    <h1 class="heading-l">"Are you sure you want to resign?"</h1>
+                    <dl class="summary-list">
+                        <div class="summary-list__row"><dt>"Member"</dt><dd>{d.name.clone()}" ("{d.number.clone()}")"</dd></div>
+                        <div class="summary-list__row"><dt>"When"</dt><dd>{effect}</dd></div>
+                    </dl>
+                    <p class="body">"We will email you to confirm."</p>
+                    <ActionForm action>
+                        <input type="hidden" name="member" value=member.get_untracked()/>
+                        <input type="hidden" name="when" value=w/>
+                        <button type="submit" class="button button--warning">"Resign my membership"</button>
+                    </ActionForm>
+                }.into_any()
+            }}/>
     }
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod payments;
 pub mod renew;
 
+use crate::components::{member_error_view, PageShell};
 use crate::components::{Forbidden, PageTitle};
 use crate::MeResource;
 use guildhall::domain::AppError;
@@ -58,7 +59,7 @@ pub struct PortalView {
 
 #[cfg(feature = "ssr")]
 fn membership_view(o: guildhall::service::members::portal::OwnMembership) -> Membership {
-    use crate::staff::members::ssr;
+    use crate::record;
     use guildhall::domain::membership::Status;
     let d = crate::format::long_date;
     let s = &o.status;
@@ -87,13 +88,13 @@ fn membership_view(o: guildhall::service::members::portal::OwnMembership) -> Mem
         attention.push("Add a phone number so we can reach you about your membership.".into());
     }
     Membership {
-        number: ssr::number(m.membership_number),
-        name: ssr::display_name(m),
+        number: record::number(m.membership_number),
+        name: record::display_name(m),
         category: o.category.name.clone(),
         joined_on: d(m.joined_on),
         status: s.status.label().to_owned(),
-        status_tag: ssr::status_tag(s.status).to_owned(),
-        status_note: ssr::status_note(s),
+        status_tag: record::status_tag(s.status).to_owned(),
+        status_note: record::status_note(s),
         period: s.period.map(|(a, b)| format!("{} to {}", d(a), d(b))),
         renewal_date: (s.status.is_member() && s.resigning_from.is_none())
             .then(|| s.member_until.map(|u| d(u + chrono::Duration::days(1))))
@@ -111,7 +112,7 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
     let st = crate::ctx::state()?;
     let s = guildhall::service::people::own_summary(&st.db, &actor).await?;
     let number = match member.filter(|m| !m.trim().is_empty()) {
-        Some(m) => Some(crate::staff::members::ssr::parse_number(&m)?),
+        Some(m) => Some(crate::record::parse_number(&m)?),
         None => s.member.as_ref().map(|(m, _)| m.membership_number),
     };
     let membership = match number {
@@ -139,8 +140,8 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
         .into_iter()
         .map(|o| {
             (
-                crate::staff::members::ssr::number(o.membership_number),
-                crate::staff::members::ssr::display_name(&o),
+                crate::record::number(o.membership_number),
+                crate::record::display_name(&o),
             )
         })
         .collect();
@@ -180,73 +181,67 @@ pub fn PortalHome() -> impl IntoView {
     view! {
         <PageTitle text="Your membership"/>
         {move || saved().map(|s| view! { <div class="banner banner--success" role="status"><p>{s}</p></div> })}
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || summary.get().map(|r| match r {
-                Ok(s) => {
-                    let own = member.get().is_empty();
-                    view! {
-                        <h1 class="heading-l">{match (&s.membership, own) {
-                            (Some(m), false) => m.name.clone(),
-                            _ => format!("Hello, {}", s.given_name),
-                        }}</h1>
-                        {match s.membership.clone() {
-                            Some(m) => view! {
-                                {(!m.attention.is_empty()).then(|| view! {
-                                    <div class="banner" role="region" aria-label="Needs your attention">
-                                        <h2 class="heading-m">"Needs your attention"</h2>
-                                        <ul class="body">{m.attention.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view()}</ul>
-                                    </div>
-                                })}
-                                <h2 class="heading-m">{if own { "Your membership" } else { "Membership" }}</h2>
-                                <dl class="summary-list">
-                                    <div class="summary-list__row"><dt>"Status"</dt><dd><strong class=m.status_tag.clone()>{m.status.clone()}</strong>" "{m.status_note.clone()}</dd></div>
-                                    <div class="summary-list__row"><dt>"Membership number"</dt><dd>{m.number.clone()}</dd></div>
-                                    <div class="summary-list__row"><dt>"Category"</dt><dd>{m.category.clone()}</dd></div>
-                                    {m.period.clone().map(|p| view! { <div class="summary-list__row"><dt>"Current period"</dt><dd>{p}</dd></div> })}
-                                    {m.renewal_date.clone().map(|p| view! { <div class="summary-list__row"><dt>"Renewal date"</dt><dd>{p}</dd></div> })}
-                                    <div class="summary-list__row"><dt>"Member since"</dt><dd>{m.joined_on.clone()}</dd></div>
-                                </dl>
-                                {m.renew.clone().map(|label| view! {
-                                    <p class="body"><a class="button" href=link("/portal/renew")>{label}</a></p>
-                                })}
-                                <h2 class="heading-m">"Manage"</h2>
-                                <ul class="body">
-                                    <li><a href=link("/portal/payments")>"Payments, invoices and receipts"</a></li>
-                                    <li><a href=link("/portal/details")>{if own { "Change your name, address or phone number" } else { "Change the organisation's details" }}</a></li>
-                                    <li><a href=link("/portal/preferences")>"How we contact you and the public register"</a></li>
-                                    <li><a href=link("/portal/resign")>"Resign"</a></li>
-                                </ul>
-                            }.into_any(),
-                            None => view! {
-                                <p class="body">"You do not have a membership with us yet."</p>
-                            }.into_any(),
-                        }}
-                        {(!s.organisations.is_empty() && own).then(|| view! {
-                            <h2 class="heading-m">"Organisations you act for"</h2>
-                            <ul class="body">
-                                {s.organisations.iter().map(|(n, name)| view! {
-                                    <li><a href=format!("/portal?member={n}")>{name.clone()}</a>" ("{n.clone()}")"</li>
-                                }).collect_view()}
-                            </ul>
-                        })}
-                        {own.then(|| view! {
-                            <h2 class="heading-m">"Your account"</h2>
+        <PageShell data=summary on_error=member_error_view ready={move |s: PortalView| {
+                let own = member.get().is_empty();
+                view! {
+                    <h1 class="heading-l">{match (&s.membership, own) {
+                        (Some(m), false) => m.name.clone(),
+                        _ => format!("Hello, {}", s.given_name),
+                    }}</h1>
+                    {match s.membership.clone() {
+                        Some(m) => view! {
+                            {(!m.attention.is_empty()).then(|| view! {
+                                <div class="banner" role="region" aria-label="Needs your attention">
+                                    <h2 class="heading-m">"Needs your attention"</h2>
+                                    <ul class="body">{m.attention.iter().map(|a| view! { <li>{a.clone()}</li> }).collect_view()}</ul>
+                                </div>
+                            })}
+                            <h2 class="heading-m">{if own { "Your membership" } else { "Membership" }}</h2>
                             <dl class="summary-list">
-                                <div class="summary-list__row"><dt>"Email address"</dt><dd>{s.email.clone()}</dd></div>
+                                <div class="summary-list__row"><dt>"Status"</dt><dd><strong class=m.status_tag.clone()>{m.status.clone()}</strong>" "{m.status_note.clone()}</dd></div>
+                                <div class="summary-list__row"><dt>"Membership number"</dt><dd>{m.number.clone()}</dd></div>
+                                <div class="summary-list__row"><dt>"Category"</dt><dd>{m.category.clone()}</dd></div>
+                                {m.period.clone().map(|p| view! { <div class="summary-list__row"><dt>"Current period"</dt><dd>{p}</dd></div> })}
+                                {m.renewal_date.clone().map(|p| view! { <div class="summary-list__row"><dt>"Renewal date"</dt><dd>{p}</dd></div> })}
+                                <div class="summary-list__row"><dt>"Member since"</dt><dd>{m.joined_on.clone()}</dd></div>
                             </dl>
+                            {m.renew.clone().map(|label| view! {
+                                <p class="body"><a class="button" href=link("/portal/renew")>{label}</a></p>
+                            })}
+                            <h2 class="heading-m">"Manage"</h2>
                             <ul class="body">
-                                <li><a href="/portal/email">"Change your email address"</a></li>
-                                <li><a href="/portal/password">"Change your password"</a></li>
-                                <li><a href="/portal/two-factor">"Two-step sign-in (authenticator app)"</a></li>
-                                <li><a href="/portal/data.json" download="guildhall-my-data.json" rel="external">"Download your data"</a>" (a JSON file with everything we hold about you)"</li>
+                                <li><a href=link("/portal/payments")>"Payments, invoices and receipts"</a></li>
+                                <li><a href=link("/portal/details")>{if own { "Change your name, address or phone number" } else { "Change the organisation's details" }}</a></li>
+                                <li><a href=link("/portal/preferences")>"How we contact you and the public register"</a></li>
+                                <li><a href=link("/portal/resign")>"Resign"</a></li>
                             </ul>
-                        })}
-                        {(!own).then(|| view! { <p class="body"><a href="/portal">"Back to your own membership"</a></p> })}
-                    }.into_any()
-                }
-                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+                        }.into_any(),
+                        None => view! {
+                            <p class="body">"You do not have a membership with us yet."</p>
+                        }.into_any(),
+                    }}
+                    {(!s.organisations.is_empty() && own).then(|| view! {
+                        <h2 class="heading-m">"Organisations you act for"</h2>
+                        <ul class="body">
+                            {s.organisations.iter().map(|(n, name)| view! {
+                                <li><a href=format!("/portal?member={n}")>{name.clone()}</a>" ("{n.clone()}")"</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {own.then(|| view! {
+                        <h2 class="heading-m">"Your account"</h2>
+                        <dl class="summary-list">
+                            <div class="summary-list__row"><dt>"Email address"</dt><dd>{s.email.clone()}</dd></div>
+                        </dl>
+                        <ul class="body">
+                            <li><a href="/portal/email">"Change your email address"</a></li>
+                            <li><a href="/portal/password">"Change your password"</a></li>
+                            <li><a href="/portal/two-factor">"Two-step sign-in (authenticator app)"</a></li>
+                            <li><a href="/portal/data.json" download="guildhall-my-data.json" rel="external">"Download your data"</a>" (a JSON file with everything we hold about you)"</li>
+                        </ul>
+                    })}
+                    {(!own).then(|| view! { <p class="body"><a href="/portal">"Back to your own membership"</a></p> })}
+                }.into_any()
+            }}/>
     }
 }

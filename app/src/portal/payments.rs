@@ -2,6 +2,7 @@
 //! receipts (each as a PDF) and transaction history; and the page they return to after paying.
 
 use crate::components::forms::last_error;
+use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, PageTitle, SubmitButton};
 use crate::money::{MoneyDto, MoneyTables};
 use guildhall::domain::AppError;
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 #[server(prefix = "/fn", endpoint = "portal-money")]
 pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
-    use crate::staff::members::ssr as names;
+    use crate::record;
     use guildhall::domain::Permission;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
@@ -21,15 +22,15 @@ pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
                 .await?
                 .membership_number
         }
-        m => names::parse_number(m)?,
+        m => record::parse_number(m)?,
     };
     let (m, a) = guildhall::service::money::own_account(&st.db, &actor, number).await?;
     let own = m.user_id == actor.user_id;
     Ok(crate::money::MoneyDto {
         takes_cards: st.payments.takes_cards(),
         ..crate::money::ssr::view(
-            names::number(m.membership_number),
-            names::display_name(&m),
+            record::number(m.membership_number),
+            record::display_name(&m),
             a,
             "/portal/documents",
             own,
@@ -43,7 +44,7 @@ pub async fn pay_invoice(member: String, invoice: String) -> Result<(), AppError
     use guildhall::domain::Permission;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let number = crate::staff::members::ssr::parse_number(&member)?;
+    let number = crate::record::parse_number(&member)?;
     let url =
         guildhall::service::payments::card::start(&st.db, &actor, &st.payments, number, &invoice)
             .await?;
@@ -61,51 +62,45 @@ pub fn PortalPaymentsPage() -> impl IntoView {
     view! {
         <PageTitle text="Payments"/>
         <p class="back-link"><a href=move || { let m = member.get(); if m.is_empty() { "/portal".to_owned() } else { format!("/portal?member={m}") } }>"Back to your membership"</a></p>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(m) => {
-                    let open: Vec<_> = m.documents.iter().filter(|d| d.open).cloned().collect();
-                    let number = m.number.clone();
-                    let cards = m.takes_cards;
-                    view! {
-                        <h1 class="heading-l">"Payments"</h1>
-                        <div class="panel-balance">
-                            <p class="body">"Balance"</p>
-                            <p class="heading-l">{m.balance.clone()}</p>
-                            <p class="body">{m.balance_note.clone()}</p>
-                        </div>
-                        <ErrorSummary error=pay_error/>
-                        {(!open.is_empty()).then(|| view! {
-                            <h2 class="heading-m">"To pay"</h2>
-                            <ul class="pay-list">
-                                {open.into_iter().map(|d| {
-                                    let n = number.clone();
-                                    view! {
-                                        <li class="pay-list__item">
-                                            <p class="body"><strong>{format!("Invoice {}", d.number)}</strong><br/>{d.description.clone()}<br/>{format!("{} to pay", d.outstanding)}</p>
-                                            {if cards {
-                                                view! {
-                                                    <ActionForm action=pay>
-                                                        <input type="hidden" name="member" value=n/>
-                                                        <input type="hidden" name="invoice" value=d.number.clone()/>
-                                                        <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
-                                                    </ActionForm>
-                                                }.into_any()
-                                            } else {
-                                                view! { <p class="body">"To pay, contact the membership office: card payments are not available online."</p> }.into_any()
-                                            }}
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        })}
-                        <MoneyTables m=m.clone()/>
-                    }.into_any()
-                }
-                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        <PageShell data=data on_error=member_error_view ready={move |m: MoneyDto| {
+                let open: Vec<_> = m.documents.iter().filter(|d| d.open).cloned().collect();
+                let number = m.number.clone();
+                let cards = m.takes_cards;
+                view! {
+                    <h1 class="heading-l">"Payments"</h1>
+                    <div class="panel-balance">
+                        <p class="body">"Balance"</p>
+                        <p class="heading-l">{m.balance.clone()}</p>
+                        <p class="body">{m.balance_note.clone()}</p>
+                    </div>
+                    <ErrorSummary error=pay_error/>
+                    {(!open.is_empty()).then(|| view! {
+                        <h2 class="heading-m">"To pay"</h2>
+                        <ul class="pay-list">
+                            {open.into_iter().map(|d| {
+                                let n = number.clone();
+                                view! {
+                                    <li class="pay-list__item">
+                                        <p class="body"><strong>{format!("Invoice {}", d.number)}</strong><br/>{d.description.clone()}<br/>{format!("{} to pay", d.outstanding)}</p>
+                                        {if cards {
+                                            view! {
+                                                <ActionForm action=pay>
+                                                    <input type="hidden" name="member" value=n/>
+                                                    <input type="hidden" name="invoice" value=d.number.clone()/>
+                                                    <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
+                                                </ActionForm>
+                                            }.into_any()
+                                        } else {
+                                            view! { <p class="body">"To pay, contact the membership office: card payments are not available online."</p> }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    <MoneyTables m=m.clone()/>
+                }.into_any()
+            }}/>
     }
 }
 
@@ -134,7 +129,7 @@ pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
         invoice: v.invoice_number,
         receipt: v.receipt_number,
         message: v.message,
-        number: crate::staff::members::ssr::number(v.membership_number),
+        number: crate::record::number(v.membership_number),
         new_period: v
             .new_period
             .map(|(a, b)| format!("{} to {}", a.format("%-d %B %Y"), b.format("%-d %B %Y"))),
@@ -149,9 +144,8 @@ pub fn PaymentDonePage() -> impl IntoView {
     let data = Resource::new(checkout, checkout_result);
     view! {
         <PageTitle text="Payment"/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(p) if p.paid => {
+        <PageShell data=data on_error=member_error_view ready={move |r: PaidDto| match r {
+                p if p.paid => {
                     let receipt = p.receipt.clone().unwrap_or_default();
                     view! {
                         <div class="panel panel--confirmation">
@@ -168,16 +162,13 @@ pub fn PaymentDonePage() -> impl IntoView {
                         <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
                     }.into_any()
                 }
-                Ok(p) => view! {
+                p => view! {
                     <h1 class="heading-l">"We are waiting to hear from the card provider"</h1>
                     {p.message.clone().map(|m| view! { <p class="body">{m}</p> })}
                     <p class="body">{format!("Invoice {} stays open until the payment is confirmed. Refresh this page in a minute.", p.invoice)}</p>
                     <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>
                 }.into_any(),
-                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+            }}/>
     }
 }
 
@@ -206,7 +197,7 @@ pub async fn sandbox_checkout(id: String) -> Result<SandboxDto, AppError> {
         description: v.description,
         paid: v.status == "paid",
         message: v.message,
-        number: crate::staff::members::ssr::number(v.membership_number),
+        number: crate::record::number(v.membership_number),
     })
 }
 
@@ -267,13 +258,12 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
     let error = last_error(pay);
     view! {
         <PageTitle text="Sandbox payment page"/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(s) if s.paid => view! {
+        <PageShell data=data on_error=member_error_view ready={move |r: SandboxDto| match r {
+                s if s.paid => view! {
                     <h1 class="heading-l">"This payment is complete"</h1>
                     <p class="body"><a href=format!("/portal/payments?member={}", s.number)>"Return to Guildhall"</a></p>
                 }.into_any(),
-                Ok(s) => view! {
+                s => view! {
                     <p class="sandbox-badge">"Sandbox: test cards only, no real money"</p>
                     <h1 class="heading-l">{format!("Pay {}", s.amount)}</h1>
                     <p class="body">{format!("Invoice {}: {}", s.invoice, s.description)}</p>
@@ -290,9 +280,6 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
                     </ActionForm>
                     <p class="body"><a href=format!("/portal/payments?member={}", s.number)>"Cancel and return to Guildhall"</a></p>
                 }.into_any(),
-                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+            }}/>
     }
 }

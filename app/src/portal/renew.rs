@@ -3,6 +3,7 @@
 //! period at once (see `guildhall::service::lifecycle`).
 
 use crate::components::forms::last_error;
+use crate::components::{member_error_view, PageShell};
 use crate::components::{Checkbox, ErrorSummary, PageTitle, Radios, SubmitButton};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -54,7 +55,7 @@ pub(crate) mod ssr {
                     .await?
                     .membership_number
             }
-            m => crate::staff::members::ssr::parse_number(m)?,
+            m => crate::record::parse_number(m)?,
         })
     }
 }
@@ -66,13 +67,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
-    let o = guildhall::service::renewals::offer::own_offer(
-        &st.db,
-        &actor,
-        number,
-        guildhall::service::today(),
-    )
-    .await?;
+    let o = guildhall::service::renewals::offer::own_offer(&st.db, &actor, number, guildhall::service::today()).await?;
     let d = crate::format::long_date;
     let total = o.offer.total().map(|t| t.to_string());
     let (can_pay, heading, rows, message) = match &o.offer {
@@ -156,12 +151,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
             Some(reason.clone()),
         ),
     };
-    let auto = guildhall::service::renewals::autorenew::auto_renew(
-        &st.db,
-        o.member.id,
-        st.payments.active.as_ref(),
-    )
-    .await?;
+    let auto = guildhall::service::renewals::autorenew::auto_renew(&st.db, o.member.id, st.payments.active.as_ref()).await?;
     let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan
         .as_ref()
@@ -189,8 +179,8 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         rows.push(("Invoice".to_owned(), inv.number.clone()));
     }
     Ok(RenewDto {
-        number: crate::staff::members::ssr::number(o.member.membership_number),
-        name: crate::staff::members::ssr::display_name(&o.member),
+        number: crate::record::number(o.member.membership_number),
+        name: crate::record::display_name(&o.member),
         can_pay,
         heading,
         rows,
@@ -280,87 +270,81 @@ pub fn RenewPage() -> impl IntoView {
         <PageTitle text="Renew your membership"/>
         <p class="back-link"><a href=move || { let m = member.get(); if m.is_empty() { "/portal".to_owned() } else { format!("/portal?member={m}") } }>"Back to your membership"</a></p>
         <ErrorSummary error/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(o) => {
-                    let total = o.total.clone().unwrap_or_default();
-                    let a = o.clone();
-                    view! {
-                        <h1 class="heading-l">{o.heading.clone()}</h1>
-                        {o.message.clone().map(|m| view! { <p class="body">{m}</p> })}
-                        {o.plan.clone().map(|p| view! { <p class="body" data-testid="plan-state">{p}</p> })}
-                        {(!o.rows.is_empty()).then(|| view! {
-                            <dl class="summary-list">
-                                {o.rows.iter().map(|(k, v)| view! {
-                                    <div class="summary-list__row"><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
-                                }).collect_view()}
-                                {o.total.clone().map(|t| view! { <div class="summary-list__row"><dt>"To pay"</dt><dd><strong>{t}</strong></dd></div> })}
-                            </dl>
-                        })}
-                        {o.can_pay.then(|| view! {
-                            <ActionForm action>
-                                <input type="hidden" name="member" value=o.number.clone()/>
-                                {o.needs_declaration.then(|| view! {
-                                    <div class="field" id="declaration-field">
-                                        <fieldset class="fieldset">
-                                            <legend class="label">"Declaration"</legend>
-                                            <p class="hint">"Your category needs this declaration each year."</p>
-                                            {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("declaration").map(str::to_owned))).map(|m| view! { <p class="error-message" id="declaration-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                                            <Checkbox name="declaration" label=o.declaration.clone()/>
-                                        </fieldset>
-                                    </div>
-                                })}
-                                {match o.monthly.clone() {
-                                    Some(monthly) => view! {
-                                        <Radios name="plan" legend="How do you want to pay?" error
-                                            selected=if o.monthly_chosen { "monthly" } else { "in_full" }
-                                            options=vec![("in_full".to_owned(), format!("Pay {total} now")), ("monthly".to_owned(), monthly)]/>
-                                        <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
-                                        <SubmitButton label="Renew and pay by card" pending=action.pending()/>
-                                    }.into_any(),
-                                    None => view! {
-                                        <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
-                                        <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
-                                    }.into_any(),
-                                }}
-                            </ActionForm>
-                        })}
-                        {a.auto_available.then(|| {
-                            let number = a.number.clone();
-                            view! {
-                                <h2 class="heading-m">"Automatic renewal"</h2>
-                                <ErrorSummary error=auto_error/>
-                                {if a.auto_on {
-                                    view! {
-                                        <p class="body" data-testid="auto-renew-state">{match (&a.auto_card, &a.auto_next) {
-                                            (Some(card), Some(next)) => format!("On. We will take {next} from your {}.", card.to_lowercase()),
-                                            (Some(card), None) => format!("On, with your {}. We will write to you at least 10 working days before we take any money.", card.to_lowercase()),
-                                            _ => "On. We will save the card you next pay with, and write to you at least 10 working days before we take any money.".to_owned(),
-                                        }}</p>
-                                        {(a.auto_failures > 0).then(|| view! { <p class="body">"The last payment from your saved card was declined. Pay with another card above and we will use it from now on."</p> })}
-                                        <ActionForm action=auto>
-                                            <input type="hidden" name="member" value=number.clone()/>
-                                            <input type="hidden" name="on" value="off"/>
-                                            <button type="submit" class="button button--secondary">"Turn off automatic renewal"</button>
-                                        </ActionForm>
-                                    }.into_any()
-                                } else {
-                                    view! {
-                                        <p class="body" data-testid="auto-renew-state">"Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time."</p>
-                                        <ActionForm action=auto>
-                                            <input type="hidden" name="member" value=number.clone()/>
-                                            <input type="hidden" name="on" value="on"/>
-                                            <button type="submit" class="button button--secondary">"Renew automatically each year"</button>
-                                        </ActionForm>
-                                    }.into_any()
-                                }}
-                            }
-                        })}
-                    }.into_any()
-                }
-                Err(AppError::NotFound) => view! { <crate::components::NotFound/> }.into_any(),
-                Err(e) => view! { <p class="body">{e.to_string()}</p> }.into_any(),
-            })}
-        </Suspense>
+        <PageShell data=data on_error=member_error_view ready={move |o: RenewDto| {
+                let total = o.total.clone().unwrap_or_default();
+                let a = o.clone();
+                view! {
+                    <h1 class="heading-l">{o.heading.clone()}</h1>
+                    {o.message.clone().map(|m| view! { <p class="body">{m}</p> })}
+                    {o.plan.clone().map(|p| view! { <p class="body" data-testid="plan-state">{p}</p> })}
+                    {(!o.rows.is_empty()).then(|| view! {
+                        <dl class="summary-list">
+                            {o.rows.iter().map(|(k, v)| view! {
+                                <div class="summary-list__row"><dt>{k.clone()}</dt><dd>{v.clone()}</dd></div>
+                            }).collect_view()}
+                            {o.total.clone().map(|t| view! { <div class="summary-list__row"><dt>"To pay"</dt><dd><strong>{t}</strong></dd></div> })}
+                        </dl>
+                    })}
+                    {o.can_pay.then(|| view! {
+                        <ActionForm action>
+                            <input type="hidden" name="member" value=o.number.clone()/>
+                            {o.needs_declaration.then(|| view! {
+                                <div class="field" id="declaration-field">
+                                    <fieldset class="fieldset">
+                                        <legend class="label">"Declaration"</legend>
+                                        <p class="hint">"Your category needs this declaration each year."</p>
+                                        {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("declaration").map(str::to_owned))).map(|m| view! { <p class="error-message" id="declaration-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                                        <Checkbox name="declaration" label=o.declaration.clone()/>
+                                    </fieldset>
+                                </div>
+                            })}
+                            {match o.monthly.clone() {
+                                Some(monthly) => view! {
+                                    <Radios name="plan" legend="How do you want to pay?" error
+                                        selected=if o.monthly_chosen { "monthly" } else { "in_full" }
+                                        options=vec![("in_full".to_owned(), format!("Pay {total} now")), ("monthly".to_owned(), monthly)]/>
+                                    <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
+                                    <SubmitButton label="Renew and pay by card" pending=action.pending()/>
+                                }.into_any(),
+                                None => view! {
+                                    <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
+                                    <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
+                                }.into_any(),
+                            }}
+                        </ActionForm>
+                    })}
+                    {a.auto_available.then(|| {
+                        let number = a.number.clone();
+                        view! {
+                            <h2 class="heading-m">"Automatic renewal"</h2>
+                            <ErrorSummary error=auto_error/>
+                            {if a.auto_on {
+                                view! {
+                                    <p class="body" data-testid="auto-renew-state">{match (&a.auto_card, &a.auto_next) {
+                                        (Some(card), Some(next)) => format!("On. We will take {next} from your {}.", card.to_lowercase()),
+                                        (Some(card), None) => format!("On, with your {}. We will write to you at least 10 working days before we take any money.", card.to_lowercase()),
+                                        _ => "On. We will save the card you next pay with, and write to you at least 10 working days before we take any money.".to_owned(),
+                                    }}</p>
+                                    {(a.auto_failures > 0).then(|| view! { <p class="body">"The last payment from your saved card was declined. Pay with another card above and we will use it from now on."</p> })}
+                                    <ActionForm action=auto>
+                                        <input type="hidden" name="member" value=number.clone()/>
+                                        <input type="hidden" name="on" value="off"/>
+                                        <button type="submit" class="button button--secondary">"Turn off automatic renewal"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <p class="body" data-testid="auto-renew-state">"Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time."</p>
+                                    <ActionForm action=auto>
+                                        <input type="hidden" name="member" value=number.clone()/>
+                                        <input type="hidden" name="on" value="on"/>
+                                        <button type="submit" class="button button--secondary">"Renew automatically each year"</button>
+                                    </ActionForm>
+                                }.into_any()
+                            }}
+                        }
+                    })}
+                }.into_any()
+            }}/>
     }
 }

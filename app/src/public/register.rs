@@ -24,7 +24,7 @@ pub async fn register_search(q: String) -> Result<Vec<RegisterEntry>, AppError> 
     }
     if !st.register_limiter.allow(crate::ctx::client_ip()) {
         tracing::warn!(ip = ?crate::ctx::client_ip(), "public register: rate limit reached");
-        crate::ctx::set_status(429);
+        crate::ctx::set_status(AppError::RateLimited.status());
         return Err(AppError::RateLimited);
     }
     Ok(guildhall::service::members::register::search(&st.db, &q)

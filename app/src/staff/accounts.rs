@@ -1,7 +1,7 @@
 //! Staff accounts (admins only): who can use the staff area, with which roles, and adding someone.
 
-use super::error_view;
 use crate::components::forms::last_error;
+use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use guildhall::domain::{AppError, Role};
 use leptos::prelude::*;
@@ -165,87 +165,82 @@ pub fn StaffAccounts() -> impl IntoView {
     };
     view! {
         <PageTitle text="Staff accounts"/>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(rows) => view! {
-                    {invited().then(|| view! { <div class="banner banner--success" role="status"><p>"Account created. We have emailed them a link to choose a password."</p></div> })}
-                    {done().map(|m| view! { <div class="banner banner--success" role="status"><p>{m}</p></div> })}
-                    <ErrorSummary error=change_error/>
-                    <ErrorSummary error/>
-                    <h1 class="heading-l">"Staff accounts"</h1>
-                    <table class="table">
-                        <caption class="visually-hidden">"Staff accounts"</caption>
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Roles"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col">"Actions"</th></tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|s| {
-                                let status = match (s.disabled, s.authenticator) {
-                                    (true, _) => "Disabled",
-                                    (false, true) => "Active",
-                                    (false, false) => "Active, authenticator not set up",
-                                };
-                                let id = s.id.clone();
-                                let name = s.name.clone();
+        <PageShell data=data ready={move |rows: Vec<StaffRow>| view! {
+                {invited().then(|| view! { <div class="banner banner--success" role="status"><p>"Account created. We have emailed them a link to choose a password."</p></div> })}
+                {done().map(|m| view! { <div class="banner banner--success" role="status"><p>{m}</p></div> })}
+                <ErrorSummary error=change_error/>
+                <ErrorSummary error/>
+                <h1 class="heading-l">"Staff accounts"</h1>
+                <table class="table">
+                    <caption class="visually-hidden">"Staff accounts"</caption>
+                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Roles"</th><th scope="col">"Status"</th><th scope="col">"Created"</th><th scope="col">"Actions"</th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|s| {
+                            let status = match (s.disabled, s.authenticator) {
+                                (true, _) => "Disabled",
+                                (false, true) => "Active",
+                                (false, false) => "Active, authenticator not set up",
+                            };
+                            let id = s.id.clone();
+                            let name = s.name.clone();
+                            view! {
+                            <tr>
+                                <td data-label="Name">{s.name.clone()}</td><td data-label="Email">{s.email}</td><td data-label="Roles">{s.roles}</td>
+                                <td data-label="Status">{status}</td><td data-label="Created">{s.created}</td>
+                                <td data-label="Actions">
+                                    {(!s.me).then(|| { let id = id.clone(); let name = name.clone(); view! {
+                                        <ActionForm action=set_disabled attr:class="inline-form">
+                                            <input type="hidden" name="id" value=id/>
+                                            <input type="hidden" name="disable" value={if s.disabled { "0" } else { "1" }}/>
+                                            <button type="submit" class="button button--secondary button--small">
+                                                {if s.disabled { "Enable" } else { "Disable" }}<span class="visually-hidden">{format!(" {name}")}</span>
+                                            </button>
+                                        </ActionForm>
+                                    }})}
+                                    {s.role_list.into_iter().filter(|(code, _)| !(s.me && code == "admin")).map(|(code, label)| { let id = id.clone(); let name = name.clone(); view! {
+                                        <ActionForm action=remove_role attr:class="inline-form">
+                                            <input type="hidden" name="id" value=id/>
+                                            <input type="hidden" name="role" value=code/>
+                                            <button type="submit" class="button button--secondary button--small">
+                                                {format!("Remove {label}")}<span class="visually-hidden">{format!(" from {name}")}</span>
+                                            </button>
+                                        </ActionForm>
+                                    }}).collect_view()}
+                                    {(s.authenticator && !s.me).then(|| { let id = id.clone(); view! {
+                                        <ActionForm action=reset attr:class="inline-form">
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="button button--secondary button--small">
+                                                "Reset authenticator"<span class="visually-hidden">{format!(" of {name}")}</span>
+                                            </button>
+                                        </ActionForm>
+                                    }})}
+                                </td>
+                            </tr>
+                        }}).collect_view()}
+                    </tbody>
+                </table>
+                <h2 class="heading-m">"Add a member of staff"</h2>
+                <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                    <Field name="given_name" label="First name" autocomplete="off" error class="input input--w20"/>
+                    <Field name="family_name" label="Last name" autocomplete="off" error class="input input--w20"/>
+                    <Field name="email" label="Work email address" input_type="email" autocomplete="off" error/>
+                    <div class=move || if role_error().is_some() { "field field--error" } else { "field" } id="roles">
+                        <fieldset class="fieldset">
+                            <legend class="label">"Roles"</legend>
+                            {move || role_error().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                            {Role::ALL.into_iter().map(|r| {
+                                let id = format!("role_{}", r.as_str());
                                 view! {
-                                <tr>
-                                    <td data-label="Name">{s.name.clone()}</td><td data-label="Email">{s.email}</td><td data-label="Roles">{s.roles}</td>
-                                    <td data-label="Status">{status}</td><td data-label="Created">{s.created}</td>
-                                    <td data-label="Actions">
-                                        {(!s.me).then(|| { let id = id.clone(); let name = name.clone(); view! {
-                                            <ActionForm action=set_disabled attr:class="inline-form">
-                                                <input type="hidden" name="id" value=id/>
-                                                <input type="hidden" name="disable" value={if s.disabled { "0" } else { "1" }}/>
-                                                <button type="submit" class="button button--secondary button--small">
-                                                    {if s.disabled { "Enable" } else { "Disable" }}<span class="visually-hidden">{format!(" {name}")}</span>
-                                                </button>
-                                            </ActionForm>
-                                        }})}
-                                        {s.role_list.into_iter().filter(|(code, _)| !(s.me && code == "admin")).map(|(code, label)| { let id = id.clone(); let name = name.clone(); view! {
-                                            <ActionForm action=remove_role attr:class="inline-form">
-                                                <input type="hidden" name="id" value=id/>
-                                                <input type="hidden" name="role" value=code/>
-                                                <button type="submit" class="button button--secondary button--small">
-                                                    {format!("Remove {label}")}<span class="visually-hidden">{format!(" from {name}")}</span>
-                                                </button>
-                                            </ActionForm>
-                                        }}).collect_view()}
-                                        {(s.authenticator && !s.me).then(|| { let id = id.clone(); view! {
-                                            <ActionForm action=reset attr:class="inline-form">
-                                                <input type="hidden" name="id" value=id/>
-                                                <button type="submit" class="button button--secondary button--small">
-                                                    "Reset authenticator"<span class="visually-hidden">{format!(" of {name}")}</span>
-                                                </button>
-                                            </ActionForm>
-                                        }})}
-                                    </td>
-                                </tr>
-                            }}).collect_view()}
-                        </tbody>
-                    </table>
-                    <h2 class="heading-m">"Add a member of staff"</h2>
-                    <ActionForm action attr:novalidate=true attr:class="form-narrow">
-                        <Field name="given_name" label="First name" autocomplete="off" error class="input input--w20"/>
-                        <Field name="family_name" label="Last name" autocomplete="off" error class="input input--w20"/>
-                        <Field name="email" label="Work email address" input_type="email" autocomplete="off" error/>
-                        <div class=move || if role_error().is_some() { "field field--error" } else { "field" } id="roles">
-                            <fieldset class="fieldset">
-                                <legend class="label">"Roles"</legend>
-                                {move || role_error().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                                {Role::ALL.into_iter().map(|r| {
-                                    let id = format!("role_{}", r.as_str());
-                                    view! {
-                                        <div class="checkbox">
-                                            <input class="checkbox__input" type="checkbox" id=id.clone() name=id.clone() value="on"/>
-                                            <label class="checkbox__label" for=id>{r.label()}</label>
-                                        </div>
-                                    }
-                                }).collect_view()}
-                            </fieldset>
-                        </div>
-                        <SubmitButton label="Create account and send invitation" pending=action.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+                                    <div class="checkbox">
+                                        <input class="checkbox__input" type="checkbox" id=id.clone() name=id.clone() value="on"/>
+                                        <label class="checkbox__label" for=id>{r.label()}</label>
+                                    </div>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    </div>
+                    <SubmitButton label="Create account and send invitation" pending=action.pending()/>
+                </ActionForm>
+            }.into_any()}/>
     }
 }

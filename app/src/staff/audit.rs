@@ -1,6 +1,6 @@
 //! The audit trail, newest first: who did what to which record, with the values before and after.
 
-use super::error_view;
+use crate::components::PageShell;
 use crate::components::{PageTitle, Pagination};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -84,38 +84,33 @@ pub fn AuditTrail() -> impl IntoView {
             </div>
             <button type="submit" class="button button--secondary">"Filter"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(p) => {
-                    let page = p.page;
-                    let has_next = guildhall::domain::paging::has_next(page, PER_PAGE, p.total);
-                    let link = move |n: u64| {
-                        let e = q.read().get("entity").unwrap_or_default();
-                        format!("/staff/audit?page={n}&entity={}", crate::format::urlencode(&e))
-                    };
-                    view! {
-                        <p class="body" role="status">{format!("{} entries", p.total)}</p>
-                        <table class="table">
-                            <caption class="visually-hidden">"Audit entries, newest first"</caption>
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Record"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
-                            <tbody>
-                                {p.rows.into_iter().map(|r| view! {
-                                    <tr>
-                                        <td data-label="When">{r.at}</td>
-                                        <td data-label="Who">{r.actor}</td>
-                                        <td data-label="Record">{r.entity}" "<span class="mono small">{r.entity_id}</span></td>
-                                        <td data-label="What">{r.action.replace('_', " ")}</td>
-                                        <td data-label="Before">{r.before.map(|b| view! { <pre class="json">{b}</pre> })}</td>
-                                        <td data-label="After">{r.after.map(|a| view! { <pre class="json">{a}</pre> })}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <Pagination page has_next href=link/>
-                    }.into_any()
-                }
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+        <PageShell data=data ready={move |p: AuditPage| {
+                let page = p.page;
+                let has_next = guildhall::domain::paging::has_next(page, PER_PAGE, p.total);
+                let link = move |n: u64| {
+                    let e = q.read().get("entity").unwrap_or_default();
+                    format!("/staff/audit?page={n}&entity={}", crate::format::urlencode(&e))
+                };
+                view! {
+                    <p class="body" role="status">{format!("{} entries", p.total)}</p>
+                    <table class="table">
+                        <caption class="visually-hidden">"Audit entries, newest first"</caption>
+                        <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Record"</th><th scope="col">"What"</th><th scope="col">"Before"</th><th scope="col">"After"</th></tr></thead>
+                        <tbody>
+                            {p.rows.into_iter().map(|r| view! {
+                                <tr>
+                                    <td data-label="When">{r.at}</td>
+                                    <td data-label="Who">{r.actor}</td>
+                                    <td data-label="Record">{r.entity}" "<span class="mono small">{r.entity_id}</span></td>
+                                    <td data-label="What">{r.action.replace('_', " ")}</td>
+                                    <td data-label="Before">{r.before.map(|b| view! { <pre class="json">{b}</pre> })}</td>
+                                    <td data-label="After">{r.after.map(|a| view! { <pre class="json">{a}</pre> })}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <Pagination page has_next href=link/>
+                }.into_any()
+            }}/>
     }
 }

@@ -4,8 +4,8 @@
 // Server functions take one argument per form field.
 #![allow(clippy::too_many_arguments)]
 
-use super::error_view;
 use crate::components::forms::last_error;
+use crate::components::PageShell;
 use crate::components::{Checkbox, ErrorSummary, Field, PageTitle, Radios, SubmitButton, TextArea};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -245,40 +245,35 @@ pub fn CategoriesPage() -> impl IntoView {
         {move || banner().map(|b| view! { <div class="banner banner--success" role="status"><p>{b}</p></div> })}
         <h1 class="heading-l">"Membership categories"</h1>
         <p class="body"><a class="button" href="/staff/admin/categories/new">"Add a category"</a></p>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(rows) => view! {
-                    <table class="table">
-                        <caption class="visually-hidden">"Membership categories, open ones first"</caption>
-                        <thead><tr>
-                            <th scope="col">"Category"</th><th scope="col">"Code"</th><th scope="col">"For"</th>
-                            <th scope="col">"Annual fee"</th><th scope="col">"Instalments"</th><th scope="col">"Renewal"</th>
-                            <th scope="col">"Register"</th><th scope="col">"Members"</th><th scope="col">"Status"</th>
-                        </tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|c| {
-                                let href = format!("/staff/admin/categories/{}", c.id);
-                                let who = if c.organisational { format!("{} · organisations", c.audience) } else { c.audience.clone() };
-                                view! {
-                                    <tr>
-                                        <td data-label="Category"><a href=href>{c.name}</a></td>
-                                        <td data-label="Code" class="mono">{c.code}</td>
-                                        <td data-label="For">{who}</td>
-                                        <td data-label="Annual fee">{c.annual}</td>
-                                        <td data-label="Instalments">{c.instalments}</td>
-                                        <td data-label="Renewal">{c.basis}</td>
-                                        <td data-label="Register">{if c.register { "Yes" } else { "No" }}</td>
-                                        <td data-label="Members">{c.members}</td>
-                                        <td data-label="Status">{if c.retired { view! { <strong class="tag tag--grey">"Retired"</strong> }.into_any() } else { view! { <strong class="tag tag--green">"Open"</strong> }.into_any() }}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+        <PageShell data=data ready={move |rows: Vec<CategoryRow>| view! {
+                <table class="table">
+                    <caption class="visually-hidden">"Membership categories, open ones first"</caption>
+                    <thead><tr>
+                        <th scope="col">"Category"</th><th scope="col">"Code"</th><th scope="col">"For"</th>
+                        <th scope="col">"Annual fee"</th><th scope="col">"Instalments"</th><th scope="col">"Renewal"</th>
+                        <th scope="col">"Register"</th><th scope="col">"Members"</th><th scope="col">"Status"</th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|c| {
+                            let href = format!("/staff/admin/categories/{}", c.id);
+                            let who = if c.organisational { format!("{} · organisations", c.audience) } else { c.audience.clone() };
+                            view! {
+                                <tr>
+                                    <td data-label="Category"><a href=href>{c.name}</a></td>
+                                    <td data-label="Code" class="mono">{c.code}</td>
+                                    <td data-label="For">{who}</td>
+                                    <td data-label="Annual fee">{c.annual}</td>
+                                    <td data-label="Instalments">{c.instalments}</td>
+                                    <td data-label="Renewal">{c.basis}</td>
+                                    <td data-label="Register">{if c.register { "Yes" } else { "No" }}</td>
+                                    <td data-label="Members">{c.members}</td>
+                                    <td data-label="Status">{if c.retired { view! { <strong class="tag tag--grey">"Retired"</strong> }.into_any() } else { view! { <strong class="tag tag--green">"Open"</strong> }.into_any() }}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()}/>
     }
 }
 
@@ -293,88 +288,83 @@ pub fn CategoryPage() -> impl IntoView {
     let status = ServerAction::<CategoryStatus>::new();
     let status_error = last_error(status);
     view! {
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(f) => {
-                    let title = if f.id.is_some() { format!("Change {}", f.name) } else { "Add a category".to_owned() };
-                    let id_value = f.id.clone().unwrap_or_default();
-                    let existing = f.id.clone();
-                    let in_use = f.members > 0 || f.periods > 0;
-                    let usage = format!(
-                        "{} member{} in this category; {} period{} name it.",
-                        f.members, if f.members == 1 { " is" } else { "s are" },
-                        f.periods, if f.periods == 1 { "" } else { "s" }
-                    );
-                    let retired = f.retired;
-                    let opts = |v: &[(&str, &str)]| v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
-                    view! {
-                        <PageTitle text=title.clone()/>
-                        <p class="back-link"><a href="/staff/admin/categories">"Back to categories"</a></p>
-                        <ErrorSummary error/>
-                        <ErrorSummary error=status_error/>
-                        <h1 class="heading-l">{title}</h1>
-                        {existing.is_some().then(|| view! { <p class="body">{usage.clone()}{retired.then_some(" It is retired: no one new can join it.")}</p> })}
-                        <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
-                            <input type="hidden" name="id" value=id_value.clone()/>
-                            <Field name="name" label="Name" error value=f.name.clone()/>
-                            <Field name="code" label="Code" hint="A short code used in reports and imports, like REG" error value=f.code.clone() class="input input--w10"/>
-                            <TextArea name="description" label="Description (optional)" hint="One or two sentences for the joining pages" error value=f.description.clone() rows=2/>
-                            <TextArea name="eligibility" label="Eligibility criteria" hint="Who may join: what an applicant must have or do. Officers check applications against this" error value=f.eligibility.clone() rows=5/>
-                            <Radios name="audience" legend="Who is it for?" error options=opts(&[("association", "A professional association"), ("club", "A members' club")]) selected=f.audience.clone()/>
-                            <Checkbox name="organisational" label="Members are organisations, with named representatives" checked=f.organisational/>
-                            <fieldset class="fieldset">
-                                <legend class="heading-m">"Fees"</legend>
-                                <Field name="annual_fee" label="Annual fee, in pounds" hint="For example, 216.00" error value=f.annual_fee.clone() class="input input--w10" inputmode="decimal"/>
-                                <Field name="joining_fee" label="Joining fee, in pounds" hint="Leave blank for none" error value=f.joining_fee.clone() class="input input--w10" inputmode="decimal"/>
-                                <Field name="reinstatement_fee" label="Reinstatement fee, in pounds" hint="Charged when a lapsed member comes back. Leave blank for none" error value=f.reinstatement_fee.clone() class="input input--w10" inputmode="decimal"/>
-                                <Radios name="instalments" legend="Monthly Direct Debit instalments" hint="The fee is split evenly; any remainder is added to the first instalment" error
-                                    options=opts(&[("0", "Not allowed: the fee is paid once a year"), ("10", "10 monthly instalments"), ("12", "12 monthly instalments")]) selected=f.instalments.clone()/>
-                            </fieldset>
-                            <fieldset class="fieldset">
-                                <legend class="heading-m">"Renewal"</legend>
-                                <Radios name="renewal_basis" legend="When do members renew?" error
-                                    options=opts(&[("anniversary", "On the anniversary of joining"), ("fixed", "On the same date every year")]) selected=f.renewal_basis.clone()/>
-                                <div class="inline-fields">
-                                    <Field name="fixed_renewal_day" label="Day (fixed date only)" error value=f.fixed_renewal_day.clone() class="input input--w4" inputmode="numeric"/>
-                                    <Field name="fixed_renewal_month" label="Month (fixed date only)" error value=f.fixed_renewal_month.clone() class="input input--w4" inputmode="numeric"/>
-                                </div>
-                                <Field name="grace_days" label="Grace days" hint="How long after the period ends a member stays in good standing while the renewal is unpaid" error value=f.grace_days.clone() class="input input--w4" inputmode="numeric"/>
-                                <Checkbox name="needs_declaration" label="Renewal needs a declaration" hint="For example, CPD hours done and insurance still valid" checked=f.needs_declaration/>
-                            </fieldset>
-                            <Checkbox name="on_register" label="Members appear on the public register (if they consent)" checked=f.on_register/>
-                            <Field name="sort_order" label="Position in lists (optional)" hint="Lower numbers come first" error value=f.sort_order.clone() class="input input--w10" inputmode="numeric"/>
-                            <SubmitButton label="Save category" pending=save.pending()/>
-                        </ActionForm>
-                        {existing.map(|cid| {
-                            let (what, label, hint) = if retired {
-                                ("reopen", "Reopen category", "Members can join it and move into it again.")
-                            } else {
-                                ("retire", "Retire category", "No one new can join it or move into it. Its members stay in it.")
-                            };
-                            let cid2 = cid.clone();
-                            view! {
-                                <h2 class="heading-m">{if retired { "Reopen" } else { "Retire" }}</h2>
-                                <p class="body">{hint}</p>
+        <PageShell data=data ready={move |f: CategoryFormView| {
+                let title = if f.id.is_some() { format!("Change {}", f.name) } else { "Add a category".to_owned() };
+                let id_value = f.id.clone().unwrap_or_default();
+                let existing = f.id.clone();
+                let in_use = f.members > 0 || f.periods > 0;
+                let usage = format!(
+                    "{} member{} in this category; {} period{} name it.",
+                    f.members, if f.members == 1 { " is" } else { "s are" },
+                    f.periods, if f.periods == 1 { "" } else { "s" }
+                );
+                let retired = f.retired;
+                let opts = |v: &[(&str, &str)]| v.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
+                view! {
+                    <PageTitle text=title.clone()/>
+                    <p class="back-link"><a href="/staff/admin/categories">"Back to categories"</a></p>
+                    <ErrorSummary error/>
+                    <ErrorSummary error=status_error/>
+                    <h1 class="heading-l">{title}</h1>
+                    {existing.is_some().then(|| view! { <p class="body">{usage.clone()}{retired.then_some(" It is retired: no one new can join it.")}</p> })}
+                    <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
+                        <input type="hidden" name="id" value=id_value.clone()/>
+                        <Field name="name" label="Name" error value=f.name.clone()/>
+                        <Field name="code" label="Code" hint="A short code used in reports and imports, like REG" error value=f.code.clone() class="input input--w10"/>
+                        <TextArea name="description" label="Description (optional)" hint="One or two sentences for the joining pages" error value=f.description.clone() rows=2/>
+                        <TextArea name="eligibility" label="Eligibility criteria" hint="Who may join: what an applicant must have or do. Officers check applications against this" error value=f.eligibility.clone() rows=5/>
+                        <Radios name="audience" legend="Who is it for?" error options=opts(&[("association", "A professional association"), ("club", "A members' club")]) selected=f.audience.clone()/>
+                        <Checkbox name="organisational" label="Members are organisations, with named representatives" checked=f.organisational/>
+                        <fieldset class="fieldset">
+                            <legend class="heading-m">"Fees"</legend>
+                            <Field name="annual_fee" label="Annual fee, in pounds" hint="For example, 216.00" error value=f.annual_fee.clone() class="input input--w10" inputmode="decimal"/>
+                            <Field name="joining_fee" label="Joining fee, in pounds" hint="Leave blank for none" error value=f.joining_fee.clone() class="input input--w10" inputmode="decimal"/>
+                            <Field name="reinstatement_fee" label="Reinstatement fee, in pounds" hint="Charged when a lapsed member comes back. Leave blank for none" error value=f.reinstatement_fee.clone() class="input input--w10" inputmode="decimal"/>
+                            <Radios name="instalments" legend="Monthly Direct Debit instalments" hint="The fee is split evenly; any remainder is added to the first instalment" error
+                                options=opts(&[("0", "Not allowed: the fee is paid once a year"), ("10", "10 monthly instalments"), ("12", "12 monthly instalments")]) selected=f.instalments.clone()/>
+                        </fieldset>
+                        <fieldset class="fieldset">
+                            <legend class="heading-m">"Renewal"</legend>
+                            <Radios name="renewal_basis" legend="When do members renew?" error
+                                options=opts(&[("anniversary", "On the anniversary of joining"), ("fixed", "On the same date every year")]) selected=f.renewal_basis.clone()/>
+                            <div class="inline-fields">
+                                <Field name="fixed_renewal_day" label="Day (fixed date only)" error value=f.fixed_renewal_day.clone() class="input input--w4" inputmode="numeric"/>
+                                <Field name="fixed_renewal_month" label="Month (fixed date only)" error value=f.fixed_renewal_month.clone() class="input input--w4" inputmode="numeric"/>
+                            </div>
+                            <Field name="grace_days" label="Grace days" hint="How long after the period ends a member stays in good standing while the renewal is unpaid" error value=f.grace_days.clone() class="input input--w4" inputmode="numeric"/>
+                            <Checkbox name="needs_declaration" label="Renewal needs a declaration" hint="For example, CPD hours done and insurance still valid" checked=f.needs_declaration/>
+                        </fieldset>
+                        <Checkbox name="on_register" label="Members appear on the public register (if they consent)" checked=f.on_register/>
+                        <Field name="sort_order" label="Position in lists (optional)" hint="Lower numbers come first" error value=f.sort_order.clone() class="input input--w10" inputmode="numeric"/>
+                        <SubmitButton label="Save category" pending=save.pending()/>
+                    </ActionForm>
+                    {existing.map(|cid| {
+                        let (what, label, hint) = if retired {
+                            ("reopen", "Reopen category", "Members can join it and move into it again.")
+                        } else {
+                            ("retire", "Retire category", "No one new can join it or move into it. Its members stay in it.")
+                        };
+                        let cid2 = cid.clone();
+                        view! {
+                            <h2 class="heading-m">{if retired { "Reopen" } else { "Retire" }}</h2>
+                            <p class="body">{hint}</p>
+                            <ActionForm action=status>
+                                <input type="hidden" name="id" value=cid/>
+                                <input type="hidden" name="what" value=what/>
+                                <button type="submit" class="button button--secondary">{label}</button>
+                            </ActionForm>
+                            {(!in_use).then(|| view! {
+                                <h2 class="heading-m">"Delete"</h2>
+                                <p class="body">"Nothing refers to this category, so it can be deleted."</p>
                                 <ActionForm action=status>
-                                    <input type="hidden" name="id" value=cid/>
-                                    <input type="hidden" name="what" value=what/>
-                                    <button type="submit" class="button button--secondary">{label}</button>
+                                    <input type="hidden" name="id" value=cid2/>
+                                    <input type="hidden" name="what" value="delete"/>
+                                    <button type="submit" class="button button--warning">"Delete category"</button>
                                 </ActionForm>
-                                {(!in_use).then(|| view! {
-                                    <h2 class="heading-m">"Delete"</h2>
-                                    <p class="body">"Nothing refers to this category, so it can be deleted."</p>
-                                    <ActionForm action=status>
-                                        <input type="hidden" name="id" value=cid2/>
-                                        <input type="hidden" name="what" value="delete"/>
-                                        <button type="submit" class="button button--warning">"Delete category"</button>
-                                    </ActionForm>
-                                })}
-                            }
-                        })}
-                    }.into_any()
-                }
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+                            })}
+                        }
+                    })}
+                }.into_any()
+            }}/>
     }
 }

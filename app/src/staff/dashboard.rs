@@ -5,7 +5,7 @@
 //! the server's `resync` makes the page catch up. Without JavaScript the page is simply current when
 //! loaded. Each tile links to the list behind it (`/staff/members/list?which=…` for member lists).
 
-use super::error_view;
+use crate::components::PageShell;
 use crate::components::{PageTitle, Pagination};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -221,20 +221,15 @@ pub fn StaffHome() -> impl IntoView {
             Live::Reconnecting => "Reconnecting… the figures will catch up.",
             Live::Off => "The figures are as of when the page loaded.",
         }}</p>
-        <Transition fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(o) => view! {
-                    <h2 class="heading-m">"Members by status"</h2>
-                    <ul class="tiles">{o.statuses.into_iter().map(|t| view! { <TileView tile=t/> }).collect_view()}</ul>
-                    <h2 class="heading-m">"Today"</h2>
-                    <ul class="tiles">{o.tiles.into_iter().map(|t| view! { <TileView tile=t/> }).collect_view()}</ul>
-                    <p class="body small">{format!("Figures for {}.", o.as_of)}</p>
-                    <h2 class="heading-m">"The last 52 weeks"</h2>
-                    <WeeklyChart weeks=o.weeks/>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Transition>
+        <PageShell data=data transition=true ready={move |o: DashboardDto| view! {
+                <h2 class="heading-m">"Members by status"</h2>
+                <ul class="tiles">{o.statuses.into_iter().map(|t| view! { <TileView tile=t/> }).collect_view()}</ul>
+                <h2 class="heading-m">"Today"</h2>
+                <ul class="tiles">{o.tiles.into_iter().map(|t| view! { <TileView tile=t/> }).collect_view()}</ul>
+                <p class="body small">{format!("Figures for {}.", o.as_of)}</p>
+                <h2 class="heading-m">"The last 52 weeks"</h2>
+                <WeeklyChart weeks=o.weeks/>
+            }.into_any()}/>
     }
 }
 
@@ -273,8 +268,8 @@ pub async fn member_list(which: String, page: u64) -> Result<MemberListDto, AppE
         rows: members
             .into_iter()
             .map(|m| super::members::SearchRow {
-                number: super::members::ssr::number(m.membership_number),
-                name: super::members::ssr::display_name(&m),
+                number: crate::record::number(m.membership_number),
+                name: crate::record::display_name(&m),
                 category: cats
                     .get(&m.category_id)
                     .map(|c| c.name.clone())
@@ -296,40 +291,35 @@ pub fn MemberListPage() -> impl IntoView {
     view! {
         <PageTitle text="Members"/>
         <p class="back-link"><a href="/staff">"Back to the overview"</a></p>
-        <Transition fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(l) => {
-                    let w = which();
-                    let link = move |n: u64| format!("/staff/members/list?which={}&page={n}", crate::format::urlencode(&w));
-                    view! {
-                        <h1 class="heading-l">{l.title.clone()}</h1>
-                        <p class="body" role="status">{match l.total { 0 => "No members.".to_owned(), 1 => "1 member.".to_owned(), n => format!("{n} members.") }}</p>
-                        {(!l.rows.is_empty()).then(|| view! {
-                            <table class="table">
-                                <caption class="visually-hidden">{l.title.clone()}</caption>
-                                <thead><tr><th scope="col">"Number"</th><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Postcode"</th><th scope="col">"Category"</th></tr></thead>
-                                <tbody>
-                                    {l.rows.iter().map(|m| {
-                                        let href = format!("/staff/members/{}", m.number);
-                                        view! {
-                                            <tr>
-                                                <td data-label="Number"><a href=href.clone()>{m.number.clone()}</a></td>
-                                                <td data-label="Name"><a href=href>{m.name.clone()}</a></td>
-                                                <td data-label="Email">{m.email.clone()}</td>
-                                                <td data-label="Postcode">{m.postcode.clone()}</td>
-                                                <td data-label="Category">{m.category.clone()}</td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        })}
-                        <Pagination page=l.page has_next=l.has_next href=link/>
-                    }.into_any()
-                }
-                Err(e) => error_view(e),
-            })}
-        </Transition>
+        <PageShell data=data transition=true ready={move |l: MemberListDto| {
+                let w = which();
+                let link = move |n: u64| format!("/staff/members/list?which={}&page={n}", crate::format::urlencode(&w));
+                view! {
+                    <h1 class="heading-l">{l.title.clone()}</h1>
+                    <p class="body" role="status">{match l.total { 0 => "No members.".to_owned(), 1 => "1 member.".to_owned(), n => format!("{n} members.") }}</p>
+                    {(!l.rows.is_empty()).then(|| view! {
+                        <table class="table">
+                            <caption class="visually-hidden">{l.title.clone()}</caption>
+                            <thead><tr><th scope="col">"Number"</th><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Postcode"</th><th scope="col">"Category"</th></tr></thead>
+                            <tbody>
+                                {l.rows.iter().map(|m| {
+                                    let href = format!("/staff/members/{}", m.number);
+                                    view! {
+                                        <tr>
+                                            <td data-label="Number"><a href=href.clone()>{m.number.clone()}</a></td>
+                                            <td data-label="Name"><a href=href>{m.name.clone()}</a></td>
+                                            <td data-label="Email">{m.email.clone()}</td>
+                                            <td data-label="Postcode">{m.postcode.clone()}</td>
+                                            <td data-label="Category">{m.category.clone()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    })}
+                    <Pagination page=l.page has_next=l.has_next href=link/>
+                }.into_any()
+            }}/>
     }
 }
 

@@ -3,7 +3,7 @@
 //! `/staff/exports/download` (a download, so a plain form: it works without JavaScript); every file made
 //! is listed with who made it, when and how many rows.
 
-use super::error_view;
+use crate::components::PageShell;
 use crate::components::PageTitle;
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -142,63 +142,58 @@ pub fn ExportsPage() -> impl IntoView {
                 <p class="body">{e}</p>
             </div>
         })}
-        <Transition fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(d) => view! {
-                    <section class="section">
-                        <h2 class="heading-m">"Renewal documents"</h2>
-                        <p class="body">"Members whose membership ends in the month, with their postal address and what renewing costs, for the mailing house to print and post. Members who asked for no post are left out."</p>
-                        <form method="post" action="/staff/exports/download">
-                            <input type="hidden" name="kind" value="renewal-documents"/>
-                            <div class="field">
-                                <label class="label" for="month">"Membership ends in (YYYY-MM)"</label>
-                                <input class="input input--w10" id="month" name="month" type="text" inputmode="numeric" value=d.next_month.clone()/>
-                            </div>
-                            <fieldset class="fieldset">
-                                <legend class="label">"Fields"</legend>
-                                {field_boxes("renewal", &d.fields, false)}
-                            </fieldset>
-                            <button type="submit" class="button">"Download renewal documents"</button>
-                        </form>
-                    </section>
-                    <section class="section">
-                        <h2 class="heading-m">"Journal mailing list"</h2>
-                        <p class="body">"Members now active or in grace who want the journal by post, for the publisher."</p>
-                        <form method="post" action="/staff/exports/download">
-                            <input type="hidden" name="kind" value="journal"/>
-                            <fieldset class="fieldset">
-                                <legend class="label">"Fields"</legend>
-                                {field_boxes("journal", &d.fields, true)}
-                            </fieldset>
-                            <button type="submit" class="button">"Download journal mailing list"</button>
-                        </form>
-                    </section>
-                    <h2 class="heading-m">"Files made"</h2>
-                    {if d.recent.is_empty() {
-                        view! { <p class="body">"None yet."</p> }.into_any()
-                    } else {
-                        view! {
-                            <table class="table" data-testid="exports-made">
-                                <caption class="visually-hidden">"Files made for third parties"</caption>
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"File"</th><th scope="col">"Month"</th><th scope="col">"Rows"</th><th scope="col">"By"</th><th scope="col">"Fields"</th></tr></thead>
-                                <tbody>
-                                    {d.recent.into_iter().map(|e| view! {
-                                        <tr>
-                                            <td data-label="When">{e.at}</td>
-                                            <td data-label="File">{e.what}</td>
-                                            <td data-label="Month">{e.month}</td>
-                                            <td data-label="Rows">{e.rows}</td>
-                                            <td data-label="By">{e.by}</td>
-                                            <td data-label="Fields">{e.fields}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    }}
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Transition>
+        <PageShell data=data transition=true ready={move |d: ExportsDto| view! {
+                <section class="section">
+                    <h2 class="heading-m">"Renewal documents"</h2>
+                    <p class="body">"Members whose membership ends in the month, with their postal address and what renewing costs, for the mailing house to print and post. Members who asked for no post are left out."</p>
+                    <form method="post" action="/staff/exports/download">
+                        <input type="hidden" name="kind" value="renewal-documents"/>
+                        <div class="field">
+                            <label class="label" for="month">"Membership ends in (YYYY-MM)"</label>
+                            <input class="input input--w10" id="month" name="month" type="text" inputmode="numeric" value=d.next_month.clone()/>
+                        </div>
+                        <fieldset class="fieldset">
+                            <legend class="label">"Fields"</legend>
+                            {field_boxes("renewal", &d.fields, false)}
+                        </fieldset>
+                        <button type="submit" class="button">"Download renewal documents"</button>
+                    </form>
+                </section>
+                <section class="section">
+                    <h2 class="heading-m">"Journal mailing list"</h2>
+                    <p class="body">"Members now active or in grace who want the journal by post, for the publisher."</p>
+                    <form method="post" action="/staff/exports/download">
+                        <input type="hidden" name="kind" value="journal"/>
+                        <fieldset class="fieldset">
+                            <legend class="label">"Fields"</legend>
+                            {field_boxes("journal", &d.fields, true)}
+                        </fieldset>
+                        <button type="submit" class="button">"Download journal mailing list"</button>
+                    </form>
+                </section>
+                <h2 class="heading-m">"Files made"</h2>
+                {if d.recent.is_empty() {
+                    view! { <p class="body">"None yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <table class="table" data-testid="exports-made">
+                            <caption class="visually-hidden">"Files made for third parties"</caption>
+                            <thead><tr><th scope="col">"When"</th><th scope="col">"File"</th><th scope="col">"Month"</th><th scope="col">"Rows"</th><th scope="col">"By"</th><th scope="col">"Fields"</th></tr></thead>
+                            <tbody>
+                                {d.recent.into_iter().map(|e| view! {
+                                    <tr>
+                                        <td data-label="When">{e.at}</td>
+                                        <td data-label="File">{e.what}</td>
+                                        <td data-label="Month">{e.month}</td>
+                                        <td data-label="Rows">{e.rows}</td>
+                                        <td data-label="By">{e.by}</td>
+                                        <td data-label="Fields">{e.fields}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                }}
+            }.into_any()}/>
     }
 }

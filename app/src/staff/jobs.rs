@@ -1,8 +1,8 @@
 //! Jobs: staff start the renewal run or the daily membership job and watch it progress; the page shows
 //! the latest jobs with their progress and result, and refreshes itself while one runs.
 
-use super::error_view;
 use crate::components::forms::last_error;
+use crate::components::PageShell;
 use crate::components::{ErrorSummary, PageTitle, SubmitButton};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -100,10 +100,9 @@ pub fn JobsPage() -> impl IntoView {
                 <button type="submit" class="button button--secondary">"Run the renewal window only"</button>
             </ActionForm>
         </div>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(rows) if rows.is_empty() => view! { <p class="body">"No jobs have run yet."</p> }.into_any(),
-                Ok(rows) => view! {
+        <PageShell data=data ready={move |r: Vec<JobRow>| match r {
+                rows if rows.is_empty() => view! { <p class="body">"No jobs have run yet."</p> }.into_any(),
+                rows => view! {
                     {running.get().then(|| view! { <p class="body" role="status">"A job is running: this page updates as it goes. " <a href="/staff/jobs">"Refresh"</a></p> })}
                     <div class="table-wrap" role="region" aria-label="Latest jobs" tabindex="0">
                         <table class="table">
@@ -127,8 +126,6 @@ pub fn JobsPage() -> impl IntoView {
                         </table>
                     </div>
                 }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+            }}/>
     }
 }

@@ -14,7 +14,7 @@ pub mod settings;
 
 use crate::components::Forbidden;
 use crate::MeResource;
-use guildhall::domain::{AppError, Permission};
+use guildhall::domain::Permission;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
@@ -81,18 +81,6 @@ pub fn StaffLayout() -> impl IntoView {
                 }
             })}
         </Suspense>
-    }
-}
-
-/// Shown inside a staff page when the role does not allow it (the server answers 403 too).
-pub fn error_view(e: AppError) -> AnyView {
-    match e {
-        AppError::Forbidden => view! { <Forbidden/> }.into_any(),
-        other => view! {
-            <h1 class="heading-l">"Sorry, there is a problem"</h1>
-            <p class="body">{other.to_string()}</p>
-        }
-        .into_any(),
     }
 }
 

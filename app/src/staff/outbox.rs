@@ -1,7 +1,7 @@
 //! The outbox: every e-mail Guildhall has written, with its delivery status, and each message as the
 //! recipient sees it.
 
-use super::error_view;
+use crate::components::PageShell;
 use crate::components::{PageTitle, Pagination};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -147,43 +147,38 @@ pub fn OutboxList() -> impl IntoView {
             </div>
             <button type="submit" class="button button--secondary">"Filter"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(p) => {
-                    let shown = p.rows.len() as u64;
-                    let first = guildhall::domain::paging::offset(p.page, PER_PAGE);
-                    let has_next = first.saturating_add(shown) < p.total;
-                    let page = p.page;
-                    let link = move |n: u64| {
-                        let q = q.read();
-                        let mut s = format!("/staff/outbox?page={n}");
-                        if let Some(to) = q.get("to") { s.push_str(&format!("&to={}", crate::format::urlencode(&to))); }
-                        if let Some(st) = q.get("status") { s.push_str(&format!("&status={}", crate::format::urlencode(&st))); }
-                        s
-                    };
-                    view! {
-                        <p class="body" role="status">{format!("{} message{}", p.total, if p.total == 1 { "" } else { "s" })}</p>
-                        <table class="table">
-                            <caption class="visually-hidden">"Messages, newest first"</caption>
-                            <thead><tr><th scope="col">"Written"</th><th scope="col">"To"</th><th scope="col">"Subject"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th></tr></thead>
-                            <tbody>
-                                {p.rows.into_iter().map(|m| view! {
-                                    <tr>
-                                        <td data-label="Written">{m.created}</td>
-                                        <td data-label="To">{m.to}</td>
-                                        <td data-label="Subject"><a href=format!("/staff/outbox/{}", m.id)>{m.subject}</a></td>
-                                        <td data-label="Status">{status_tag(&m.status)}</td>
-                                        <td data-label="Attempts">{m.attempts}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <Pagination page has_next href=link/>
-                    }.into_any()
-                }
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+        <PageShell data=data ready={move |p: OutboxPage| {
+                let shown = p.rows.len() as u64;
+                let first = guildhall::domain::paging::offset(p.page, PER_PAGE);
+                let has_next = first.saturating_add(shown) < p.total;
+                let page = p.page;
+                let link = move |n: u64| {
+                    let q = q.read();
+                    let mut s = format!("/staff/outbox?page={n}");
+                    if let Some(to) = q.get("to") { s.push_str(&format!("&to={}", crate::format::urlencode(&to))); }
+                    if let Some(st) = q.get("status") { s.push_str(&format!("&status={}", crate::format::urlencode(&st))); }
+                    s
+                };
+                view! {
+                    <p class="body" role="status">{format!("{} message{}", p.total, if p.total == 1 { "" } else { "s" })}</p>
+                    <table class="table">
+                        <caption class="visually-hidden">"Messages, newest first"</caption>
+                        <thead><tr><th scope="col">"Written"</th><th scope="col">"To"</th><th scope="col">"Subject"</th><th scope="col">"Status"</th><th scope="col">"Attempts"</th></tr></thead>
+                        <tbody>
+                            {p.rows.into_iter().map(|m| view! {
+                                <tr>
+                                    <td data-label="Written">{m.created}</td>
+                                    <td data-label="To">{m.to}</td>
+                                    <td data-label="Subject"><a href=format!("/staff/outbox/{}", m.id)>{m.subject}</a></td>
+                                    <td data-label="Status">{status_tag(&m.status)}</td>
+                                    <td data-label="Attempts">{m.attempts}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <Pagination page has_next href=link/>
+                }.into_any()
+            }}/>
     }
 }
 
@@ -195,33 +190,28 @@ pub fn OutboxMessage() -> impl IntoView {
         outbox_message,
     );
     view! {
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(m) => view! {
-                    <PageTitle text=m.subject.clone()/>
-                    <p class="body"><a href="/staff/outbox" class="back-link">"Back to the outbox"</a></p>
-                    <h1 class="heading-l">{m.subject.clone()}</h1>
-                    <dl class="summary-list summary-list--compact">
-                        <div class="summary-list__row"><dt>"To"</dt><dd>{match m.to_name.clone() { Some(n) => format!("{n} <{}>", m.to), None => m.to.clone() }}</dd></div>
-                        <div class="summary-list__row"><dt>"Status"</dt><dd>{status_tag(&m.status)}</dd></div>
-                        <div class="summary-list__row"><dt>"Written"</dt><dd>{m.created.clone()}</dd></div>
-                        <div class="summary-list__row"><dt>"Sent"</dt><dd>{m.sent.clone().unwrap_or_else(|| "Not yet".into())}</dd></div>
-                        <div class="summary-list__row"><dt>"Attempts"</dt><dd>{m.attempts}</dd></div>
-                        {m.last_error.clone().map(|e| view! { <div class="summary-list__row"><dt>"Last error"</dt><dd>{e}</dd></div> })}
-                        <div class="summary-list__row"><dt>"Template"</dt><dd>{m.template.clone()}</dd></div>
-                        <div class="summary-list__row"><dt>"Message-ID"</dt><dd class="mono">{m.message_id.clone()}</dd></div>
-                    </dl>
-                    {m.link_withheld.then(|| view! {
-                        <p class="body">"This message carries a one-time link. It is withheld here: the link is made when the message is sent, and only the recipient receives it."</p>
-                    })}
-                    <h2 class="heading-m">"As the recipient sees it"</h2>
-                    <iframe class="mail-frame" title=format!("Email: {}", m.subject) sandbox=""
-                        src=format!("/staff/outbox/{}/html", m.id)></iframe>
-                    <h2 class="heading-m">"Plain text version"</h2>
-                    <pre class="mail-text">{m.body_text.clone()}</pre>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+        <PageShell data=data ready={move |m: OutboxDetail| view! {
+                <PageTitle text=m.subject.clone()/>
+                <p class="body"><a href="/staff/outbox" class="back-link">"Back to the outbox"</a></p>
+                <h1 class="heading-l">{m.subject.clone()}</h1>
+                <dl class="summary-list summary-list--compact">
+                    <div class="summary-list__row"><dt>"To"</dt><dd>{match m.to_name.clone() { Some(n) => format!("{n} <{}>", m.to), None => m.to.clone() }}</dd></div>
+                    <div class="summary-list__row"><dt>"Status"</dt><dd>{status_tag(&m.status)}</dd></div>
+                    <div class="summary-list__row"><dt>"Written"</dt><dd>{m.created.clone()}</dd></div>
+                    <div class="summary-list__row"><dt>"Sent"</dt><dd>{m.sent.clone().unwrap_or_else(|| "Not yet".into())}</dd></div>
+                    <div class="summary-list__row"><dt>"Attempts"</dt><dd>{m.attempts}</dd></div>
+                    {m.last_error.clone().map(|e| view! { <div class="summary-list__row"><dt>"Last error"</dt><dd>{e}</dd></div> })}
+                    <div class="summary-list__row"><dt>"Template"</dt><dd>{m.template.clone()}</dd></div>
+                    <div class="summary-list__row"><dt>"Message-ID"</dt><dd class="mono">{m.message_id.clone()}</dd></div>
+                </dl>
+                {m.link_withheld.then(|| view! {
+                    <p class="body">"This message carries a one-time link. It is withheld here: the link is made when the message is sent, and only the recipient receives it."</p>
+                })}
+                <h2 class="heading-m">"As the recipient sees it"</h2>
+                <iframe class="mail-frame" title=format!("Email: {}", m.subject) sandbox=""
+                    src=format!("/staff/outbox/{}/html", m.id)></iframe>
+                <h2 class="heading-m">"Plain text version"</h2>
+                <pre class="mail-text">{m.body_text.clone()}</pre>
+            }.into_any()}/>
     }
 }

@@ -1,7 +1,7 @@
 //! Management reports: the weekly **Trade Report** (Monday to Sunday: new memberships by category,
 //! renewals, adjustments, reinstatements, lapses, resignations and income), on screen and as CSV.
 
-use super::error_view;
+use crate::components::PageShell;
 use crate::components::PageTitle;
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -88,55 +88,50 @@ pub fn TradeReportPage() -> impl IntoView {
             </div>
             <button type="submit" class="button button--secondary">"Show the week"</button>
         </form>
-        <Transition fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(t) => view! {
-                    <h2 class="heading-m" data-testid="trade-heading">{t.heading.clone()}</h2>
-                    <p class="body">
-                        <a href=format!("/staff/reports/trade?week={}", t.previous)>"Previous week"</a>" · "
-                        <a href=format!("/staff/reports/trade?week={}", t.next)>"Next week"</a>" · "
-                        <a href=format!("/staff/reports/trade.csv?week={}", t.week) download="">"Download as CSV"</a>
-                    </p>
-                    <table class="table table--numeric" data-testid="trade-memberships">
-                        <caption class="table__caption">"Memberships by category"</caption>
-                        <thead><tr><th scope="col">"Category"</th><th scope="col">"New"</th><th scope="col">"Renewals"</th><th scope="col">"Adjustments"</th><th scope="col">"Reinstatements"</th><th scope="col">"Lapses"</th></tr></thead>
-                        <tbody>
-                            {t.lines.iter().map(|l| view! {
-                                <tr>
-                                    <th scope="row">{l.category.clone()}</th>
-                                    <td data-label="New">{l.joined}</td>
-                                    <td data-label="Renewals">{l.renewed}</td>
-                                    <td data-label="Adjustments">{l.adjusted}</td>
-                                    <td data-label="Reinstatements">{l.reinstated}</td>
-                                    <td data-label="Lapses">{l.lapsed}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                        <tfoot>
+        <PageShell data=data transition=true ready={move |t: TradeDto| view! {
+                <h2 class="heading-m" data-testid="trade-heading">{t.heading.clone()}</h2>
+                <p class="body">
+                    <a href=format!("/staff/reports/trade?week={}", t.previous)>"Previous week"</a>" · "
+                    <a href=format!("/staff/reports/trade?week={}", t.next)>"Next week"</a>" · "
+                    <a href=format!("/staff/reports/trade.csv?week={}", t.week) download="">"Download as CSV"</a>
+                </p>
+                <table class="table table--numeric" data-testid="trade-memberships">
+                    <caption class="table__caption">"Memberships by category"</caption>
+                    <thead><tr><th scope="col">"Category"</th><th scope="col">"New"</th><th scope="col">"Renewals"</th><th scope="col">"Adjustments"</th><th scope="col">"Reinstatements"</th><th scope="col">"Lapses"</th></tr></thead>
+                    <tbody>
+                        {t.lines.iter().map(|l| view! {
                             <tr>
-                                <th scope="row">"All categories"</th>
-                                <td data-label="New">{t.totals.joined}</td>
-                                <td data-label="Renewals">{t.totals.renewed}</td>
-                                <td data-label="Adjustments">{t.totals.adjusted}</td>
-                                <td data-label="Reinstatements">{t.totals.reinstated}</td>
-                                <td data-label="Lapses">{t.totals.lapsed}</td>
+                                <th scope="row">{l.category.clone()}</th>
+                                <td data-label="New">{l.joined}</td>
+                                <td data-label="Renewals">{l.renewed}</td>
+                                <td data-label="Adjustments">{l.adjusted}</td>
+                                <td data-label="Reinstatements">{l.reinstated}</td>
+                                <td data-label="Lapses">{l.lapsed}</td>
                             </tr>
-                        </tfoot>
-                    </table>
-                    <p class="body" data-testid="trade-resigned">{format!("Resignations: {}", t.resigned)}</p>
-                    <table class="table table--numeric" data-testid="trade-income">
-                        <caption class="table__caption">"Income"</caption>
-                        <thead><tr><th scope="col">"Method"</th><th scope="col">"Amount"</th></tr></thead>
-                        <tbody>
-                            {t.income.iter().map(|(l, m)| view! { <tr><th scope="row">{l.clone()}</th><td data-label="Amount">{m.clone()}</td></tr> }).collect_view()}
-                            <tr><th scope="row">"Refunds paid"</th><td data-label="Amount">{t.refunds.clone()}</td></tr>
-                        </tbody>
-                        <tfoot><tr><th scope="row">"Net"</th><td data-label="Amount">{t.net.clone()}</td></tr></tfoot>
-                    </table>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Transition>
+                        }).collect_view()}
+                    </tbody>
+                    <tfoot>
+                        <tr>
+                            <th scope="row">"All categories"</th>
+                            <td data-label="New">{t.totals.joined}</td>
+                            <td data-label="Renewals">{t.totals.renewed}</td>
+                            <td data-label="Adjustments">{t.totals.adjusted}</td>
+                            <td data-label="Reinstatements">{t.totals.reinstated}</td>
+                            <td data-label="Lapses">{t.totals.lapsed}</td>
+                        </tr>
+                    </tfoot>
+                </table>
+                <p class="body" data-testid="trade-resigned">{format!("Resignations: {}", t.resigned)}</p>
+                <table class="table table--numeric" data-testid="trade-income">
+                    <caption class="table__caption">"Income"</caption>
+                    <thead><tr><th scope="col">"Method"</th><th scope="col">"Amount"</th></tr></thead>
+                    <tbody>
+                        {t.income.iter().map(|(l, m)| view! { <tr><th scope="row">{l.clone()}</th><td data-label="Amount">{m.clone()}</td></tr> }).collect_view()}
+                        <tr><th scope="row">"Refunds paid"</th><td data-label="Amount">{t.refunds.clone()}</td></tr>
+                    </tbody>
+                    <tfoot><tr><th scope="row">"Net"</th><td data-label="Amount">{t.net.clone()}</td></tr></tfoot>
+                </table>
+            }.into_any()}/>
     }
 }
 
@@ -215,43 +210,38 @@ pub fn TrendsPage() -> impl IntoView {
         <PageTitle text="Trends"/>
         <h1 class="heading-l">"Trends"</h1>
         <p class="body"><a href="/staff/reports/trends.csv" download="">"Download as CSV"</a></p>
-        <Transition fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok(t) => view! {
-                    <table class="table table--numeric" data-testid="trends-months">
-                        <caption class="table__caption">"By month, against the same month last year"</caption>
-                        <thead><tr><th scope="col">"Month"</th><th scope="col">"Joined"</th><th scope="col">"Renewed"</th><th scope="col">"Lapsed"</th><th scope="col">"Resigned"</th></tr></thead>
-                        <tbody>
-                            {t.months.iter().map(|m| view! {
-                                <tr>
-                                    <th scope="row">{m.month.clone()}</th>
-                                    {["Joined", "Renewed", "Lapsed", "Resigned"].iter().zip(m.figures.iter()).map(|(label, (now, before))| view! {
-                                        <td data-label=*label>{format!("{now} (last year {before})")}</td>
-                                    }).collect_view()}
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                    <table class="table table--numeric" data-testid="trends-categories">
-                        <caption class="table__caption">{format!("Renewal rate and attrition by category since {}", t.since)}</caption>
-                        <thead><tr><th scope="col">"Category"</th><th scope="col">"Members at start"</th><th scope="col">"Renewed"</th><th scope="col">"Lapsed"</th><th scope="col">"Resigned"</th><th scope="col">"Renewal rate"</th><th scope="col">"Attrition"</th></tr></thead>
-                        <tbody>
-                            {t.categories.iter().map(|c| view! {
-                                <tr>
-                                    <th scope="row">{c.category.clone()}</th>
-                                    <td data-label="Members at start">{c.members_at_start}</td>
-                                    <td data-label="Renewed">{c.renewed}</td>
-                                    <td data-label="Lapsed">{c.lapsed}</td>
-                                    <td data-label="Resigned">{c.resigned}</td>
-                                    <td data-label="Renewal rate">{c.renewal_rate.clone()}</td>
-                                    <td data-label="Attrition">{c.attrition.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Transition>
+        <PageShell data=data transition=true ready={move |t: TrendsDto| view! {
+                <table class="table table--numeric" data-testid="trends-months">
+                    <caption class="table__caption">"By month, against the same month last year"</caption>
+                    <thead><tr><th scope="col">"Month"</th><th scope="col">"Joined"</th><th scope="col">"Renewed"</th><th scope="col">"Lapsed"</th><th scope="col">"Resigned"</th></tr></thead>
+                    <tbody>
+                        {t.months.iter().map(|m| view! {
+                            <tr>
+                                <th scope="row">{m.month.clone()}</th>
+                                {["Joined", "Renewed", "Lapsed", "Resigned"].iter().zip(m.figures.iter()).map(|(label, (now, before))| view! {
+                                    <td data-label=*label>{format!("{now} (last year {before})")}</td>
+                                }).collect_view()}
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <table class="table table--numeric" data-testid="trends-categories">
+                    <caption class="table__caption">{format!("Renewal rate and attrition by category since {}", t.since)}</caption>
+                    <thead><tr><th scope="col">"Category"</th><th scope="col">"Members at start"</th><th scope="col">"Renewed"</th><th scope="col">"Lapsed"</th><th scope="col">"Resigned"</th><th scope="col">"Renewal rate"</th><th scope="col">"Attrition"</th></tr></thead>
+                    <tbody>
+                        {t.categories.iter().map(|c| view! {
+                            <tr>
+                                <th scope="row">{c.category.clone()}</th>
+                                <td data-label="Members at start">{c.members_at_start}</td>
+                                <td data-label="Renewed">{c.renewed}</td>
+                                <td data-label="Lapsed">{c.lapsed}</td>
+                                <td data-label="Resigned">{c.resigned}</td>
+                                <td data-label="Renewal rate">{c.renewal_rate.clone()}</td>
+                                <td data-label="Attrition">{c.attrition.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()}/>
     }
 }

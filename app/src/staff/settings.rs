@@ -2,9 +2,9 @@
 //! which a cheque or transfer needs a second person, and the renewal reminder days and extra bank
 //! holidays.
 
-use super::error_view;
 use super::payments::Saved;
 use crate::components::forms::last_error;
+use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton, TextArea};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -90,45 +90,30 @@ pub fn OfficeSettingsPage() -> impl IntoView {
         <Saved/>
         <h1 class="heading-l">"Office details"</h1>
         <p class="body">"Printed at the top of every invoice, credit note and receipt."</p>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || data.get().map(|r| match r {
-                Ok((name, address)) => view! {
+        <PageShell data=data ready={move |(name, address): (String, String)| view! {
                     <ErrorSummary error=error/>
                     <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
                         <Field name="office_name" label="Office name" error=error value=name autocomplete="organization"/>
                         <TextArea name="office_address" label="Postal address" hint="One line each" error=error value=address/>
                         <SubmitButton label="Save" pending=save.pending()/>
                     </ActionForm>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+                }.into_any()}/>
         <h2 class="heading-m">"Payments needing a second person"</h2>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || limit.get().map(|r| match r {
-                Ok(amount) => view! {
-                    <ErrorSummary error=limit_error/>
-                    <ActionForm action=save_limit attr:novalidate=true attr:class="form-narrow">
-                        <Field name="manual_payment_limit" label="Limit for cheques and transfers, in pounds" hint="A cheque or bank transfer of more than this waits until a different supervisor or finance user authorises it; so does one settling another member's invoice. 0 sends every one to a second person." error=limit_error value=amount inputmode="decimal" class="input input--w10" autocomplete="off"/>
-                        <SubmitButton label="Save limit" pending=save_limit.pending()/>
-                    </ActionForm>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+        <PageShell data=limit ready={move |amount: String| view! {
+                <ErrorSummary error=limit_error/>
+                <ActionForm action=save_limit attr:novalidate=true attr:class="form-narrow">
+                    <Field name="manual_payment_limit" label="Limit for cheques and transfers, in pounds" hint="A cheque or bank transfer of more than this waits until a different supervisor or finance user authorises it; so does one settling another member's invoice. 0 sends every one to a second person." error=limit_error value=amount inputmode="decimal" class="input input--w10" autocomplete="off"/>
+                    <SubmitButton label="Save limit" pending=save_limit.pending()/>
+                </ActionForm>
+            }.into_any()}/>
         <h2 class="heading-m">"Renewals"</h2>
-        <Suspense fallback=|| view! { <p class="body">"Loading…"</p> }>
-            {move || renewals.get().map(|r| match r {
-                Ok((offsets, holidays)) => view! {
+        <PageShell data=renewals ready={move |(offsets, holidays): (String, String)| view! {
                     <ErrorSummary error=renewals_error/>
                     <ActionForm action=save_renewals attr:novalidate=true attr:class="form-narrow">
                         <Field name="reminder_offsets" label="Reminder days" hint="Days from the last day of a membership, separated by commas: negative before it, 0 on it, positive after it (in grace). The invitation goes 60 days before." error=renewals_error value=offsets/>
                         <TextArea name="extra_holidays" label="Extra bank holidays" hint="England and Wales bank holidays 2025 to 2030 are built in. Add any others, one date a line, written as 2027-06-04. Notice periods count working days." error=renewals_error value=holidays/>
                         <SubmitButton label="Save renewal settings" pending=save_renewals.pending()/>
                     </ActionForm>
-                }.into_any(),
-                Err(e) => error_view(e),
-            })}
-        </Suspense>
+                }.into_any()}/>
     }
 }
