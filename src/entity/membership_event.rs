@@ -10,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub member_id: Uuid,
-    pub kind: String,
+    pub kind: EventKind,
     pub on_date: Date,
     pub effective_on: Option<Date>,
     pub reason: Option<String>,
@@ -25,21 +25,61 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// Event kinds as stored in `membership_events.kind`.
-pub const EVENT_RESIGNED: &str = "resigned";
-pub const EVENT_REMOVED: &str = "removed";
-pub const EVENT_SUSPENDED: &str = "suspended";
-pub const EVENT_SUSPENSION_LIFTED: &str = "suspension_lifted";
-pub const EVENT_REINSTATED: &str = "reinstated";
+/// What a membership event is, as stored in `membership_events.kind` (the same text as before it was a
+/// type, so stored rows read unchanged).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+pub enum EventKind {
+    #[sea_orm(string_value = "resigned")]
+    Resigned,
+    #[sea_orm(string_value = "removed")]
+    Removed,
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
+    #[sea_orm(string_value = "suspension_lifted")]
+    SuspensionLifted,
+    #[sea_orm(string_value = "reinstated")]
+    Reinstated,
+}
 
-/// A stored event as the domain sees it; `None` for a kind the domain does not know.
+impl EventKind {
+    /// The stored text (`resigned`, `suspension_lifted`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Resigned => "resigned",
+            EventKind::Removed => "removed",
+            EventKind::Suspended => "suspended",
+            EventKind::SuspensionLifted => "suspension_lifted",
+            EventKind::Reinstated => "reinstated",
+        }
+    }
+}
+
+/// A domain event as it is stored: its kind, the day it was recorded, the day it took effect and the
+/// removal reason.
+pub fn from_event(e: &MembershipEvent) -> (EventKind, Date, Date, Option<&'static str>) {
+    match *e {
+        MembershipEvent::Resigned {
+            requested_on,
+            effective,
+        } => (EventKind::Resigned, requested_on, effective, None),
+        MembershipEvent::Removed { on, reason } => {
+            (EventKind::Removed, on, on, Some(removal_reason_str(reason)))
+        }
+        MembershipEvent::Suspended { on } => (EventKind::Suspended, on, on, None),
+        MembershipEvent::SuspensionLifted { on } => (EventKind::SuspensionLifted, on, on, None),
+        MembershipEvent::Reinstated { on } => (EventKind::Reinstated, on, on, None),
+    }
+}
+
+/// A stored event as the domain sees it.
 pub fn to_event(e: &Model) -> Option<MembershipEvent> {
-    Some(match e.kind.as_str() {
-        EVENT_RESIGNED => MembershipEvent::Resigned {
+    Some(match e.kind {
+        EventKind::Resigned => MembershipEvent::Resigned {
             requested_on: e.on_date,
             effective: e.effective_on.unwrap_or(e.on_date),
         },
-        EVENT_REMOVED => MembershipEvent::Removed {
+        EventKind::Removed => MembershipEvent::Removed {
             on: e.on_date,
             reason: e
                 .reason
@@ -47,10 +87,9 @@ pub fn to_event(e: &Model) -> Option<MembershipEvent> {
                 .and_then(removal_reason)
                 .unwrap_or(RemovalReason::Other),
         },
-        EVENT_SUSPENDED => MembershipEvent::Suspended { on: e.on_date },
-        EVENT_SUSPENSION_LIFTED => MembershipEvent::SuspensionLifted { on: e.on_date },
-        EVENT_REINSTATED => MembershipEvent::Reinstated { on: e.on_date },
-        _ => return None,
+        EventKind::Suspended => MembershipEvent::Suspended { on: e.on_date },
+        EventKind::SuspensionLifted => MembershipEvent::SuspensionLifted { on: e.on_date },
+        EventKind::Reinstated => MembershipEvent::Reinstated { on: e.on_date },
     })
 }
 

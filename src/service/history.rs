@@ -5,7 +5,7 @@
 use crate::domain::membership::{status_on, MembershipEvent, Period, Status};
 use crate::domain::{Actor, AppError};
 use crate::entity::membership_event::to_event;
-use crate::entity::membership_event::EVENT_REINSTATED;
+use crate::entity::membership_event::EventKind::Reinstated;
 use crate::entity::period::to_period;
 use crate::entity::{category, member, membership_event, period};
 use chrono::NaiveDate;
@@ -121,23 +121,21 @@ pub fn status_today(m: &member::Model, h: &History) -> StatusSummary {
     h.status(grace, crate::service::today())
 }
 
-/// Adds one membership event (events are only ever added), recorded as made by `actor`.
-#[allow(clippy::too_many_arguments)]
+/// Adds one membership event (events are only ever added), recorded as made by `actor`, with a note
+/// for the timeline (`detail`).
 pub(crate) async fn add_event<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     member_id: Uuid,
-    kind: &str,
-    on: NaiveDate,
-    effective: NaiveDate,
-    reason: Option<&str>,
+    event: MembershipEvent,
     detail: Option<String>,
 ) -> Result<(), AppError> {
+    let (kind, on, effective, reason) = membership_event::from_event(&event);
     let tracked = crate::service::summary::track(db, &[member_id]).await?;
     membership_event::ActiveModel {
         id: Set(crate::service::new_id()),
         member_id: Set(member_id),
-        kind: Set(kind.into()),
+        kind: Set(kind),
         on_date: Set(on),
         effective_on: Set(Some(effective)),
         reason: Set(reason.map(str::to_owned)),
@@ -158,9 +156,9 @@ pub(crate) async fn suspended_since<C: ConnectionTrait>(
     let events = membership_event::Entity::find()
         .filter(membership_event::Column::MemberId.eq(member_id))
         .filter(membership_event::Column::Kind.is_in([
-            crate::entity::membership_event::EVENT_SUSPENDED,
-            crate::entity::membership_event::EVENT_SUSPENSION_LIFTED,
-            EVENT_REINSTATED,
+            crate::entity::membership_event::EventKind::Suspended,
+            crate::entity::membership_event::EventKind::SuspensionLifted,
+            crate::entity::membership_event::EventKind::Reinstated,
         ]))
         .order_by_asc(membership_event::Column::OnDate)
         .order_by_asc(membership_event::Column::CreatedAt)
@@ -168,6 +166,6 @@ pub(crate) async fn suspended_since<C: ConnectionTrait>(
         .await?;
     Ok(events
         .last()
-        .filter(|e| e.kind == crate::entity::membership_event::EVENT_SUSPENDED)
+        .filter(|e| e.kind == crate::entity::membership_event::EventKind::Suspended)
         .map(|e| e.on_date))
 }

@@ -722,7 +722,7 @@ pub async fn add_history<C: ConnectionTrait>(
             membership_event::ActiveModel {
                 id: Set(super::new_id()),
                 member_id: Set(member_id),
-                kind: Set("resigned".into()),
+                kind: Set(crate::entity::membership_event::EventKind::Resigned),
                 on_date: Set(today - chrono::Duration::days(3)),
                 effective_on: Set(Some(next)),
                 reason: Set(None),
@@ -1261,7 +1261,7 @@ pub async fn history(
                     events.push(membership_event::ActiveModel {
                         id: Set(super::new_id()),
                         member_id: Set(*id),
-                        kind: Set("resigned".into()),
+                        kind: Set(crate::entity::membership_event::EventKind::Resigned),
                         on_date: Set(on),
                         effective_on: Set(Some(on)),
                         reason: Set(None),

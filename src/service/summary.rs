@@ -20,6 +20,7 @@
 //! [`rebuild`] works every count out afresh (after bulk seeding, and once for a database that has
 //! none).
 
+use crate::entity::membership_event::EventKind;
 use crate::domain::lists::{List, STATUS_ORDER};
 use crate::domain::membership::{status_on, MembershipEvent, PaidState, Period, Status};
 use crate::domain::movements::{classify, Left, Movement, Span};
@@ -330,7 +331,7 @@ fn member_items(out: &mut Counts, categories: &HashMap<Uuid, category::Model>, m
     };
     let mut left = Left::default();
     for e in m.events {
-        left.add(&e.kind, e.on_date, e.effective_on);
+        left.add(e.kind.as_str(), e.on_date, e.effective_on);
     }
     // Movements, from the paid periods.
     let spans: Vec<Span> = m
@@ -366,7 +367,7 @@ fn member_items(out: &mut Counts, categories: &HashMap<Uuid, category::Model>, m
     let ended = m
         .events
         .iter()
-        .any(|e| e.kind == "resigned" || e.kind == "removed");
+        .any(|e| matches!(e.kind, EventKind::Resigned | EventKind::Removed));
     if let Some(last_end) = m.periods.iter().map(|p| p.period.end).max() {
         if !ended {
             put("last_end", NO_CATEGORY, last_end, 1);

@@ -5,6 +5,7 @@
 //!
 //! Each member's periods are read in order and classified by `domain::movements`.
 
+use crate::entity::membership_event::EventKind;
 use crate::domain::money::Money;
 use crate::domain::movements::{classify, Left, Span};
 pub use crate::domain::movements::{Moved, Movement};
@@ -35,13 +36,13 @@ pub async fn movements<C: ConnectionTrait>(
     }
     let mut left: HashMap<Uuid, Left> = HashMap::new();
     for e in membership_event::Entity::find()
-        .filter(membership_event::Column::Kind.is_in(["resigned", "removed"]))
+        .filter(membership_event::Column::Kind.is_in([EventKind::Resigned, EventKind::Removed]))
         .all(db)
         .await?
     {
         left.entry(e.member_id)
             .or_default()
-            .add(&e.kind, e.on_date, e.effective_on);
+            .add(e.kind.as_str(), e.on_date, e.effective_on);
     }
     let grace_of = |id: Uuid| {
         categories

@@ -9,7 +9,7 @@ use crate::entity::audit_log;
 use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_note;
-use crate::entity::membership_event::EVENT_RESIGNED;
+use crate::entity::membership_event::EventKind::Resigned;
 use crate::entity::outbox_message;
 use crate::entity::user;
 use crate::service::access::{reachable_member, represented};
@@ -175,16 +175,7 @@ pub async fn resign(
         (ResignWhen::PeriodEnd, Some(until)) if until >= today => until + Duration::days(1),
         _ => today,
     };
-    crate::service::history::add_event(
-        &txn,
-        actor,
-        m.id,
-        EVENT_RESIGNED,
-        today,
-        effective,
-        None,
-        None,
-    )
+    crate::service::history::add_event(&txn, actor, m.id, crate::domain::membership::MembershipEvent::Resigned { requested_on: today, effective: effective }, None)
     .await?;
     // No renewal for someone leaving: an open one is credited and its reminders stop.
     crate::service::renewals::settle::cancel_open(&txn, actor, m.id, "resigned").await?;
@@ -277,7 +268,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "how_paid": crate::entity::period::how_paid_label(&p.how_paid),
             })).collect::<Vec<_>>(),
             "events": h.events.iter().map(|e| json!({
-                "kind": e.kind,
+                "kind": e.kind.as_str(),
                 "on": e.on_date,
                 "effective": e.effective_on,
                 "reason": e.reason,

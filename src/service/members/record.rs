@@ -17,7 +17,6 @@ use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_note;
 use crate::entity::member_representative;
-use crate::entity::membership_event::{removal_reason_str, EVENT_REMOVED};
 use crate::entity::outbox_message;
 use crate::entity::period;
 use crate::entity::user;
@@ -727,16 +726,7 @@ pub async fn remove(
         ));
     }
     let today = crate::service::today();
-    add_event(
-        &txn,
-        actor,
-        m.id,
-        EVENT_REMOVED,
-        today,
-        today,
-        Some(removal_reason_str(reason)),
-        optional(detail),
-    )
+    add_event(&txn, actor, m.id, crate::domain::membership::MembershipEvent::Removed { on: today, reason }, optional(detail))
     .await?;
     crate::service::renewals::settle::cancel_open(&txn, actor, m.id, "removed").await?;
     let stop_mail = reason == RemovalReason::Deceased;

@@ -1,6 +1,7 @@
 //! What the renewal jobs share: who has left (resigned or removed), and the `notices` rows that make
 //! each message go once.
 
+use crate::entity::membership_event::EventKind;
 use crate::domain::AppError;
 use crate::entity::member;
 use crate::entity::membership_event;
@@ -21,7 +22,7 @@ pub(crate) async fn ended_members<C: ConnectionTrait>(db: &C) -> Result<HashSet<
     Ok(membership_event::Entity::find()
         .select_only()
         .column(membership_event::Column::MemberId)
-        .filter(membership_event::Column::Kind.is_in(["resigned", "removed"]))
+        .filter(membership_event::Column::Kind.is_in([EventKind::Resigned, EventKind::Removed]))
         .into_tuple::<Uuid>()
         .all(db)
         .await?
