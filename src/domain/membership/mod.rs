@@ -14,8 +14,8 @@
 //! Everything here is pure: no clock, no I/O. "Today" is always an argument, so every rule can be
 //! tested on any date, and the module compiles for the browser too.
 //!
-//! The parts: [`periods`] (what a period is and the calendar of renewals), [`events`] (what is not a
-//! period), [`status`] (the derivation) and [`fees`] (pro rata and instalments).
+//! The parts: `periods` (what a period is and the calendar of renewals), `events` (what is not a
+//! period), `status` (the derivation) and `fees` (pro rata and instalments).
 
 mod events;
 mod fees;

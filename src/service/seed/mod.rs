@@ -5,9 +5,9 @@
 //! benchmarks; names, towns and postcodes come from small built-in UK lists and a seeded generator, so a
 //! run is repeatable.
 //!
-//! The parts: [`demo`] (the demo categories, accounts and members), [`accounts`] (single members with
-//! portal accounts, for tests and demonstrations), [`fake`] (the generator of realistic members),
-//! [`volume`] (fake members in bulk) and [`history`] (their periods, invoices and payments in bulk).
+//! The parts: `demo` (the demo categories, accounts and members), `accounts` (single members with
+//! portal accounts, for tests and demonstrations), `fake` (the generator of realistic members),
+//! `volume` (fake members in bulk) and `history` (their periods, invoices and payments in bulk).
 
 mod accounts;
 mod demo;

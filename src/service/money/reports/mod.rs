@@ -1,7 +1,7 @@
 //! Finance's reports: transaction history (filterable, with CSV), aged debt, and reconciliation of the
 //! ledger's takings per day and method against the settlement figures the bank or provider reports.
 //!
-//! One file per report: [`transactions`], [`aged_debt`], [`reconciliation`] (with the settlement figures it
+//! One file per report: `transactions`, `aged_debt`, `reconciliation` (with the settlement figures it
 //! compares against); here, what they share.
 
 mod aged_debt;
