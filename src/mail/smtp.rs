@@ -29,7 +29,6 @@ impl SendError {
     }
 }
 
-
 /// How the SMTP connection is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TlsMode {
@@ -268,7 +267,6 @@ pub(crate) mod tests {
         move |k| map.get(k).cloned()
     }
 
-
     #[test]
     fn no_smtp_host_means_deliver_to_the_log() {
         assert_eq!(SmtpConfig::from_vars(vars(&[])), Ok(None));
@@ -353,7 +351,6 @@ pub(crate) mod tests {
         assert!(!format!("{transport:?}").contains("hunter2-secret"));
     }
 
-
     /// An outbox row as the delivery worker hands it to a transport.
     pub(crate) fn row() -> outbox_message::Model {
         let now = Utc::now();
@@ -380,7 +377,6 @@ pub(crate) mod tests {
             link_prefix: None,
         }
     }
-
 
     fn local_transport() -> SmtpTransport {
         let cfg = SmtpConfig::from_vars(vars(&[("GUILDHALL_SMTP_HOST", "localhost")]))

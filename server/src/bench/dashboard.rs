@@ -1,11 +1,8 @@
 //! `guildhall bench dashboard`: dashboard tiles and reports over years of history.
 
-use super::{peak_rss_mb, percentile_ms, staff_actor, BenchDb};
+use super::{percentile_ms, BenchDb};
 use guildhall::domain::{Actor, ActorKind, Role};
-use guildhall::entity::member;
-use migrations::{Migrator, MigratorTrait};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::ConnectionTrait;
 use std::time::{Duration, Instant};
 
 /// Seeds `members` members with up to `years` years of history, then fetches each dashboard tile and
@@ -16,7 +13,7 @@ pub async fn dashboard(
     years: u32,
     runs: usize,
 ) -> anyhow::Result<()> {
-    use guildhall::service::{dashboard, money, trends};
+    use guildhall::service::{dashboard, trends};
     let bench = BenchDb::fresh(database_url).await?;
     let db = &bench.db;
     let started = Instant::now();

@@ -1,11 +1,9 @@
 //! `guildhall bench events`: change-to-browser latency of the staff event stream.
 
-use super::{peak_rss_mb, percentile_ms, staff_actor, BenchDb};
+use super::{percentile_ms, BenchDb};
 use guildhall::domain::{Actor, ActorKind, Role};
 use guildhall::entity::member;
-use migrations::{Migrator, MigratorTrait};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::time::{Duration, Instant};
 
 /// Change-to-browser latency of the staff event stream: serves Guildhall on a local port, opens

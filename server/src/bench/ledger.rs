@@ -1,12 +1,11 @@
 //! `guildhall bench ledger`: ledger posting throughput, and the ledger's invariants afterwards.
 
-use super::{peak_rss_mb, percentile_ms, staff_actor, BenchDb};
-use guildhall::domain::{Actor, ActorKind, Role};
+use super::BenchDb;
+use guildhall::domain::Actor;
 use guildhall::entity::member;
-use migrations::{Migrator, MigratorTrait};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::time::{Duration, Instant};
+use sea_orm::EntityTrait;
+use std::time::Instant;
 
 /// Random everyday postings against `members` members — invoices, card and bank payments, credit notes,
 /// write-offs, refunds, and one in ten a repeated delivery of an earlier posting's key — in transactions

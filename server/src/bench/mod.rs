@@ -17,11 +17,9 @@ pub use renewals::{renewals, seed_due};
 pub use search::search;
 
 use guildhall::domain::{Actor, ActorKind, Role};
-use guildhall::entity::member;
 use migrations::{Migrator, MigratorTrait};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::time::{Duration, Instant};
+use sea_orm::DatabaseConnection;
+use std::time::Duration;
 
 /// A database made for one benchmark run, removed afterwards.
 pub struct BenchDb {

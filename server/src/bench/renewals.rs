@@ -1,12 +1,10 @@
 //! `guildhall bench renewals`: the renewal run over members due to renew, and its memory.
 
-use super::{peak_rss_mb, percentile_ms, staff_actor, BenchDb};
-use guildhall::domain::{Actor, ActorKind, Role};
+use super::{peak_rss_mb, BenchDb};
+use guildhall::domain::Actor;
 use guildhall::entity::member;
-use migrations::{Migrator, MigratorTrait};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::time::{Duration, Instant};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::time::Instant;
 
 /// Adds `members` members, each a current member whose latest, paid period ends within the 60 days
 /// after `as_of` (spread evenly). Answers how many.

@@ -1,12 +1,10 @@
 //! `guildhall bench search`: how fast officers' member searches answer.
 
-use super::{peak_rss_mb, percentile_ms, staff_actor, BenchDb};
-use guildhall::domain::{Actor, ActorKind, Role};
+use super::{percentile_ms, staff_actor, BenchDb};
 use guildhall::entity::member;
-use migrations::{Migrator, MigratorTrait};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use std::time::{Duration, Instant};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::time::Instant;
 
 /// Seeds `members` members, then times `queries` searches of the kinds officers type: part of a
 /// surname, a first name and part of a surname, a postcode, the start of an e-mail address, a number.

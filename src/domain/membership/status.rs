@@ -357,8 +357,9 @@ mod tests {
     use super::*;
     use crate::domain::membership::test_support::*;
     use crate::domain::membership::*;
-    use proptest::prelude::*;
     use proptest::collection::vec;
+    use proptest::prelude::*;
+    use uuid::Uuid;
 
     // Active, grace, lapsed.
 

@@ -1,20 +1,18 @@
 //! Single members with portal accounts and histories, for tests, demonstrations and the browser tests.
 
-use crate::domain::email::Email;
-use crate::domain::person::PersonName;
-use crate::domain::{Actor, AppError, Role};
-use crate::entity::{category, member, user};
-use crate::service::{audit, counters, identity};
-use chrono::{Datelike, NaiveDate};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
-use serde_json::json;
 use super::demo::categories;
 use super::fake::{member_row, FakeMember, FAMILY, GIVEN};
 use super::{user_exists, DEMO_PASSWORD};
+use crate::domain::email::Email;
+use crate::domain::person::PersonName;
+use crate::domain::{Actor, AppError};
+use crate::entity::{category, member, user};
+use crate::service::{counters, identity};
+use chrono::{Datelike, NaiveDate};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
 
 /// How a demo member's history ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,20 +1,20 @@
 //! The demo data: the categories, one staff account per role, the demo member and a few dozen members.
 
-use crate::domain::email::Email;
-use crate::domain::person::PersonName;
-use crate::domain::{Actor, AppError, Role};
-use crate::entity::{category, member, user};
-use crate::service::{audit, counters, identity};
-use chrono::{Datelike, NaiveDate};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
-use serde_json::json;
 use super::accounts::{add_history, organisation, Shape};
 use super::fake::{fake_member, member_row, FakeMember};
 use super::{user_exists, DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF};
+use crate::domain::email::Email;
+use crate::domain::person::PersonName;
+use crate::domain::{Actor, AppError};
+use crate::entity::{category, member, user};
+use crate::service::{audit, counters, identity};
+use chrono::{Datelike, NaiveDate};
+use rand::{rngs::StdRng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
+use serde_json::json;
 
 struct Cat {
     code: &'static str,
@@ -168,7 +168,8 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             .one(db)
             .await?
         {
-            crate::service::mfa::enrol_known(db, &key, u.id, crate::service::mfa::DEMO_TOTP_SECRET).await?;
+            crate::service::mfa::enrol_known(db, &key, u.id, crate::service::mfa::DEMO_TOTP_SECRET)
+                .await?;
         }
     }
 

@@ -1,18 +1,10 @@
 //! Realistic fake members: names, towns and postcodes from small built-in UK lists, drawn by a seeded
 //! generator so that a run is repeatable.
 
-use crate::domain::email::Email;
-use crate::domain::person::PersonName;
-use crate::domain::{Actor, AppError, Role};
-use crate::entity::{category, member, user};
-use crate::service::{audit, counters, identity};
-use chrono::{Datelike, NaiveDate};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
-use serde_json::json;
+use crate::entity::member;
+use chrono::NaiveDate;
+use rand::{rngs::StdRng, Rng};
+use sea_orm::ActiveValue::Set;
 
 pub(super) const GIVEN: &[&str] = &[
     "Oliver", "Amelia", "George", "Isla", "Arthur", "Ava", "Noah", "Mia", "Muhammad", "Ivy", "Leo",
@@ -292,4 +284,3 @@ pub(super) fn member_row(
         stop_all_mail: Set(false),
     }
 }
-

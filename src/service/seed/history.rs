@@ -1,18 +1,12 @@
 //! Histories in bulk for members without one: periods, resignations, and each period's invoice and
 //! payment with their ledger transactions.
 
-use crate::domain::email::Email;
-use crate::domain::person::PersonName;
-use crate::domain::{Actor, AppError, Role};
-use crate::entity::{category, member, user};
-use crate::service::{audit, counters, identity};
-use chrono::{Datelike, NaiveDate};
+use crate::domain::AppError;
+use crate::entity::{category, member};
+use crate::service::counters;
+use chrono::NaiveDate;
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
-use serde_json::json;
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, QuerySelect};
 
 /// Gives every member who has no periods yet a history of up to `years` years: periods of twelve months
 /// from a joining day spread over those years, paid shortly before each began (by card, cheque, transfer

@@ -1,19 +1,13 @@
 //! Fake members in bulk, for volume tests and benchmarks.
 
-use crate::domain::email::Email;
-use crate::domain::person::PersonName;
-use crate::domain::{Actor, AppError, Role};
-use crate::entity::{category, member, user};
-use crate::service::{audit, counters, identity};
-use chrono::{Datelike, NaiveDate};
-use rand::{rngs::StdRng, Rng, SeedableRng};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
-use serde_json::json;
 use super::demo::categories;
 use super::fake::{fake_member, FakeMember};
+use crate::domain::{Actor, AppError};
+use crate::entity::{category, member};
+use crate::service::{audit, counters};
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait};
+use serde_json::json;
 
 /// One multi-row INSERT of fake members (with their numbers and categories). Written as SQL
 /// rather than through `insert_many`: the values that are the same for every row (kind, country, the

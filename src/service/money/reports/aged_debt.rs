@@ -1,22 +1,12 @@
 //! Aged debt: what members owe on open invoices, by age.
 
 use super::{cell, members_by_id};
-use crate::service::money::member_name;
-use crate::domain::ledger::Account;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
-use crate::domain::payments::{self as pay, METHODS, TRANSACTION_KINDS};
-use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{ledger_entry, ledger_transaction, member, settlement};
-use crate::service::audit;
+use crate::domain::{Actor, AppError, Permission};
+use crate::service::money::member_name;
 use chrono::NaiveDate;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
-use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 /// One member's open invoices by age.
@@ -64,7 +54,7 @@ pub async fn aged_debt<C: ConnectionTrait>(
     as_of: NaiveDate,
     limit: Option<u64>,
 ) -> Result<AgedDebt, AppError> {
-    use super::debts;
+    use crate::service::money::debts;
     use sea_orm::{DatabaseBackend, Statement};
     actor.require(Permission::ViewReports)?;
     let days = |n: i64| as_of - chrono::Duration::days(n);

@@ -1,20 +1,17 @@
 //! Reconciliation of the ledger's takings per day and method against the settlement figures the bank or
 //! provider reports, and the entry and import of those figures.
 
-use super::{cell, members_by_id};
-use crate::service::money::member_name;
 use crate::domain::ledger::Account;
-use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
-use crate::domain::payments::{self as pay, METHODS, TRANSACTION_KINDS};
+use crate::domain::payments::METHODS;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{ledger_entry, ledger_transaction, member, settlement};
+use crate::entity::{ledger_entry, ledger_transaction, settlement};
 use crate::service::audit;
 use chrono::NaiveDate;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QuerySelect,
 };
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};

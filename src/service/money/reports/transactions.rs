@@ -1,22 +1,15 @@
 //! The transaction history: filterable, with CSV.
 
 use super::{cell, members_by_id};
-use crate::service::money::member_name;
-use crate::domain::ledger::Account;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{self as pay, METHODS, TRANSACTION_KINDS};
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
-use crate::entity::{ledger_entry, ledger_transaction, member, settlement};
-use crate::service::audit;
+use crate::entity::{ledger_entry, ledger_transaction};
+use crate::service::money::member_name;
 use chrono::NaiveDate;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
-use serde_json::json;
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Which transactions to list.
