@@ -106,11 +106,11 @@ pub struct Mailbox {
 }
 
 #[async_trait::async_trait]
-impl crate::mail::worker::Transport for Mailbox {
+impl crate::service::outbox::transport::Transport for Mailbox {
     async fn send(
         &self,
         msg: &crate::entity::outbox_message::Model,
-    ) -> Result<(), crate::mail::worker::SendError> {
+    ) -> Result<(), crate::service::outbox::transport::SendError> {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push(msg.clone());
         }
@@ -122,8 +122,8 @@ impl crate::mail::worker::Transport for Mailbox {
 /// answers the messages as their recipients received them, oldest first.
 pub async fn deliver_all(db: &DatabaseConnection) -> Vec<crate::entity::outbox_message::Model> {
     let mailbox = Mailbox::default();
-    let cfg = crate::mail::worker::WorkerConfig::default();
-    while crate::mail::worker::deliver_one(db, &mailbox, &cfg)
+    let cfg = crate::service::outbox::delivery::WorkerConfig::default();
+    while crate::service::outbox::delivery::deliver_one(db, &mailbox, &cfg)
         .await
         .expect("deliver")
         .is_some()

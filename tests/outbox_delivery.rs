@@ -5,9 +5,9 @@
 //! `guildhall::testing::databases()`.
 
 use guildhall::entity::outbox_message;
-use guildhall::mail::worker::{
-    self, LogTransport, SendError, SmtpConfig, SmtpTransport, TlsMode, Transport, WorkerConfig,
-};
+use guildhall::mail::smtp::{SendError, SmtpConfig, SmtpTransport, TlsMode};
+use guildhall::service::outbox::delivery::{self, WorkerConfig};
+use guildhall::service::outbox::transport::{LogTransport, Transport};
 use guildhall::service::outbox::{
     self, NewMessage, STATUS_FAILED, STATUS_LOGGED, STATUS_PENDING, STATUS_SENDING, STATUS_SENT,
 };
@@ -259,7 +259,7 @@ async fn row(db: &DatabaseConnection, id: Uuid) -> outbox_message::Model {
 /// Calls `deliver_one` until nothing is due; returns how many it handled.
 async fn drain(db: &DatabaseConnection, transport: &dyn Transport, cfg: &WorkerConfig) -> usize {
     let mut n = 0;
-    while worker::deliver_one(db, transport, cfg)
+    while delivery::deliver_one(db, transport, cfg)
         .await
         .expect("deliver_one")
         .is_some()
@@ -342,7 +342,7 @@ async fn each_message_is_delivered_exactly_once_with_its_own_message_id() {
         distinct.dedup();
         assert_eq!(distinct.len(), 3, "{name}: Message-IDs are not distinct");
         assert_eq!(
-            worker::deliver_one(&db, server.transport().as_ref(), &config("w1"))
+            delivery::deliver_one(&db, server.transport().as_ref(), &config("w1"))
                 .await
                 .expect("deliver"),
             None
@@ -364,7 +364,7 @@ async fn a_transient_failure_is_retried_after_the_backoff_then_sent() {
         let id = enqueue(&db, 1).await[0];
 
         assert_eq!(
-            worker::deliver_one(&db, server.transport().as_ref(), &cfg)
+            delivery::deliver_one(&db, server.transport().as_ref(), &cfg)
                 .await
                 .expect("deliver"),
             Some(id)
@@ -384,7 +384,7 @@ async fn a_transient_failure_is_retried_after_the_backoff_then_sent() {
 
         // Not due yet: nothing is sent.
         assert_eq!(
-            worker::deliver_one(&db, server.transport().as_ref(), &cfg)
+            delivery::deliver_one(&db, server.transport().as_ref(), &cfg)
                 .await
                 .expect("deliver"),
             None,
@@ -395,7 +395,7 @@ async fn a_transient_failure_is_retried_after_the_backoff_then_sent() {
 
         tokio::time::sleep(Duration::from_millis(350)).await;
         assert_eq!(
-            worker::deliver_one(&db, server.transport().as_ref(), &cfg)
+            delivery::deliver_one(&db, server.transport().as_ref(), &cfg)
                 .await
                 .expect("deliver"),
             Some(id)
@@ -491,7 +491,7 @@ async fn an_unreachable_server_is_a_transient_failure() {
         let transport = SmtpTransport::new(&cfg).expect("transport");
         let id = enqueue(&db, 1).await[0];
 
-        worker::deliver_one(&db, &transport, &config("w1"))
+        delivery::deliver_one(&db, &transport, &config("w1"))
             .await
             .expect("deliver");
 
@@ -513,7 +513,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
 
         // Worker 1 takes the first message; the server swallows its body and never answers.
         let (_stop1, stop_rx1) = watch::channel(false);
-        let first = tokio::spawn(worker::run(
+        let first = tokio::spawn(delivery::run(
             db.clone(),
             server.transport(),
             config("w1"),
@@ -565,7 +565,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
             Duration::from_secs(300)
         };
         let (stop2, stop_rx2) = watch::channel(false);
-        let second = tokio::spawn(worker::run(
+        let second = tokio::spawn(delivery::run(
             db.clone(),
             server.transport(),
             WorkerConfig {
@@ -636,7 +636,7 @@ async fn recover_stale_only_takes_back_claims_older_than_the_lease() {
             .expect("claim by hand");
         }
 
-        let recovered = worker::recover_stale(&db, Duration::from_secs(300))
+        let recovered = delivery::recover_stale(&db, Duration::from_secs(300))
             .await
             .expect("recover");
         assert_eq!(recovered, 1, "{name}");
@@ -647,7 +647,7 @@ async fn recover_stale_only_takes_back_claims_older_than_the_lease() {
         );
         assert_eq!(row(&db, ids[1]).await.status, STATUS_PENDING, "{name}");
 
-        let recovered = worker::recover_stale(&db, Duration::ZERO)
+        let recovered = delivery::recover_stale(&db, Duration::ZERO)
             .await
             .expect("recover");
         assert_eq!(recovered, 1, "{name}");
@@ -693,7 +693,7 @@ async fn the_claim_is_committed_before_the_transport_is_called() {
             seen: Mutex::new(Vec::new()),
         };
 
-        worker::deliver_one(&db, &probe, &config("w1"))
+        delivery::deliver_one(&db, &probe, &config("w1"))
             .await
             .expect("deliver");
 
@@ -740,7 +740,7 @@ async fn the_worker_wakes_when_notified_and_stops_promptly_on_shutdown() {
             poll_interval: Duration::from_secs(3600),
             ..config("w1")
         };
-        let task = tokio::spawn(worker::run(
+        let task = tokio::spawn(delivery::run(
             db.clone(),
             server.transport(),
             cfg,

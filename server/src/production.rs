@@ -41,7 +41,7 @@ pub fn setting_problems_with(config: &Config, var: impl Fn(&str) -> Option<Strin
                 .to_owned(),
         ),
     }
-    match guildhall::mail::worker::SmtpConfig::from_vars(&var) {
+    match guildhall::mail::smtp::SmtpConfig::from_vars(&var) {
         Ok(Some(_)) => {}
         Ok(None) => problems.push(
             "GUILDHALL_SMTP_HOST is not set: e-mail would only be written to the log; set GUILDHALL_SMTP_HOST (and its username and password)"

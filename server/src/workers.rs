@@ -8,15 +8,15 @@ use tokio::task::JoinHandle;
 /// Starts the workers. Fails (so the server does not start) when the mail settings are unusable.
 pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut out = Vec::new();
-    let transport = guildhall::mail::worker::try_transport_from_env()
+    let transport = guildhall::service::outbox::transport::try_transport_from_env()
         .map_err(|e| anyhow::anyhow!("mail settings: {e}"))?;
     {
         let db = state.server.db.clone();
         let wake = state.server.outbox_wake.clone();
         let stop = stop.clone();
         out.push(tokio::spawn(async move {
-            let cfg = guildhall::mail::worker::WorkerConfig::default();
-            guildhall::mail::worker::run(db, transport, cfg, wake, stop).await;
+            let cfg = guildhall::service::outbox::delivery::WorkerConfig::default();
+            guildhall::service::outbox::delivery::run(db, transport, cfg, wake, stop).await;
         }));
     }
     {

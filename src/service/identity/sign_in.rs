@@ -82,6 +82,7 @@ pub async fn load_actor<C: ConnectionTrait>(
 }
 
 /// Records a sign-in or sign-out in the audit trail.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn record_session_event(
     db: &DatabaseConnection,
     actor: &Actor,

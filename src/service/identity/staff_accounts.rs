@@ -128,6 +128,7 @@ pub async fn create_staff(
 }
 
 /// An admin adds a member of staff, who is e-mailed a link to choose their password.
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn invite_staff(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -160,6 +161,7 @@ pub struct StaffAccount {
     pub roles: Vec<Role>,
 }
 
+#[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn list_staff(
     db: &DatabaseConnection,
     actor: &Actor,

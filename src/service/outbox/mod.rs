@@ -1,9 +1,15 @@
 //! The e-mail outbox: messages are rendered and written here in the same transaction as the event that
-//! caused them, and delivered later by `mail::worker`. Nothing else sends e-mail.
+//! caused them, and delivered later by [`delivery`] through a [`transport`]. Nothing else sends e-mail.
+//!
+//! The tie to `mail` runs one way: this module renders with `mail::templates` and submits with
+//! `mail::smtp`; nothing in `mail` knows of the outbox table or of the services.
 //!
 //! A message carrying a one-time link is stored with the link withheld (`tokens::WITHHELD`); the
 //! worker arms it at delivery (`tokens::arm`). So staff reading the outbox, the HTML preview, the logs
 //! and a copy of the database never see a live link.
+
+pub mod delivery;
+pub mod transport;
 
 use crate::domain::AppError;
 use crate::entity::outbox_message;

@@ -1,0 +1,357 @@
+//! The demo data: the categories, one staff account per role, the demo member and a few dozen members.
+
+use super::accounts::{add_history, organisation, Shape};
+use super::fake::{fake_member, member_row, FakeMember};
+use super::{user_exists, DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF};
+use crate::domain::email::Email;
+use crate::domain::person::PersonName;
+use crate::domain::{Actor, AppError};
+use crate::entity::{category, member, user};
+use crate::service::{audit, counters, identity};
+use chrono::{Datelike, NaiveDate};
+use rand::{rngs::StdRng, SeedableRng};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter,
+};
+use serde_json::json;
+
+struct Cat {
+    code: &'static str,
+    name: &'static str,
+    audience: &'static str,
+    annual: i64,
+    joining: i64,
+    reinstatement: i64,
+    instalments: i16,
+    declaration: bool,
+    register: bool,
+    organisational: bool,
+    description: &'static str,
+    eligibility: &'static str,
+}
+
+const CATEGORIES: &[Cat] = &[
+    Cat { code: "STU", name: "Student", audience: "association", annual: 9_500, joining: 0, reinstatement: 2_500, instalments: 0, declaration: true, register: false, organisational: false,
+        description: "For students on a qualifying counselling course.",
+        eligibility: "On a counselling course of at least 1 year full-time or 2 years part-time with a supervised placement of at least 100 client hours. May stay a student for at most 2 extra years; moves to Individual on uploading the graduation certificate, with no extra fee that year." },
+    Cat { code: "IND", name: "Individual", audience: "association", annual: 19_800, joining: 2_500, reinstatement: 5_000, instalments: 12, declaration: true, register: false, organisational: false,
+        description: "For graduates of a qualifying course who are not yet registered.",
+        eligibility: "Graduated from a qualifying course with at least 100 placement hours and agrees to the ethical framework. Must join the register within 24 months or cannot renew." },
+    Cat { code: "REG", name: "Registered", audience: "association", annual: 21_600, joining: 2_500, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "For practising counsellors on the public register.",
+        eligibility: "An Individual member in practice who passed the certificate of proficiency or an accredited course. Appears on the public register." },
+    Cat { code: "ACC", name: "Accredited", audience: "association", annual: 24_600, joining: 0, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "For registered counsellors whose training and practice have been accredited.",
+        eligibility: "Registered for at least 3 years, with at least 450 tutor-contact training hours and 450 supervised practice hours over 3 to 6 years (150 after qualifying), and supervision of at least 1.5 hours a month." },
+    Cat { code: "SAC", name: "Senior Accredited", audience: "association", annual: 26_400, joining: 0, reinstatement: 5_000, instalments: 12, declaration: true, register: true, organisational: false,
+        description: "For accredited counsellors who supervise and train others.",
+        eligibility: "Accredited members with substantial experience who supervise and train others." },
+    Cat { code: "RET", name: "Retired", audience: "association", annual: 7_500, joining: 0, reinstatement: 2_500, instalments: 0, declaration: false, register: false, organisational: false,
+        description: "For members who no longer practise.",
+        eligibility: "No longer practising. A subsidised fee that keeps members in touch with the profession." },
+    Cat { code: "ORG-LV", name: "Organisational (local voluntary)", audience: "association", annual: 18_000, joining: 0, reinstatement: 5_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "For local voluntary counselling services.",
+        eligibility: "Local voluntary organisations providing counselling, represented by one or more named people." },
+    Cat { code: "ORG-NV", name: "Organisational (national voluntary)", audience: "association", annual: 42_000, joining: 0, reinstatement: 10_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "For national voluntary counselling organisations.",
+        eligibility: "National voluntary organisations providing counselling services." },
+    Cat { code: "ORG-C", name: "Organisational (commercial)", audience: "association", annual: 78_000, joining: 0, reinstatement: 15_000, instalments: 0, declaration: true, register: false, organisational: true,
+        description: "For commercial counselling providers.",
+        eligibility: "Commercial providers of counselling and employee assistance." },
+    Cat { code: "CLUB", name: "Member", audience: "club", annual: 180_000, joining: 75_000, reinstatement: 75_000, instalments: 12, declaration: false, register: false, organisational: false,
+        description: "Full membership of the club.",
+        eligibility: "Full membership of the club: a joining fee plus an annual subscription, or monthly payments. The membership committee decides applications." },
+    Cat { code: "U27", name: "Under 27", audience: "club", annual: 72_000, joining: 15_000, reinstatement: 15_000, instalments: 12, declaration: false, register: false, organisational: false,
+        description: "Membership of the club for those under 27.",
+        eligibility: "For members under 27 on joining, with proof of age." },
+    Cat { code: "CORP", name: "Corporate", audience: "club", annual: 600_000, joining: 150_000, reinstatement: 150_000, instalments: 0, declaration: false, register: false, organisational: true,
+        description: "Club membership held by a company.",
+        eligibility: "Membership held by a company for named nominees." },
+];
+
+pub async fn categories<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<usize, AppError> {
+    let now = crate::service::now();
+    let mut added = 0;
+    for (i, c) in CATEGORIES.iter().enumerate() {
+        if category::Entity::find()
+            .filter(category::Column::Code.eq(c.code))
+            .one(db)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let row = category::ActiveModel {
+            id: Set(crate::service::new_id()),
+            code: Set(c.code.into()),
+            name: Set(c.name.into()),
+            description: Set(c.description.into()),
+            audience: Set(c.audience.into()),
+            annual_fee_pence: Set(c.annual),
+            joining_fee_pence: Set(c.joining),
+            reinstatement_fee_pence: Set(c.reinstatement),
+            instalments: Set(c.instalments),
+            needs_declaration: Set(c.declaration),
+            grace_days: Set(30),
+            renewal_basis: Set("anniversary".into()),
+            fixed_renewal_month: Set(None),
+            fixed_renewal_day: Set(None),
+            on_register: Set(c.register),
+            organisational: Set(c.organisational),
+            sort_order: Set(i32::try_from(i).unwrap_or(0) * 10),
+            eligibility: Set(c.eligibility.into()),
+            retired_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        audit::record(
+            db,
+            actor,
+            "category",
+            row.id,
+            "created",
+            None,
+            Some(json!({"code": c.code, "name": c.name, "annual_fee_pence": c.annual})),
+        )
+        .await?;
+        added += 1;
+    }
+    Ok(added)
+}
+
+/// What `demo` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub categories: usize,
+    pub accounts: usize,
+    pub members: usize,
+}
+
+/// Loads the demo data: categories, one staff account per role, the demo member (with a portal account
+/// linked to a member record) and a few dozen realistic members. Safe to run again.
+#[tracing::instrument(skip(db))]
+pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport, AppError> {
+    let actor = Actor::system("seed");
+    let mut report = DemoReport::default();
+    let txn = crate::service::begin(db).await?;
+    report.categories = categories(&txn, &actor).await?;
+    txn.commit().await?;
+
+    for (email, given, family, role) in DEMO_STAFF {
+        if user_exists(db, email).await? {
+            continue;
+        }
+        identity::create_staff(
+            db,
+            &actor,
+            identity::NewStaff {
+                email: email.into(),
+                given_name: given.into(),
+                family_name: family.into(),
+                roles: vec![role],
+                password: Some(DEMO_PASSWORD.into()),
+            },
+            base_url,
+        )
+        .await?;
+        report.accounts += 1;
+    }
+    // DEMO ONLY: every demo staff account has an authenticator with the published demo secret, so the
+    // demo and the browser tests can pass the second step (production mode refuses demo data).
+    let key = crate::service::mfa::SecretKey::from_env();
+    for (email, _, _, _) in DEMO_STAFF {
+        if let Some(u) = user::Entity::find()
+            .filter(user::Column::EmailKey.eq(email.to_lowercase()))
+            .one(db)
+            .await?
+        {
+            crate::service::mfa::enrol_known(db, &key, u.id, crate::service::mfa::DEMO_TOTP_SECRET)
+                .await?;
+        }
+    }
+
+    let txn = crate::service::begin(db).await?;
+    let ind = category::Entity::find()
+        .filter(category::Column::Code.eq("REG"))
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cats = category::Entity::find()
+        .filter(category::Column::Audience.eq("association"))
+        .filter(category::Column::Organisational.eq(false))
+        .all(&txn)
+        .await?;
+    let today = crate::service::today();
+    if !user_exists(&txn, DEMO_MEMBER).await? {
+        let now = crate::service::now();
+        let hash = identity::hash_password(DEMO_PASSWORD.into()).await?;
+        let email = Email::parse(DEMO_MEMBER).map_err(AppError::internal)?;
+        let given = PersonName::parse("Sam").map_err(AppError::internal)?;
+        let family = PersonName::parse("Taylor").map_err(AppError::internal)?;
+        let u = identity::insert_user(
+            &txn,
+            &email,
+            &given,
+            &family,
+            identity::KIND_MEMBER,
+            hash,
+            Some(now),
+        )
+        .await?;
+        let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
+        let f = FakeMember {
+            given: "Sam",
+            family: "Taylor",
+            email: DEMO_MEMBER.into(),
+            phone: "07700 900982".into(),
+            line1: "14 Windsor Terrace".into(),
+            town: "York",
+            county: "North Yorkshire",
+            postcode: "YO1 7HH".into(),
+            joined_on: NaiveDate::from_ymd_opt(today.year() - 4, 3, 1).unwrap_or(today),
+            journal_by_post: true,
+            email_news: true,
+            register_consent: true,
+        };
+        let joined = f.joined_on;
+        let m = member_row(f, number, ind.id, Some(u.id), now)
+            .insert(&txn)
+            .await?;
+        add_history(
+            &txn,
+            m.id,
+            ind.id,
+            joined,
+            today,
+            Shape::Active,
+            "direct_debit",
+        )
+        .await?;
+        audit::record(
+            &txn,
+            &actor,
+            "member",
+            m.id,
+            "created",
+            None,
+            Some(json!({"membership_number": number, "email": DEMO_MEMBER})),
+        )
+        .await?;
+        // Something to pay from the portal.
+        crate::service::money::issue_invoice(
+            &txn,
+            &actor,
+            m.id,
+            "Annual conference 2027: member's ticket",
+            crate::domain::money::Money::from_pence(4_500),
+            crate::domain::money::Money::ZERO,
+            &format!("demo:conference:{}", m.id),
+            "demo data",
+        )
+        .await?;
+        report.accounts += 1;
+        report.members += 1;
+    }
+    // A few dozen realistic members, the same every time (fixed seed), added only once.
+    let mut rng = StdRng::seed_from_u64(2026);
+    let now = crate::service::now();
+    for i in 0..36u64 {
+        let f = fake_member(&mut rng, i, "demo", today);
+        if member::Entity::find()
+            .filter(member::Column::SearchEmail.eq(f.email.to_lowercase()))
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let cat = cats[usize::try_from(i).unwrap_or(0) % cats.len().max(1)].id;
+        let number = counters::take(&txn, counters::MEMBERSHIP_NUMBER, 1).await?;
+        let mut f = f;
+        // A spread of histories: most paid up, some in grace, some lapsed, one resigning.
+        let shape = match i % 12 {
+            5 => Shape::Grace,
+            7 | 11 => Shape::Lapsed,
+            9 => Shape::Resigning,
+            _ => Shape::Active,
+        };
+        if shape == Shape::Grace {
+            // Their anniversary was ten days ago.
+            let years = 1 + i32::try_from(i % 5).unwrap_or(0);
+            let anniversary = today - chrono::Duration::days(10);
+            f.joined_on = anniversary
+                .with_year(anniversary.year() - years)
+                .unwrap_or(anniversary - chrono::Duration::days(365));
+        }
+        let joined = f.joined_on;
+        let how = ["direct_debit", "card", "cheque", "bank_transfer"]
+            [usize::try_from(i % 4).unwrap_or(0)];
+        let m = member_row(f, number, cat, None, now).insert(&txn).await?;
+        add_history(&txn, m.id, cat, joined, today, shape, how).await?;
+        if shape == Shape::Grace {
+            // Their renewal is unpaid: an open invoice (shown in aged debt).
+            let fee = cats
+                .iter()
+                .find(|c| c.id == cat)
+                .map(|c| c.annual_fee_pence)
+                .unwrap_or(0);
+            if fee > 0 {
+                crate::service::money::issue_invoice(
+                    &txn,
+                    &actor,
+                    m.id,
+                    "Renewal of membership",
+                    crate::domain::money::Money::from_pence(fee),
+                    crate::domain::money::Money::ZERO,
+                    &format!("demo:renewal:{}", m.id),
+                    "demo data",
+                )
+                .await?;
+            }
+        }
+        report.members += 1;
+    }
+    // An organisation the demo member acts for.
+    const DEMO_ORG_EMAIL: &str = "office@northern-counselling.example";
+    if member::Entity::find()
+        .filter(member::Column::SearchEmail.eq(DEMO_ORG_EMAIL))
+        .one(&txn)
+        .await?
+        .is_none()
+    {
+        if let Some(u) = user::Entity::find()
+            .filter(user::Column::EmailKey.eq(DEMO_MEMBER))
+            .one(&txn)
+            .await?
+        {
+            organisation(
+                &txn,
+                "Northern Counselling Network",
+                DEMO_ORG_EMAIL,
+                "ORG-LV",
+                &[u.id],
+            )
+            .await?;
+            report.members += 1;
+        }
+    }
+    if report.members > 0 {
+        audit::record(
+            &txn,
+            &actor,
+            "seed",
+            "demo",
+            "members_added",
+            None,
+            Some(json!({"count": report.members})),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    crate::service::summary::rebuild(db).await?;
+    crate::service::money::debts::rebuild(db).await?;
+    Ok(report)
+}
