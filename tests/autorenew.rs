@@ -31,13 +31,25 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         let (fixer, fixer_actor) = portal_member(db, "Ari", "Fixer").await;
         let (stuck, stuck_actor) = portal_member(db, "Ari", "Stuck").await;
         for (m, a) in [(&fixer, &fixer_actor), (&stuck, &stuck_actor)] {
-            guildhall::service::renewals::autorenew::set_auto_renew(db, a, m.membership_number, true, &sandbox)
-                .await
-                .expect("on");
+            guildhall::service::renewals::autorenew::set_auto_renew(
+                db,
+                a,
+                m.membership_number,
+                true,
+                &sandbox,
+            )
+            .await
+            .expect("on");
             // They paid with the card that attaches but whose later charges are declined.
-            guildhall::service::renewals::autorenew::card_used(db, &system, m.id, "sandbox", "sbx_pm_0341")
-                .await
-                .expect("card");
+            guildhall::service::renewals::autorenew::card_used(
+                db,
+                &system,
+                m.id,
+                "sandbox",
+                "sbx_pm_0341",
+            )
+            .await
+            .expect("card");
         }
         // Another member cannot turn it on for them.
         assert!(guildhall::service::renewals::autorenew::set_auto_renew(
@@ -58,9 +70,15 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             daily(db, day, Some(&sandbox)).await;
             if !fixed && sent(db, &fixer, "auto_renew_failed").await == 1 {
                 // The member pays with a good card (the webhook saves it): tried again at the next run.
-                guildhall::service::renewals::autorenew::card_used(db, &system, fixer.id, "sandbox", "sbx_pm_4242")
-                    .await
-                    .expect("new card");
+                guildhall::service::renewals::autorenew::card_used(
+                    db,
+                    &system,
+                    fixer.id,
+                    "sandbox",
+                    "sbx_pm_4242",
+                )
+                .await
+                .expect("new card");
                 fixed = true;
             }
             day += Duration::days(1);
@@ -138,18 +156,30 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             Status::Grace
         );
         // They pay with a good card: taken at the next run, the period made, the suspension lifted.
-        guildhall::service::renewals::autorenew::card_used(db, &system, stuck.id, "sandbox", "sbx_pm_4242")
-            .await
-            .expect("new card");
+        guildhall::service::renewals::autorenew::card_used(
+            db,
+            &system,
+            stuck.id,
+            "sandbox",
+            "sbx_pm_4242",
+        )
+        .await
+        .expect("new card");
         let next = ends + Duration::days(21);
         let report = daily(db, next, Some(&sandbox)).await;
         assert_eq!(report.auto_renew.charged, 1, "{}: {report:?}", t.name);
         assert_eq!(status(db, &stuck, next).await, Status::Active);
         assert_eq!(sent(db, &stuck, "membership_suspended").await, 1);
         // Turning it off stops the next year's charge being announced.
-        guildhall::service::renewals::autorenew::set_auto_renew(db, &stuck_actor, stuck.membership_number, false, &sandbox)
-            .await
-            .expect("off");
+        guildhall::service::renewals::autorenew::set_auto_renew(
+            db,
+            &stuck_actor,
+            stuck.membership_number,
+            false,
+            &sandbox,
+        )
+        .await
+        .expect("off");
         let view = guildhall::service::renewals::autorenew::auto_renew(db, stuck.id, &sandbox)
             .await
             .expect("view");

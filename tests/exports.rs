@@ -62,7 +62,7 @@ async fn mailing_house_and_journal_exports_hold_the_right_members_and_are_record
         membership_event::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
             member_id: Set(quitter.id),
-            kind: Set("resigned".into()),
+            kind: Set(guildhall::entity::membership_event::EventKind::Resigned),
             on_date: Set(today),
             effective_on: Set(Some(ends + chrono::Duration::days(1))),
             reason: Set(None),
@@ -90,7 +90,7 @@ async fn mailing_house_and_journal_exports_hold_the_right_members_and_are_record
             .await
             .expect("events")
             .into_iter()
-            .filter(|e| e.kind == "resigned" || e.kind == "removed")
+            .filter(|e| e.kind.as_str() == "resigned" || e.kind.as_str() == "removed")
             .map(|e| e.member_id)
             .collect();
         let mut want: Vec<i64> = member::Entity::find()

@@ -8,11 +8,11 @@
 use guildhall::domain::money::Money;
 use guildhall::domain::{AppError, Role};
 use guildhall::entity::{audit_log, document, ledger_transaction, money_request, payment};
-use guildhall::service::payments::requests;
 use guildhall::service::money;
 use guildhall::service::payments::manual;
 use guildhall::service::payments::manual::ManualPayment;
 use guildhall::service::payments::manual::ManualPaymentInput;
+use guildhall::service::payments::requests;
 use guildhall::testing::{
     balance, cheque, databases, invoice_of, new_member, seed_categories, staff_person, BASE,
 };
@@ -38,10 +38,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
         let finance = staff_person(Role::Finance);
 
         // £500.00, the default limit itself: recorded at once.
-        let small =
-            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &cheque("500.00", ""), BASE)
-                .await
-                .expect("small");
+        let small = guildhall::service::payments::manual::record_manual_payment(
+            db,
+            &supervisor,
+            m.id,
+            &cheque("500.00", ""),
+            BASE,
+        )
+        .await
+        .expect("small");
         assert!(matches!(small, ManualPayment::Recorded(..)), "{}", t.name);
         let (payments, txns) = counts(db).await;
         let owed = balance(db, m.id).await;
@@ -52,9 +57,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             ..cheque("500.01", "")
         };
         let ManualPayment::Requested(r) =
-            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE)
-                .await
-                .expect("large")
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE,
+            )
+            .await
+            .expect("large")
         else {
             panic!("{}: £500.01 was recorded without a second person", t.name);
         };
@@ -65,9 +76,15 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
         assert_eq!(balance(db, m.id).await, owed);
         // The same form sent twice raises one request.
         let ManualPayment::Requested(again) =
-            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE)
-                .await
-                .expect("again")
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE,
+            )
+            .await
+            .expect("again")
         else {
             panic!("the repeat was recorded");
         };
@@ -121,7 +138,14 @@ async fn a_cheque_up_to_the_limit_is_recorded_at_once_and_above_it_waits_for_a_d
             Err(AppError::Conflict(_))
         ));
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(db, &supervisor, m.id, &form, BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &supervisor,
+                m.id,
+                &form,
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Requested(_))
         ));
         assert_eq!(counts(db).await.0, payments + 1);
@@ -150,15 +174,17 @@ async fn settling_another_members_invoice_waits_for_a_second_person_then_pays_th
         let payer_owes = balance(db, payer.id).await;
 
         // A small cheque from the payer against the owner's invoice: a request, nothing else.
-        let ManualPayment::Requested(r) = guildhall::service::payments::manual::record_manual_payment(
-            db,
-            &officer,
-            payer.id,
-            &cheque(&amount, &inv.number.to_lowercase()),
-            BASE,
-        )
-        .await
-        .expect("recorded") else {
+        let ManualPayment::Requested(r) =
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                payer.id,
+                &cheque(&amount, &inv.number.to_lowercase()),
+                BASE,
+            )
+            .await
+            .expect("recorded")
+        else {
             panic!(
                 "{}: another member's invoice was settled without a second person",
                 t.name
@@ -256,7 +282,9 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
         seed_categories(db).await;
         let m = new_member(db, "limit@example.org", "unpaid").await;
         assert_eq!(
-            guildhall::service::settings::limit(db).await.expect("limit"),
+            guildhall::service::settings::limit(db)
+                .await
+                .expect("limit"),
             Money::from_pence(50_000)
         );
         let admin = staff_person(Role::Admin);
@@ -274,7 +302,9 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
             .await
             .expect("saved");
         assert_eq!(
-            guildhall::service::settings::limit(db).await.expect("limit"),
+            guildhall::service::settings::limit(db)
+                .await
+                .expect("limit"),
             Money::from_pence(100_000)
         );
         let audit = audit_log::Entity::find()
@@ -287,13 +317,29 @@ async fn admins_set_the_limit_and_the_change_is_audited() {
         assert_eq!(audit.actor_label, admin.label);
         let officer = staff_person(Role::Officer);
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(db, &officer, m.id, &cheque("600.00", ""), BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                m.id,
+                &cheque("600.00", ""),
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Recorded(..))
         ));
         // £0.00: every cheque needs a second person.
-        guildhall::service::settings::update_limit(db, &admin, "0").await.expect("zero");
+        guildhall::service::settings::update_limit(db, &admin, "0")
+            .await
+            .expect("zero");
         assert!(matches!(
-            guildhall::service::payments::manual::record_manual_payment(db, &officer, m.id, &cheque("0.01", ""), BASE).await,
+            guildhall::service::payments::manual::record_manual_payment(
+                db,
+                &officer,
+                m.id,
+                &cheque("0.01", ""),
+                BASE
+            )
+            .await,
             Ok(ManualPayment::Requested(_))
         ));
         t.finish().await;

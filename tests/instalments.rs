@@ -15,11 +15,11 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::{Actor, AppError};
 use guildhall::entity::{document, instalment_plan, member, payment, period, saved_card};
-use guildhall::service::renewals::instalments::{self, due_on};
 use guildhall::service::ledger;
-use guildhall::service::renewals::offer::PayBy;
 use guildhall::service::members::portal::{self, ResignWhen};
 use guildhall::service::money::providers::{Providers, Sandbox};
+use guildhall::service::renewals::instalments::{self, due_on};
+use guildhall::service::renewals::offer::PayBy;
 use guildhall::testing::{
     balance, d, daily, databases, invoice, pay_by_card, portal_member, sent, start_on, status, BASE,
 };
@@ -32,7 +32,16 @@ async fn choose(
     by: PayBy,
     on: NaiveDate,
 ) -> Result<String, AppError> {
-    guildhall::service::renewals::offer::prepare_payment_by(db, me, m.membership_number, true, by, Some("sandbox"), on).await
+    guildhall::service::renewals::offer::prepare_payment_by(
+        db,
+        me,
+        m.membership_number,
+        true,
+        by,
+        Some("sandbox"),
+        on,
+    )
+    .await
 }
 
 async fn plans(db: &DatabaseConnection, m: &member::Model) -> Vec<instalment_plan::Model> {

@@ -11,8 +11,8 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::Role;
 use guildhall::entity::{category, document, member, notice, renewal};
-use guildhall::service::renewals::offer::Offer;
 use guildhall::service::members::record::{self};
+use guildhall::service::renewals::offer::Offer;
 use guildhall::service::{ledger, travel_to};
 use guildhall::testing::{
     daily, databases, details, enrol, pay_by_cheque, periods_of, portal_member, sent, staff_person,
@@ -120,7 +120,7 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             .await
             .expect("q")
             .expect("RET");
-        record::change_category(
+        guildhall::service::members::changes::change_category(
             db,
             &staff_person(Role::Officer),
             mover.id,
@@ -200,8 +200,12 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         // from the day of payment; the old ones are kept.
         let back = ends + Duration::days(90);
         travel_to(back);
-        let h = guildhall::service::history::history(db, m.id).await.expect("h");
-        let offer = guildhall::service::renewals::offer::offer(db, &m, &h, back).await.expect("offer");
+        let h = guildhall::service::history::history(db, m.id)
+            .await
+            .expect("h");
+        let offer = guildhall::service::renewals::offer::offer(db, &m, &h, back)
+            .await
+            .expect("offer");
         let reg = category::Entity::find_by_id(m.category_id)
             .one(db)
             .await
@@ -227,20 +231,39 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         .await
         .is_err());
         // The Registered category needs the declaration.
-        let refused = guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, false, back).await;
+        let refused = guildhall::service::renewals::offer::prepare_payment(
+            db,
+            &me,
+            m.membership_number,
+            false,
+            back,
+        )
+        .await;
         assert!(
             matches!(&refused, Err(e) if e.fields().and_then(|f| f.get("declaration")).is_some()),
             "{}: {refused:?}",
             t.name
         );
-        let number = guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, true, back)
-            .await
-            .expect("reinstatement invoice");
+        let number = guildhall::service::renewals::offer::prepare_payment(
+            db,
+            &me,
+            m.membership_number,
+            true,
+            back,
+        )
+        .await
+        .expect("reinstatement invoice");
         // Asking twice reuses the invoice.
         assert_eq!(
-            guildhall::service::renewals::offer::prepare_payment(db, &me, m.membership_number, true, back)
-                .await
-                .expect("again"),
+            guildhall::service::renewals::offer::prepare_payment(
+                db,
+                &me,
+                m.membership_number,
+                true,
+                back
+            )
+            .await
+            .expect("again"),
             number
         );
         let inv = document::Entity::find()
@@ -255,7 +278,10 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         );
         let r = open_renewal(db, &m).await.expect("reinstatement");
         assert_eq!(r.kind, "reinstatement");
-        assert_eq!(r.declaration.as_deref(), Some(guildhall::service::renewals::offer::DECLARATION));
+        assert_eq!(
+            r.declaration.as_deref(),
+            Some(guildhall::service::renewals::offer::DECLARATION)
+        );
         // Paid ten days later: the period starts on the day of payment.
         let paid_on = back + Duration::days(10);
         travel_to(paid_on);
@@ -288,8 +314,12 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
             portal_member(db, "Lee", "Late").await
         };
         let far = ends + Duration::days(31 + 200);
-        let h = guildhall::service::history::history(db, late.id).await.expect("h");
-        let o = guildhall::service::renewals::offer::offer(db, &late, &h, far).await.expect("offer");
+        let h = guildhall::service::history::history(db, late.id)
+            .await
+            .expect("h");
+        let o = guildhall::service::renewals::offer::offer(db, &late, &h, far)
+            .await
+            .expect("offer");
         assert!(
             matches!(o, Offer::NewApplication { .. }),
             "{}: {o:?}",
@@ -314,12 +344,19 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
         let db = &t.db;
         let admin = staff_person(Role::Admin);
         assert_eq!(
-            guildhall::service::settings::offsets(db).await.expect("offsets"),
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
             guildhall::service::settings::DEFAULT_OFFSETS.to_vec()
         );
-        let e = guildhall::service::settings::update_renewal_settings(db, &admin, "-30, soon", "2027-13-01")
-            .await
-            .expect_err("bad input");
+        let e = guildhall::service::settings::update_renewal_settings(
+            db,
+            &admin,
+            "-30, soon",
+            "2027-13-01",
+        )
+        .await
+        .expect_err("bad input");
         let f = e.fields().expect("field errors");
         assert!(f
             .get("reminder_offsets")
@@ -328,25 +365,41 @@ async fn renewal_settings_are_checked_saved_audited_and_used() {
             .get("extra_holidays")
             .is_some_and(|m| m.contains("2027-13-01")));
         assert_eq!(
-            guildhall::service::settings::offsets(db).await.expect("offsets"),
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
             guildhall::service::settings::DEFAULT_OFFSETS.to_vec(),
             "{}: nothing saved",
             t.name
         );
         assert!(
-            guildhall::service::settings::update_renewal_settings(db, &staff_person(Role::Officer), "-30", "")
-                .await
-                .is_err(),
+            guildhall::service::settings::update_renewal_settings(
+                db,
+                &staff_person(Role::Officer),
+                "-30",
+                ""
+            )
+            .await
+            .is_err(),
             "officers do not change settings"
         );
-        guildhall::service::settings::update_renewal_settings(db, &admin, "14, -45, 0,-45", "2027-06-04\n\n")
-            .await
-            .expect("saved");
+        guildhall::service::settings::update_renewal_settings(
+            db,
+            &admin,
+            "14, -45, 0,-45",
+            "2027-06-04\n\n",
+        )
+        .await
+        .expect("saved");
         assert_eq!(
-            guildhall::service::settings::offsets(db).await.expect("offsets"),
+            guildhall::service::settings::offsets(db)
+                .await
+                .expect("offsets"),
             vec![-45, 0, 14]
         );
-        let cal = guildhall::service::settings::calendar(db).await.expect("calendar");
+        let cal = guildhall::service::settings::calendar(db)
+            .await
+            .expect("calendar");
         let friday = NaiveDate::from_ymd_opt(2027, 6, 4).expect("d");
         assert!(!cal.is_working_day(friday));
         assert!(cal.is_working_day(friday - Duration::days(1)));

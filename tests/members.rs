@@ -8,7 +8,8 @@ use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{member, membership_event, outbox_message, period, session, user};
 use guildhall::service::identity;
 use guildhall::service::members::portal::{self, ResignWhen};
-use guildhall::service::members::record::{self, DetailsInput, TimelineKind};
+use guildhall::service::members::record::{self, DetailsInput};
+use guildhall::service::members::timeline::TimelineKind;
 use guildhall::service::seed::{self, Shape};
 use guildhall::testing::{databases, seed_categories, staff, BASE};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
@@ -227,7 +228,9 @@ async fn a_member_cannot_read_or_change_another_members_record() {
             Some(AppError::Forbidden)
         );
         assert_eq!(
-            record::add_note(db, &alice, bob_before.id, "x").await.err(),
+            guildhall::service::members::changes::add_note(db, &alice, bob_before.id, "x")
+                .await
+                .err(),
             Some(AppError::Forbidden)
         );
         assert_eq!(
@@ -237,9 +240,15 @@ async fn a_member_cannot_read_or_change_another_members_record() {
             Some(AppError::Forbidden)
         );
         assert_eq!(
-            record::remove(db, &alice, bob_before.id, Some(RemovalReason::Other), "x")
-                .await
-                .err(),
+            guildhall::service::members::changes::remove(
+                db,
+                &alice,
+                bob_before.id,
+                Some(RemovalReason::Other),
+                "x"
+            )
+            .await
+            .err(),
             Some(AppError::Forbidden)
         );
         t.finish().await;
@@ -405,21 +414,31 @@ async fn staff_edit_note_change_category_and_remove_with_a_timeline() {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            record::add_note(db, &off, w.b.1.id, "  ")
+            guildhall::service::members::changes::add_note(db, &off, w.b.1.id, "  ")
                 .await
                 .err()
                 .and_then(|e| e.fields().map(|f| f.get("body").is_some())),
             Some(true)
         );
-        record::add_note(db, &off, w.b.1.id, "Phoned about the journal.")
-            .await
-            .expect("note");
+        guildhall::service::members::changes::add_note(
+            db,
+            &off,
+            w.b.1.id,
+            "Phoned about the journal.",
+        )
+        .await
+        .expect("note");
 
-        let cats = record::open_categories(db, &off).await.expect("cats");
+        let cats = guildhall::service::members::changes::open_categories(db, &off)
+            .await
+            .expect("cats");
         let reg = cats.iter().find(|c| c.code == "REG").expect("REG");
         let org_cat = cats.iter().find(|c| c.code == "ORG-LV").expect("ORG");
         assert!(matches!(
-            record::change_category(db, &off, w.b.1.id, org_cat.id, "x").await,
+            guildhall::service::members::changes::change_category(
+                db, &off, w.b.1.id, org_cat.id, "x"
+            )
+            .await,
             Err(AppError::Validation(_))
         ));
         let periods_before = period::Entity::find()
@@ -427,9 +446,15 @@ async fn staff_edit_note_change_category_and_remove_with_a_timeline() {
             .count(db)
             .await
             .expect("count");
-        record::change_category(db, &off, w.b.1.id, reg.id, "Passed the certificate")
-            .await
-            .expect("change category");
+        guildhall::service::members::changes::change_category(
+            db,
+            &off,
+            w.b.1.id,
+            reg.id,
+            "Passed the certificate",
+        )
+        .await
+        .expect("change category");
         let periods_after = period::Entity::find()
             .filter(period::Column::MemberId.eq(w.b.1.id))
             .count(db)
@@ -456,18 +481,31 @@ async fn staff_edit_note_change_category_and_remove_with_a_timeline() {
         assert!(r.timeline.windows(2).all(|p| p[0].at >= p[1].at));
 
         assert!(matches!(
-            record::remove(db, &off, w.b.1.id, None, "").await,
+            guildhall::service::members::changes::remove(db, &off, w.b.1.id, None, "").await,
             Err(AppError::Validation(_))
         ));
-        record::remove(db, &off, w.b.1.id, Some(RemovalReason::Deceased), "")
-            .await
-            .expect("remove");
+        guildhall::service::members::changes::remove(
+            db,
+            &off,
+            w.b.1.id,
+            Some(RemovalReason::Deceased),
+            "",
+        )
+        .await
+        .expect("remove");
         let m = reload(db, &w.b.1).await;
         assert!(m.stop_all_mail, "deceased stops all mail");
         let r = record::staff_record(db, &off, n).await.expect("record");
         assert_eq!(r.status.status, Status::Removed);
         assert!(matches!(
-            record::remove(db, &off, w.b.1.id, Some(RemovalReason::Other), "again").await,
+            guildhall::service::members::changes::remove(
+                db,
+                &off,
+                w.b.1.id,
+                Some(RemovalReason::Other),
+                "again"
+            )
+            .await,
             Err(AppError::Conflict(_))
         ));
         t.finish().await;
@@ -598,9 +636,14 @@ async fn the_export_holds_everything_about_the_member() {
     for t in databases().await {
         let db = &t.db;
         let w = world(db).await;
-        record::add_note(db, &staff(Role::Officer), w.a.1.id, "Asked for a receipt.")
-            .await
-            .expect("note");
+        guildhall::service::members::changes::add_note(
+            db,
+            &staff(Role::Officer),
+            w.a.1.id,
+            "Asked for a receipt.",
+        )
+        .await
+        .expect("note");
         let v = portal::export(db, &as_member(&w.a.0))
             .await
             .expect("export");

@@ -182,15 +182,19 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .expect("n");
         assert_eq!(sent, 1, "one receipt e-mail");
         // The receipt's PDF is the member's; another member's record is not.
-        let (name, pdf) = money::document_pdf(db, &me, &receipt).await.expect("pdf");
+        let (name, pdf) = money::account::document_pdf(db, &me, &receipt)
+            .await
+            .expect("pdf");
         assert_eq!(name, format!("{receipt}.pdf"));
         assert!(pdf.starts_with(b"%PDF-"));
         assert!(String::from_utf8_lossy(&pdf).contains("Guildhall Membership Office"));
         assert_eq!(
-            money::document_pdf(db, &me, &theirs.number).await.err(),
+            money::account::document_pdf(db, &me, &theirs.number)
+                .await
+                .err(),
             Some(AppError::NotFound)
         );
-        money::document_pdf(db, &staff_person(Role::Finance), &theirs.number)
+        money::account::document_pdf(db, &staff_person(Role::Finance), &theirs.number)
             .await
             .expect("staff read any document");
 

@@ -153,7 +153,7 @@ async fn admins_manage_categories_and_a_category_in_use_is_retired_not_deleted()
             categories::retire(db, &admin, c.id).await,
             Err(AppError::Conflict(_))
         ));
-        let open = record::open_categories(db, &staff(Role::Officer))
+        let open = guildhall::service::members::changes::open_categories(db, &staff(Role::Officer))
             .await
             .expect("open");
         assert!(
@@ -460,9 +460,14 @@ async fn a_supervisor_erases_personal_data_after_confirming_and_periods_stay() {
         record::staff_update_details(db, &officer, m.id, &d)
             .await
             .expect("edit");
-        record::add_note(db, &officer, m.id, "Rang about her divorce")
-            .await
-            .expect("note");
+        guildhall::service::members::changes::add_note(
+            db,
+            &officer,
+            m.id,
+            "Rang about her divorce",
+        )
+        .await
+        .expect("note");
         identity::request_password_reset(db, "ursula@example.org", BASE)
             .await
             .expect("reset mail");
@@ -648,9 +653,14 @@ async fn concurrent_changes_on_the_sqlite_file_all_succeed() {
         tasks.push(tokio::spawn(async move {
             let officer = staff(Role::Officer);
             if i % 2 == 0 {
-                record::add_note(&db, &officer, m.id, &format!("note {i}"))
-                    .await
-                    .map(|_| ())
+                guildhall::service::members::changes::add_note(
+                    &db,
+                    &officer,
+                    m.id,
+                    &format!("note {i}"),
+                )
+                .await
+                .map(|_| ())
             } else {
                 enrol::create_member(
                     &db,

@@ -66,7 +66,7 @@ async fn the_renewal_run_raises_each_renewal_once_and_only_for_paid_members_due(
         let unpaid = join(db, 100, due_start, "unpaid").await;
         let later = join(db, 101, as_of - Duration::days(100), "cheque").await;
         let resigned = join(db, 102, due_start, "cheque").await;
-        guildhall::service::members::record::remove(
+        guildhall::service::members::changes::remove(
             db,
             &staff_person(Role::Officer),
             resigned.id,

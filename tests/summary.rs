@@ -10,7 +10,7 @@ use guildhall::domain::Role;
 use guildhall::entity::{category, member, movement_count};
 use guildhall::service::categories::{self, CategoryInput};
 use guildhall::service::dashboard::{self, STATUS_ORDER};
-use guildhall::service::members::{erasure, record};
+use guildhall::service::members::erasure;
 use guildhall::service::{seed, summary};
 use guildhall::testing::{databases, BASE};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -55,18 +55,30 @@ async fn kept_counts_follow_every_change_and_match_the_member_by_member_rule() {
         let mut moved = 0;
         for m in members.iter().skip(10).take(40) {
             if m.category_id != ret.id
-                && record::change_category(db, &officer, m.id, ret.id, "Retired from practice")
-                    .await
-                    .is_ok()
+                && guildhall::service::members::changes::change_category(
+                    db,
+                    &officer,
+                    m.id,
+                    ret.id,
+                    "Retired from practice",
+                )
+                .await
+                .is_ok()
             {
                 moved += 1;
             }
         }
         assert!(moved > 0, "{}: someone changed category", t.name);
         for m in members.iter().skip(60).take(5) {
-            record::remove(db, &officer, m.id, Some(RemovalReason::Deceased), "")
-                .await
-                .expect("remove");
+            guildhall::service::members::changes::remove(
+                db,
+                &officer,
+                m.id,
+                Some(RemovalReason::Deceased),
+                "",
+            )
+            .await
+            .expect("remove");
         }
         for m in members.iter().skip(70).take(3) {
             erasure::erase(

@@ -8,7 +8,6 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::{AppError, Role};
 use guildhall::entity::{category, member, membership_event, payment, period};
 use guildhall::service::members::portal::{self, ResignWhen};
-use guildhall::service::members::record;
 use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::seed;
 use guildhall::service::trends::{self, monday};
@@ -45,7 +44,9 @@ fn expected(
     let left = |m: Uuid| {
         events
             .iter()
-            .filter(|e| e.member_id == m && (e.kind == "resigned" || e.kind == "removed"))
+            .filter(|e| {
+                e.member_id == m && (e.kind.as_str() == "resigned" || e.kind.as_str() == "removed")
+            })
             .map(|e| e.effective_on.unwrap_or(e.on_date))
             .min()
     };
@@ -182,9 +183,15 @@ async fn the_trade_report_matches_the_raw_rows() {
             .periods
             .iter()
             .any(|p| p.start_on <= today && today <= p.end_on && p.paid_state != "unpaid");
-        record::change_category(db, &officer, mover.id, ret.id, "Retired from practice")
-            .await
-            .expect("category");
+        guildhall::service::members::changes::change_category(
+            db,
+            &officer,
+            mover.id,
+            ret.id,
+            "Retired from practice",
+        )
+        .await
+        .expect("category");
         for i in 0..3 {
             guildhall::service::payments::manual::record_manual_payment(
                 db,
@@ -252,7 +259,7 @@ async fn the_trade_report_matches_the_raw_rows() {
             assert_eq!(r.totals.lapsed, sum(|c| c.lapsed));
             let resigned = events
                 .iter()
-                .filter(|e| e.kind == "resigned" && e.on_date >= from && e.on_date <= upto)
+                .filter(|e| e.kind.as_str() == "resigned" && e.on_date >= from && e.on_date <= upto)
                 .count() as u64;
             assert_eq!(r.resigned, resigned, "{}", t.name);
             // Income in the week, by method, from the payments.

@@ -52,7 +52,8 @@ pub mod ssr {
     use super::*;
     use guildhall::domain::money::Money;
     use guildhall::domain::payments::{label, METHODS, TRANSACTION_KINDS};
-    use guildhall::service::money::{Account, CREDIT_NOTE, INVOICE};
+    use guildhall::service::money::account::Account;
+    use guildhall::service::money::{CREDIT_NOTE, INVOICE};
 
     /// How a balance reads to the person it belongs to (`own`) or to staff.
     pub fn balance_note(b: Money, own: bool) -> String {

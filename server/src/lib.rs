@@ -441,7 +441,7 @@ async fn document_pdf(
     let Some(number) = file.strip_suffix(".pdf") else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match guildhall::service::money::document_pdf(&state.server.db, &actor, number).await {
+    match guildhall::service::money::account::document_pdf(&state.server.db, &actor, number).await {
         Ok((name, bytes)) => download("application/pdf", &name, bytes),
         Err(e) => error_response(e),
     }

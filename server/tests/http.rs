@@ -2026,8 +2026,8 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     use guildhall::domain::money::Money;
 
     use guildhall::entity::saved_card;
-    use guildhall::service::payments::card;
     use guildhall::service::money::providers::{sign, ChargeError};
+    use guildhall::service::payments::card;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     let StripeDemo {
         t,

@@ -5,7 +5,6 @@
 use crate::domain::membership::{status_on, MembershipEvent, Period, Status};
 use crate::domain::{Actor, AppError};
 use crate::entity::membership_event::to_event;
-use crate::entity::membership_event::EventKind::Reinstated;
 use crate::entity::period::to_period;
 use crate::entity::{category, member, membership_event, period};
 use chrono::NaiveDate;

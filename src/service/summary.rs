@@ -20,11 +20,11 @@
 //! [`rebuild`] works every count out afresh (after bulk seeding, and once for a database that has
 //! none).
 
-use crate::entity::membership_event::EventKind;
 use crate::domain::lists::{List, STATUS_ORDER};
 use crate::domain::membership::{status_on, MembershipEvent, PaidState, Period, Status};
 use crate::domain::movements::{classify, Left, Movement, Span};
 use crate::domain::AppError;
+use crate::entity::membership_event::EventKind;
 use crate::entity::{category, member, membership_event, period};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};

@@ -5,11 +5,11 @@
 //!
 //! Each member's periods are read in order and classified by `domain::movements`.
 
-use crate::entity::membership_event::EventKind;
 use crate::domain::money::Money;
 use crate::domain::movements::{classify, Left, Span};
 pub use crate::domain::movements::{Moved, Movement};
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::membership_event::EventKind;
 use crate::entity::{category, membership_event, payment, period};
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};

@@ -7,10 +7,10 @@ use crate::domain::{Actor, ActorKind, Role};
 use crate::entity::{category, document, member, outbox_message, period, user};
 use crate::service::identity::Registration;
 use crate::service::members::enrol::{self, NewMemberInput};
-use crate::service::members::record::{self, DetailsInput};
-use crate::service::payments::card;
-use crate::service::money::providers::{Providers, Sandbox};
+use crate::service::members::record::DetailsInput;
 use crate::service::money;
+use crate::service::money::providers::{Providers, Sandbox};
+use crate::service::payments::card;
 use crate::service::payments::manual::ManualPaymentInput;
 use crate::service::{ledger, seed, travel_to};
 use chrono::NaiveDate;
@@ -230,7 +230,9 @@ pub async fn sent(db: &DatabaseConnection, m: &member::Model, template: &str) ->
 
 /// Member `m`'s status on `on`, from their history (30 days' grace).
 pub async fn status(db: &DatabaseConnection, m: &member::Model, on: NaiveDate) -> Status {
-    let h = crate::service::history::history(db, m.id).await.expect("history");
+    let h = crate::service::history::history(db, m.id)
+        .await
+        .expect("history");
     h.status(30, on).status
 }
 
@@ -372,7 +374,13 @@ pub async fn daily(
 ) -> crate::service::renewals::daily::DailyReport {
     travel_to(day);
     let provider = sandbox.map(|s| s as &dyn crate::service::money::providers::PaymentProvider);
-    crate::service::renewals::daily::daily(db, &Actor::system("daily job"), day, provider, |_, _, _| {})
-        .await
-        .expect("daily")
+    crate::service::renewals::daily::daily(
+        db,
+        &Actor::system("daily job"),
+        day,
+        provider,
+        |_, _, _| {},
+    )
+    .await
+    .expect("daily")
 }

@@ -24,7 +24,7 @@ pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
         }
         m => record::parse_number(m)?,
     };
-    let (m, a) = guildhall::service::money::own_account(&st.db, &actor, number).await?;
+    let (m, a) = guildhall::service::money::account::own_account(&st.db, &actor, number).await?;
     let own = m.user_id == actor.user_id;
     Ok(crate::money::MoneyDto {
         takes_cards: st.payments.takes_cards(),

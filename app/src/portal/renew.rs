@@ -67,7 +67,13 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = ssr::number(&st.db, &actor, &member).await?;
-    let o = guildhall::service::renewals::offer::own_offer(&st.db, &actor, number, guildhall::service::today()).await?;
+    let o = guildhall::service::renewals::offer::own_offer(
+        &st.db,
+        &actor,
+        number,
+        guildhall::service::today(),
+    )
+    .await?;
     let d = crate::format::long_date;
     let total = o.offer.total().map(|t| t.to_string());
     let (can_pay, heading, rows, message) = match &o.offer {
@@ -151,7 +157,12 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
             Some(reason.clone()),
         ),
     };
-    let auto = guildhall::service::renewals::autorenew::auto_renew(&st.db, o.member.id, st.payments.active.as_ref()).await?;
+    let auto = guildhall::service::renewals::autorenew::auto_renew(
+        &st.db,
+        o.member.id,
+        st.payments.active.as_ref(),
+    )
+    .await?;
     let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan
         .as_ref()

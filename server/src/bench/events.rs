@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 /// services one after another, and times each from the start of the payment to its event arriving on
 /// every stream. Prints `events_p50`, `events_p99` and the worst, in ms.
 pub async fn events(database_url: &str, streams: usize, changes: usize) -> anyhow::Result<()> {
-    use guildhall::service::money;
     use guildhall::service::payments::manual::ManualPaymentInput;
     use std::sync::{Arc, Mutex};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

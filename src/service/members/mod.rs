@@ -1,11 +1,13 @@
 //! Members: the record staff keep and members see — details, periods, status, notes and search.
 
+pub mod changes;
 pub mod enrol;
 pub mod erasure;
 pub mod portal;
 pub mod record;
 pub mod register;
 pub mod search;
+pub mod timeline;
 
 use crate::domain::search::{fold, postcode_key};
 

@@ -9,7 +9,6 @@ use crate::entity::audit_log;
 use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_note;
-use crate::entity::membership_event::EventKind::Resigned;
 use crate::entity::outbox_message;
 use crate::entity::user;
 use crate::service::access::{reachable_member, represented};
@@ -175,7 +174,16 @@ pub async fn resign(
         (ResignWhen::PeriodEnd, Some(until)) if until >= today => until + Duration::days(1),
         _ => today,
     };
-    crate::service::history::add_event(&txn, actor, m.id, crate::domain::membership::MembershipEvent::Resigned { requested_on: today, effective: effective }, None)
+    crate::service::history::add_event(
+        &txn,
+        actor,
+        m.id,
+        crate::domain::membership::MembershipEvent::Resigned {
+            requested_on: today,
+            effective: effective,
+        },
+        None,
+    )
     .await?;
     // No renewal for someone leaving: an open one is credited and its reminders stop.
     crate::service::renewals::settle::cancel_open(&txn, actor, m.id, "resigned").await?;
@@ -274,7 +282,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "reason": e.reason,
             })).collect::<Vec<_>>(),
             "notes": notes.iter().map(|n| json!({"at": n.created_at, "by": n.author_label, "note": n.body})).collect::<Vec<_>>(),
-            "money": money_json(&crate::service::money::account(&txn, m.id).await?),
+            "money": money_json(&crate::service::money::account::account(&txn, m.id).await?),
         });
     }
     let mut msg_filter = sea_orm::Condition::any().add(outbox_message::Column::UserId.eq(uid));
@@ -328,7 +336,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
         "history": changes.iter().map(|a| json!({
             "at": a.at,
             "by": a.actor_label,
-            "what": record::action_label(&a.action),
+            "what": crate::service::members::timeline::action_label(&a.action),
             "before": a.before,
             "after": a.after,
         })).collect::<Vec<_>>(),
@@ -350,7 +358,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
 }
 
 /// A member's balance, documents, payments and transactions, for their data export.
-fn money_json(a: &crate::service::money::Account) -> Value {
+fn money_json(a: &crate::service::money::account::Account) -> Value {
     json!({
         "balance_pence": a.balance.pence(),
         "documents": a.documents.iter().map(|d| json!({

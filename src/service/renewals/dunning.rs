@@ -6,7 +6,6 @@
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
-use crate::entity::membership_event::EventKind::Suspended;
 use crate::entity::{document, instalment_plan, member, renewal, saved_card};
 use crate::mail::templates;
 use crate::service::audit;
@@ -226,7 +225,13 @@ async fn suspend_for_declines<C: ConnectionTrait>(
     why: &str,
     pay_url: &str,
 ) -> Result<(), AppError> {
-    crate::service::history::add_event(db, actor, m.id, crate::domain::membership::MembershipEvent::Suspended { on: on }, Some(detail.to_owned()))
+    crate::service::history::add_event(
+        db,
+        actor,
+        m.id,
+        crate::domain::membership::MembershipEvent::Suspended { on: on },
+        Some(detail.to_owned()),
+    )
     .await?;
     audit::record(
         db,

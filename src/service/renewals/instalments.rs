@@ -349,7 +349,13 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
             }
         }
         if p.status == SUSPENDED && suspended_since(db, p.member_id).await?.is_some() {
-            crate::service::history::add_event(db, actor, p.member_id, crate::domain::membership::MembershipEvent::SuspensionLifted { on: on }, Some(format!("instalment {k} of {} paid", p.count)))
+            crate::service::history::add_event(
+                db,
+                actor,
+                p.member_id,
+                crate::domain::membership::MembershipEvent::SuspensionLifted { on: on },
+                Some(format!("instalment {k} of {} paid", p.count)),
+            )
             .await?;
         }
         let next = k + 1;

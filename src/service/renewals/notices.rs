@@ -1,10 +1,10 @@
 //! What the renewal jobs share: who has left (resigned or removed), and the `notices` rows that make
 //! each message go once.
 
-use crate::entity::membership_event::EventKind;
 use crate::domain::AppError;
 use crate::entity::member;
 use crate::entity::membership_event;
+use crate::entity::membership_event::EventKind;
 use crate::entity::notice;
 use chrono::Duration;
 use chrono::NaiveDate;

@@ -12,7 +12,6 @@ use crate::entity::category;
 use crate::entity::category::renewal_basis;
 use crate::entity::document;
 use crate::entity::member;
-use crate::entity::membership_event::EventKind::Reinstated;
 use crate::entity::payment;
 use crate::entity::period;
 use crate::entity::renewal;
@@ -86,11 +85,23 @@ async fn complete_paid<C: ConnectionTrait>(
         .await?;
         tracked.apply(db).await?;
         if r.kind == KIND_REINSTATEMENT {
-            crate::service::history::add_event(db, actor, r.member_id, crate::domain::membership::MembershipEvent::Reinstated { on: start }, None)
+            crate::service::history::add_event(
+                db,
+                actor,
+                r.member_id,
+                crate::domain::membership::MembershipEvent::Reinstated { on: start },
+                None,
+            )
             .await?;
         } else if suspended_since(db, r.member_id).await?.is_some() {
             // Paying what the declined charges were for ends the suspension.
-            crate::service::history::add_event(db, actor, r.member_id, crate::domain::membership::MembershipEvent::SuspensionLifted { on: on }, Some("renewal paid".into()))
+            crate::service::history::add_event(
+                db,
+                actor,
+                r.member_id,
+                crate::domain::membership::MembershipEvent::SuspensionLifted { on: on },
+                Some("renewal paid".into()),
+            )
             .await?;
         }
         let mut am: renewal::ActiveModel = r.clone().into();

@@ -1,6 +1,6 @@
 //! Single members with portal accounts and histories, for tests, demonstrations and the browser tests.
 
-use super::demo::categories;
+use super::catalogue::categories;
 use super::fake::{member_row, FakeMember, FAMILY, GIVEN};
 use super::{user_exists, DEMO_PASSWORD};
 use crate::domain::email::Email;

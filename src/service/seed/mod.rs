@@ -10,6 +10,7 @@
 //! `volume` (fake members in bulk) and `history` (their periods, invoices and payments in bulk).
 
 mod accounts;
+mod catalogue;
 mod demo;
 mod fake;
 mod history;
@@ -19,7 +20,8 @@ pub use accounts::{
     add_history, member_account, member_account_joined, organisation, portal_accounts,
     renewal_accounts, Shape,
 };
-pub use demo::{categories, demo, DemoReport};
+pub use catalogue::categories;
+pub use demo::{demo, DemoReport};
 pub use fake::{fake_member, FakeMember};
 pub use history::history;
 pub use volume::members;

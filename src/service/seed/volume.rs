@@ -1,6 +1,6 @@
 //! Fake members in bulk, for volume tests and benchmarks.
 
-use super::demo::categories;
+use super::catalogue::categories;
 use super::fake::{fake_member, FakeMember};
 use crate::domain::{Actor, AppError};
 use crate::entity::{category, member};

@@ -75,7 +75,7 @@ pub async fn add_member_note(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    guildhall::service::members::record::add_note(
+    guildhall::service::members::changes::add_note(
         &st.db,
         &actor,
         record::member_uuid(&member_id)?,
@@ -100,7 +100,7 @@ pub async fn change_member_category(
     let st = crate::ctx::state()?;
     let cat = uuid::Uuid::parse_str(category.trim())
         .map_err(|_| AppError::field("category", "Choose a category"))?;
-    guildhall::service::members::record::change_category(
+    guildhall::service::members::changes::change_category(
         &st.db,
         &actor,
         record::member_uuid(&member_id)?,
@@ -127,7 +127,7 @@ pub async fn remove_member(
     let reason = reason
         .as_deref()
         .and_then(guildhall::entity::membership_event::removal_reason);
-    guildhall::service::members::record::remove(
+    guildhall::service::members::changes::remove(
         &st.db,
         &actor,
         record::member_uuid(&member_id)?,

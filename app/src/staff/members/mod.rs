@@ -37,7 +37,7 @@ pub async fn member_search(q: String) -> Result<Vec<SearchRow>, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::ViewMembers)?;
     let st = crate::ctx::state()?;
     let rows = guildhall::service::members::search::search(&st.db, &actor, &q).await?;
-    let cats = guildhall::service::members::record::open_categories(&st.db, &actor).await?;
+    let cats = guildhall::service::members::changes::open_categories(&st.db, &actor).await?;
     Ok(rows
         .into_iter()
         .map(|m| SearchRow {

@@ -28,7 +28,7 @@ pub struct NewMemberChoices {
 pub async fn new_member_options() -> Result<NewMemberChoices, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    let cats = guildhall::service::members::record::open_categories(&st.db, &actor).await?;
+    let cats = guildhall::service::members::changes::open_categories(&st.db, &actor).await?;
     Ok(NewMemberChoices {
         categories: cats
             .into_iter()

@@ -95,9 +95,9 @@ pub struct RecordDto {
 mod present {
     //! How the staff record shows its periods, membership changes and timeline.
     use super::{Change, TimelineRow};
-    use guildhall::entity::membership_event::removal_reason;
+    use guildhall::entity::membership_event::{removal_reason, EventKind};
     use guildhall::entity::period::how_paid_label;
-    use guildhall::service::members::record::{TimelineItem, TimelineKind};
+    use guildhall::service::members::timeline::{TimelineItem, TimelineKind};
 
     fn show(v: &serde_json::Value) -> String {
         match v {
@@ -147,14 +147,13 @@ mod present {
         }
     }
 
-    pub fn event_label(kind: &str) -> &'static str {
+    pub fn event_label(kind: EventKind) -> &'static str {
         match kind {
-            "resigned" => "Resigned",
-            "removed" => "Removed",
-            "suspended" => "Suspended",
-            "suspension_lifted" => "Suspension lifted",
-            "reinstated" => "Reinstated",
-            _ => "Other",
+            EventKind::Resigned => "Resigned",
+            EventKind::Removed => "Removed",
+            EventKind::Suspended => "Suspended",
+            EventKind::SuspensionLifted => "Suspension lifted",
+            EventKind::Reinstated => "Reinstated",
         }
     }
 
@@ -178,7 +177,7 @@ mod present {
         if let Some(d) = &e.detail {
             parts.push(d.clone());
         }
-        if e.kind == "resigned" {
+        if e.kind == EventKind::Resigned {
             if let Some(eff) = e.effective_on {
                 parts.push(format!(
                     "Not a member from {}",
@@ -201,7 +200,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
     let st = crate::ctx::state()?;
     let n = record::parse_number(&number)?;
     let r = service::staff_record(&st.db, &actor, n).await?;
-    let cats = service::open_categories(&st.db, &actor).await?;
+    let cats = guildhall::service::members::changes::open_categories(&st.db, &actor).await?;
     let m = &r.member;
     let d = crate::format::long_date;
     let mut links: Vec<LinkRow> = r
@@ -297,7 +296,7 @@ pub async fn member_record(number: String) -> Result<RecordDto, AppError> {
             .iter()
             .rev()
             .map(|e| EventRow {
-                what: present::event_label(&e.kind).to_owned(),
+                what: present::event_label(e.kind).to_owned(),
                 on: d(e.on_date),
                 detail: present::event_detail(e),
             })

@@ -83,11 +83,13 @@ pub(super) fn RequestTable(rows: Vec<RequestDto>) -> impl IntoView {
 pub async fn requests_to_authorise() -> Result<Vec<RequestDto>, AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::StaffArea)?;
     let st = crate::ctx::state()?;
-    Ok(guildhall::service::payments::requests::pending(&st.db, &actor)
-        .await?
-        .into_iter()
-        .map(request_dto)
-        .collect())
+    Ok(
+        guildhall::service::payments::requests::pending(&st.db, &actor)
+            .await?
+            .into_iter()
+            .map(request_dto)
+            .collect(),
+    )
 }
 
 #[server(prefix = "/fn", endpoint = "decide-request")]
@@ -104,8 +106,15 @@ pub async fn decide_request(
         "decline" => false,
         _ => return Err(AppError::field("decision", "Choose approve or decline")),
     };
-    guildhall::service::payments::requests::decide(&st.db, &actor, id, approve, &note, &st.base_url)
-        .await?;
+    guildhall::service::payments::requests::decide(
+        &st.db,
+        &actor,
+        id,
+        approve,
+        &note,
+        &st.base_url,
+    )
+    .await?;
     st.outbox_wake.notify_one();
     // A card refund goes back through its provider now (and the worker retries any left pending).
     let (db, providers) = (st.db.clone(), st.payments.clone());
