@@ -8,8 +8,6 @@
 use guildhall::domain::money::Money;
 use guildhall::domain::{AppError, Role};
 use guildhall::entity::{audit_log, document, ledger_transaction, money_request, payment};
-use guildhall::service::money;
-use guildhall::service::payments::manual;
 use guildhall::service::payments::manual::ManualPayment;
 use guildhall::service::payments::manual::ManualPaymentInput;
 use guildhall::service::payments::requests;

@@ -11,7 +11,6 @@ use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::Role;
 use guildhall::entity::{category, document, member, notice, renewal};
-use guildhall::service::members::record::{self};
 use guildhall::service::renewals::offer::Offer;
 use guildhall::service::{ledger, travel_to};
 use guildhall::testing::{

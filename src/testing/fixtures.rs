@@ -8,7 +8,6 @@ use crate::entity::{category, document, member, outbox_message, period, user};
 use crate::service::identity::Registration;
 use crate::service::members::enrol::{self, NewMemberInput};
 use crate::service::members::record::DetailsInput;
-use crate::service::money;
 use crate::service::money::providers::{Providers, Sandbox};
 use crate::service::payments::card;
 use crate::service::payments::manual::ManualPaymentInput;

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 mod input;
 
-use input::{apply, collapse, validate, Valid};
+use input::apply;
+use input::validate;
 pub use input::CategoryInput;
 pub use input::AUDIENCES;
 pub use input::DEFAULT_GRACE_DAYS;

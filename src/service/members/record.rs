@@ -6,8 +6,6 @@
 
 use super::timeline::timeline;
 use super::timeline::TimelineItem;
-use crate::domain::membership::RemovalReason;
-use crate::domain::membership::Status;
 use crate::domain::{
     address::{Country, Postcode},
     email::Email,
@@ -17,16 +15,14 @@ use crate::domain::{
 };
 use crate::entity::category;
 use crate::entity::member;
-use crate::entity::member_note;
 use crate::entity::member_representative;
-use crate::entity::outbox_message;
-use crate::entity::period;
 use crate::entity::user;
-use crate::service::history::{add_event, history, status_today, History, StatusSummary};
 use crate::service::audit;
+use crate::service::history::history;
+use crate::service::history::status_today;
+use crate::service::history::History;
+use crate::service::history::StatusSummary;
 use crate::service::members::SearchKeys;
-use chrono::DateTime;
-use chrono::Utc;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;

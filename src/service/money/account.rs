@@ -1,12 +1,13 @@
 //! A member's account as they and staff see it: documents, payments and the running balance, and any
 //! document as a PDF.
 
-use super::{member_name, pdf, CREDIT_NOTE, INVOICE, RECEIPT};
+use super::member_name;
+use super::pdf;
+use super::CREDIT_NOTE;
+use super::INVOICE;
 use crate::domain::dates::london_date;
-use crate::domain::ledger::postings;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
-use crate::domain::payments as pay;
 use crate::domain::Actor;
 use crate::domain::AppError;
 use crate::domain::Permission;
@@ -14,22 +15,15 @@ use crate::entity::document;
 use crate::entity::ledger_transaction;
 use crate::entity::member;
 use crate::entity::payment;
-use crate::service::ledger::NewTransaction;
-use crate::service::ledger::Posted;
-use crate::service::outbox::{self, NewMessage};
+use crate::service::ledger;
 use crate::service::settings::office;
-use crate::service::today;
-use crate::service::{audit, counters};
 use chrono::NaiveDate;
-use sea_orm::ActiveModelTrait;
-use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
 use sea_orm::ConnectionTrait;
 use sea_orm::EntityTrait;
 use sea_orm::QueryFilter;
 use sea_orm::QueryOrder;
 use sea_orm::QuerySelect;
-use serde_json::json;
 use uuid::Uuid;
 
 /// One document as lists show it.
