@@ -35,22 +35,14 @@ impl List {
             "not-renewed" => List::NotRenewed,
             other => {
                 let status = other.strip_prefix("status:")?;
-                List::Status(
-                    serde_json::from_value(serde_json::Value::String(status.to_owned())).ok()?,
-                )
+                List::Status(STATUS_ORDER.into_iter().find(|s| s.key() == status)?)
             }
         })
     }
 
     pub fn key(self) -> String {
         match self {
-            List::Status(s) => format!(
-                "status:{}",
-                serde_json::to_value(s)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            ),
+            List::Status(s) => format!("status:{}", s.key()),
             List::JoinedThisWeek => "joined-this-week".into(),
             List::RenewalsDue => "renewals-due".into(),
             List::NotRenewed => "not-renewed".into(),
@@ -64,5 +56,25 @@ impl List {
             List::RenewalsDue => "Renewals due in the next 30 days".into(),
             List::NotRenewed => "Not renewed: memberships that ended this month".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_list_key_reads_back_and_status_keys_are_the_stored_names() {
+        for s in STATUS_ORDER {
+            assert_eq!(
+                serde_json::to_value(s).expect("json"),
+                serde_json::Value::String(s.key().to_owned())
+            );
+            assert_eq!(List::parse(&List::Status(s).key()), Some(List::Status(s)));
+        }
+        for l in [List::JoinedThisWeek, List::RenewalsDue, List::NotRenewed] {
+            assert_eq!(List::parse(&l.key()), Some(l));
+        }
+        assert_eq!(List::parse("status:nonsense"), None);
     }
 }

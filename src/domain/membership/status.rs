@@ -32,6 +32,20 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status as stored and serialised (`active`, `not_yet_started`, …).
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Grace => "grace",
+            Status::Lapsed => "lapsed",
+            Status::Resigned => "resigned",
+            Status::Removed => "removed",
+            Status::Suspended => "suspended",
+            Status::NotYetStarted => "not_yet_started",
+            Status::NeverMember => "never_member",
+        }
+    }
+
     /// Plain words for members and staff.
     pub fn label(self) -> &'static str {
         match self {

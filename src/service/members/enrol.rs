@@ -206,7 +206,10 @@ pub async fn create_member(
 
 /// The first year's invoice (annual fee and joining fee), and the payment when it was taken at joining.
 /// Complimentary memberships and free categories get none.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the first invoice's facts, each decided by the enrolment"
+)]
 async fn first_invoice<C: sea_orm::ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -73,7 +73,10 @@ async fn next_number<C: ConnectionTrait>(db: &C, kind: &str) -> Result<String, A
     Ok(document_number(kind, n))
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a document's every column, each set by its caller"
+)]
 async fn insert_document<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -110,7 +113,10 @@ async fn insert_document<C: ConnectionTrait>(
 
 /// Issues an invoice for `subscription` + `joining` in the caller's transaction, posting it once for
 /// `key`. A repeat of `key` answers the invoice already issued.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an invoice's facts: who, what, fee and extra, its key and its kind"
+)]
 pub(crate) async fn issue_invoice<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

@@ -213,7 +213,10 @@ pub(crate) async fn charge(
 
 /// Charges declined `attempts` times: the member is suspended from `on` (an event, an audit entry saying
 /// `why`, and the `membership_suspended` message with where to pay), in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the suspension's facts: who, when, after how many tries, how much, why and where to pay"
+)]
 async fn suspend_for_declines<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

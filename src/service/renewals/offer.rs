@@ -460,7 +460,10 @@ pub async fn prepare_payment_by(
 }
 
 /// Raises one renewal (or reinstatement) and its invoice in the caller's transaction.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a renewal's facts: who, category, kind, period and amounts"
+)]
 async fn raise_one<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,

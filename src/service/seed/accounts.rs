@@ -97,7 +97,10 @@ pub async fn add_history<C: ConnectionTrait>(
 
 /// A member with a confirmed portal account, in the category with `category_code`, joined two years
 /// and a month ago with a history ending as `shape` says. For tests and demonstrations.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a demo account's facts, each chosen by the caller"
+)]
 pub async fn member_account<C: ConnectionTrait>(
     db: &C,
     given: &'static str,
@@ -125,7 +128,10 @@ pub async fn member_account<C: ConnectionTrait>(
 }
 
 /// [`member_account`], joined on `joined`.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a demo account's facts, each chosen by the caller"
+)]
 pub async fn member_account_joined<C: ConnectionTrait>(
     db: &C,
     given: &'static str,
