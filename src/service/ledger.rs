@@ -75,9 +75,7 @@ pub async fn post<C: ConnectionTrait>(
         created_at: Set(crate::service::now()),
         created_by: Set(actor.label.clone()),
         method: Set(t.method),
-        value_date: Set(Some(
-            t.value_date.unwrap_or_else(|| crate::service::today()),
-        )),
+        value_date: Set(Some(t.value_date.unwrap_or_else(crate::service::today))),
     };
     let inserted = ledger_transaction::Entity::insert(row)
         .on_conflict(

@@ -180,7 +180,7 @@ pub async fn resign(
         m.id,
         crate::domain::membership::MembershipEvent::Resigned {
             requested_on: today,
-            effective: effective,
+            effective,
         },
         None,
     )

@@ -245,7 +245,7 @@ pub(crate) struct Incoming<'a> {
 #[derive(Clone, Debug)]
 pub(crate) enum Taken {
     /// A repeat of a key already recorded: the payment and receipt it made then.
-    Repeat(payment::Model, document::Model),
+    Repeat(Box<(payment::Model, document::Model)>),
     /// Posted to the ledger (transaction `posted`) and set against the invoices; `paid` are those it
     /// paid in full. The caller settles what they were for, then writes the [`receipt`].
     New { posted: Uuid, paid: Vec<Uuid> },
@@ -297,7 +297,7 @@ pub(crate) async fn take<C: ConnectionTrait>(
             .one(db)
             .await?
             .ok_or_else(|| AppError::internal("a payment has no receipt"))?;
-        return Ok(Taken::Repeat(pm, receipt));
+        return Ok(Taken::Repeat(Box::new((pm, receipt))));
     }
     let (_, paid) = allocate(db, member_id, p.invoice_id, p.amount, "paid").await?;
     Ok(Taken::New {

@@ -27,7 +27,7 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     p: Incoming<'_>,
 ) -> Result<(payment::Model, document::Model), AppError> {
     match money::take(db, actor, &p).await? {
-        Taken::Repeat(pm, receipt) => Ok((pm, receipt)),
+        Taken::Repeat(recorded) => Ok(*recorded),
         Taken::New { posted, paid } => {
             settle::paid(db, actor, p.member, &paid, p.method, p.received_on).await?;
             money::receipt(db, actor, &p, posted).await

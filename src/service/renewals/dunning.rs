@@ -232,7 +232,7 @@ async fn suspend_for_declines<C: ConnectionTrait>(
         db,
         actor,
         m.id,
-        crate::domain::membership::MembershipEvent::Suspended { on: on },
+        crate::domain::membership::MembershipEvent::Suspended { on },
         Some(detail.to_owned()),
     )
     .await?;

@@ -353,7 +353,7 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
                 db,
                 actor,
                 p.member_id,
-                crate::domain::membership::MembershipEvent::SuspensionLifted { on: on },
+                crate::domain::membership::MembershipEvent::SuspensionLifted { on },
                 Some(format!("instalment {k} of {} paid", p.count)),
             )
             .await?;

@@ -99,7 +99,7 @@ async fn complete_paid<C: ConnectionTrait>(
                 db,
                 actor,
                 r.member_id,
-                crate::domain::membership::MembershipEvent::SuspensionLifted { on: on },
+                crate::domain::membership::MembershipEvent::SuspensionLifted { on },
                 Some("renewal paid".into()),
             )
             .await?;
@@ -288,7 +288,7 @@ pub(crate) async fn receive<C: ConnectionTrait>(
     p: Incoming<'_>,
 ) -> Result<(payment::Model, document::Model), AppError> {
     match money::take(db, actor, &p).await? {
-        Taken::Repeat(pm, receipt) => Ok((pm, receipt)),
+        Taken::Repeat(recorded) => Ok(*recorded),
         Taken::New {
             posted,
             paid: invoices,
