@@ -222,34 +222,20 @@ async fn raise<C: ConnectionTrait>(
         ));
     }
     let reason = why.join(". ");
-    let r = money_request::ActiveModel {
-        id: Set(crate::service::new_id()),
-        kind: Set(MANUAL_PAYMENT_REQUEST.to_owned()),
-        member_id: Set(payer.id),
-        amount_pence: Set(p.amount.pence()),
-        reason: Set(reason.clone()),
-        description: Set(String::new()),
-        invoice_id: Set(p.invoice.map(|i| i.id)),
-        payment_id: Set(None),
-        status: Set("pending".into()),
-        requested_by: Set(uid),
-        requested_by_label: Set(actor.label.clone()),
-        requested_at: Set(crate::service::now()),
-        decided_by: Set(None),
-        decided_by_label: Set(None),
-        decided_at: Set(None),
-        decision_note: Set(None),
-        result: Set(None),
-        provider_status: Set(None),
-        provider_ref: Set(None),
-        provider_error: Set(None),
-        method: Set(Some(p.method.to_owned())),
-        reference: Set(Some(p.reference.to_owned())),
-        received_on: Set(Some(p.received_on)),
-        payment_key: Set(Some(p.key)),
-    }
-    .insert(db)
-    .await?;
+    let mut r = super::requests::new_request(
+        actor,
+        uid,
+        MANUAL_PAYMENT_REQUEST,
+        payer.id,
+        p.amount,
+        reason.clone(),
+    );
+    r.invoice_id = Set(p.invoice.map(|i| i.id));
+    r.method = Set(Some(p.method.to_owned()));
+    r.reference = Set(Some(p.reference.to_owned()));
+    r.received_on = Set(Some(p.received_on));
+    r.payment_key = Set(Some(p.key));
+    let r = r.insert(db).await?;
     audit::record(
         db,
         actor,
