@@ -222,7 +222,7 @@ async fn raise<C: ConnectionTrait>(
         ));
     }
     let reason = why.join(". ");
-    let mut r = super::requests::new_request(
+    let mut r = super::new_request(
         actor,
         uid,
         MANUAL_PAYMENT_REQUEST,

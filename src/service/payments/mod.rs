@@ -11,11 +11,13 @@ pub mod manual;
 pub mod requests;
 pub mod webhooks;
 
+use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
-use crate::entity::{document, payment};
+use crate::entity::{document, money_request, payment};
 use crate::service::money::{self, Incoming, Taken};
 use crate::service::renewals::settle;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use uuid::Uuid;
 
 /// Receives a payment in the caller's transaction: recorded through money (the ledger posting, once
 /// per key, and the invoices it pays), then what it paid for is settled (a renewal or reinstatement
@@ -32,5 +34,43 @@ pub(crate) async fn receive<C: ConnectionTrait>(
             settle::paid(db, actor, p.member, &paid, p.method, p.received_on).await?;
             money::receipt(db, actor, &p, posted).await
         }
+    }
+}
+
+/// A new request raised by `actor` (user `uid`), waiting for a second person: nothing decided yet, no
+/// invoice, payment or manual-payment facts (the caller sets those its kind needs).
+pub(crate) fn new_request(
+    actor: &Actor,
+    uid: Uuid,
+    kind: &str,
+    member_id: Uuid,
+    amount: Money,
+    reason: String,
+) -> money_request::ActiveModel {
+    money_request::ActiveModel {
+        id: Set(crate::service::new_id()),
+        kind: Set(kind.to_owned()),
+        member_id: Set(member_id),
+        amount_pence: Set(amount.pence()),
+        reason: Set(reason),
+        description: Set(String::new()),
+        invoice_id: Set(None),
+        payment_id: Set(None),
+        status: Set("pending".into()),
+        requested_by: Set(uid),
+        requested_by_label: Set(actor.label.clone()),
+        requested_at: Set(crate::service::now()),
+        decided_by: Set(None),
+        decided_by_label: Set(None),
+        decided_at: Set(None),
+        decision_note: Set(None),
+        result: Set(None),
+        provider_status: Set(None),
+        provider_ref: Set(None),
+        provider_error: Set(None),
+        method: Set(None),
+        reference: Set(None),
+        received_on: Set(None),
+        payment_key: Set(None),
     }
 }

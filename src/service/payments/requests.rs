@@ -160,7 +160,7 @@ pub async fn raise(
         }
         _ => {}
     }
-    let mut am = new_request(actor, uid, kind, m.id, amount, reason.clone());
+    let mut am = super::new_request(actor, uid, kind, m.id, amount, reason.clone());
     am.description = Set(description);
     am.invoice_id = Set(invoice_id);
     am.payment_id = Set(payment_id);
@@ -447,42 +447,4 @@ pub async fn decide(
     crate::service::events::publish(db, crate::service::events::Topic::Requests).await;
     crate::service::events::publish(db, crate::service::events::Topic::Payments).await;
     Ok(out)
-}
-
-/// A new request raised by `actor` (user `uid`), waiting for a second person: nothing decided yet, no
-/// invoice, payment or manual-payment facts (the caller sets those its kind needs).
-pub(super) fn new_request(
-    actor: &Actor,
-    uid: Uuid,
-    kind: &str,
-    member_id: Uuid,
-    amount: Money,
-    reason: String,
-) -> money_request::ActiveModel {
-    money_request::ActiveModel {
-        id: Set(crate::service::new_id()),
-        kind: Set(kind.to_owned()),
-        member_id: Set(member_id),
-        amount_pence: Set(amount.pence()),
-        reason: Set(reason),
-        description: Set(String::new()),
-        invoice_id: Set(None),
-        payment_id: Set(None),
-        status: Set("pending".into()),
-        requested_by: Set(uid),
-        requested_by_label: Set(actor.label.clone()),
-        requested_at: Set(crate::service::now()),
-        decided_by: Set(None),
-        decided_by_label: Set(None),
-        decided_at: Set(None),
-        decision_note: Set(None),
-        result: Set(None),
-        provider_status: Set(None),
-        provider_ref: Set(None),
-        provider_error: Set(None),
-        method: Set(None),
-        reference: Set(None),
-        received_on: Set(None),
-        payment_key: Set(None),
-    }
 }
