@@ -2,6 +2,7 @@
 #![cfg(feature = "testing")]
 
 use guildhall::domain::{Actor, AppError, Role};
+use guildhall::entity::outbox_message::OutboxStatus;
 use guildhall::entity::{audit_log, outbox_message, user};
 use guildhall::service::identity::{self, Registration, SignInRefusal};
 use guildhall::service::tokens;
@@ -489,7 +490,7 @@ async fn links_die_when_replaced_and_when_the_password_changes() {
         let delivered = deliver_all(db).await;
         assert_eq!(delivered.len(), 1, "{}", t.name);
         let failed = outbox_message::Entity::find()
-            .filter(outbox_message::Column::Status.eq(outbox::STATUS_FAILED))
+            .filter(outbox_message::Column::Status.eq(OutboxStatus::Failed))
             .all(db)
             .await
             .expect("failed");

@@ -14,6 +14,7 @@
 use chrono::{Duration, NaiveDate};
 use guildhall::domain::membership::Status;
 use guildhall::domain::{Actor, AppError};
+use guildhall::entity::instalment_plan::PlanStatus;
 use guildhall::entity::{document, instalment_plan, member, payment, period, saved_card};
 use guildhall::service::ledger;
 use guildhall::service::members::portal::{self, ResignWhen};
@@ -129,7 +130,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         let live: Vec<_> = plans(db, &monthly)
             .await
             .into_iter()
-            .filter(|p| p.status != instalments::CANCELLED)
+            .filter(|p| p.status != PlanStatus::Cancelled)
             .collect();
         assert_eq!(live.len(), 1);
 
@@ -193,7 +194,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
                 assert_eq!(status(db, &declines, day).await, Status::Suspended);
                 let due = instalment_plan::Entity::find()
                     .filter(instalment_plan::Column::MemberId.eq(declines.id))
-                    .filter(instalment_plan::Column::Status.eq(instalments::SUSPENDED))
+                    .filter(instalment_plan::Column::Status.eq(PlanStatus::Suspended))
                     .one(db)
                     .await
                     .expect("q")
@@ -242,11 +243,11 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         let plans_of = plans(db, &monthly).await;
         let year1 = plans_of
             .iter()
-            .find(|p| p.starts_on == renews && p.status != instalments::CANCELLED)
+            .find(|p| p.starts_on == renews && p.status != PlanStatus::Cancelled)
             .expect("year 1 plan");
         assert_eq!(
-            (year1.status.as_str(), year1.next_number),
-            (instalments::COMPLETED, 13),
+            (year1.status, year1.next_number),
+            (PlanStatus::Completed, 13),
             "{}",
             t.name
         );
@@ -302,8 +303,8 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             .find(|p| p.starts_on == renews2)
             .expect("year 2 plan");
         assert_eq!(
-            (year2.status.as_str(), year2.next_number, year2.next_due_on),
-            (instalments::ACTIVE, 2, Some(d(2029, 2, 11))),
+            (year2.status, year2.next_number, year2.next_due_on),
+            (PlanStatus::Active, 2, Some(d(2029, 2, 11))),
             "{}",
             t.name
         );
@@ -332,7 +333,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             .into_iter()
             .find(|p| p.starts_on == renews)
             .expect("plan");
-        assert_eq!(dplan.status, instalments::COMPLETED, "{}", t.name);
+        assert_eq!(dplan.status, PlanStatus::Completed, "{}", t.name);
         assert_eq!(status(db, &declines, d(2028, 12, 1)).await, Status::Active);
 
         // The member who resigned: the plan ended; the instalment raised that day (if any) stays due,
@@ -342,7 +343,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
             .into_iter()
             .find(|p| p.starts_on == renews)
             .expect("plan");
-        assert_eq!(qplan.status, instalments::CANCELLED, "{}", t.name);
+        assert_eq!(qplan.status, PlanStatus::Cancelled, "{}", t.name);
         let raised_after = document::Entity::find()
             .filter(document::Column::MemberId.eq(quits.id))
             .filter(document::Column::Kind.eq("invoice"))

@@ -639,7 +639,7 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
             .await
             .expect("approved");
         assert_eq!(done.status, "approved");
-        assert_eq!(done.provider_status.as_deref(), Some("pending"));
+        assert_eq!(done.provider_status.map(|s| s.as_str()), Some("pending"));
         assert!(matches!(
             requests::decide(db, &finance, r.id, true, "", BASE).await,
             Err(AppError::Conflict(_))
@@ -665,7 +665,7 @@ async fn money_requests_need_a_second_person_and_card_refunds_go_back_through_th
             .await
             .expect("q")
             .expect("r");
-        assert_eq!(after.provider_status.as_deref(), Some("done"));
+        assert_eq!(after.provider_status.map(|s| s.as_str()), Some("done"));
         assert!(after.provider_ref.is_some_and(|s| s.starts_with("sbx_re_")));
         assert_eq!(
             card::process_refunds(db, &providers)

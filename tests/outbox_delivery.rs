@@ -5,12 +5,11 @@
 //! `guildhall::testing::databases()`.
 
 use guildhall::entity::outbox_message;
+use guildhall::entity::outbox_message::OutboxStatus;
 use guildhall::mail::smtp::{SendError, SmtpConfig, SmtpTransport, TlsMode};
 use guildhall::service::outbox::delivery::{self, WorkerConfig};
 use guildhall::service::outbox::transport::{LogTransport, Transport};
-use guildhall::service::outbox::{
-    self, NewMessage, STATUS_FAILED, STATUS_LOGGED, STATUS_PENDING, STATUS_SENDING, STATUS_SENT,
-};
+use guildhall::service::outbox::{self, NewMessage};
 use guildhall::testing::{databases, TestDb};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use serde_json::json;
@@ -283,7 +282,7 @@ where
     }
 }
 
-async fn all_have_status(db: &DatabaseConnection, ids: &[Uuid], status: &str) -> bool {
+async fn all_have_status(db: &DatabaseConnection, ids: &[Uuid], status: OutboxStatus) -> bool {
     for id in ids {
         if row(db, *id).await.status != status {
             return false;
@@ -310,7 +309,7 @@ async fn each_message_is_delivered_exactly_once_with_its_own_message_id() {
         assert_eq!(received.len(), 3, "{name}");
         for id in &ids {
             let m = row(&db, *id).await;
-            assert_eq!(m.status, STATUS_SENT, "{name}");
+            assert_eq!(m.status, OutboxStatus::Sent, "{name}");
             assert_eq!(m.attempts, 1, "{name}");
             assert!(m.sent_at.is_some(), "{name}");
             assert_eq!(m.claimed_by.as_deref(), Some("w1"), "{name}");
@@ -370,7 +369,7 @@ async fn a_transient_failure_is_retried_after_the_backoff_then_sent() {
             Some(id)
         );
         let m = row(&db, id).await;
-        assert_eq!(m.status, STATUS_PENDING, "{name}");
+        assert_eq!(m.status, OutboxStatus::Pending, "{name}");
         assert_eq!(m.attempts, 1, "{name}");
         assert!(
             m.last_error.as_deref().is_some_and(|e| e.contains("451")),
@@ -401,7 +400,7 @@ async fn a_transient_failure_is_retried_after_the_backoff_then_sent() {
             Some(id)
         );
         let m = row(&db, id).await;
-        assert_eq!(m.status, STATUS_SENT, "{name}");
+        assert_eq!(m.status, OutboxStatus::Sent, "{name}");
         assert_eq!(m.attempts, 2, "{name}");
         assert_eq!(
             server.count(&m.message_id),
@@ -426,7 +425,7 @@ async fn a_permanent_failure_fails_at_once_and_is_not_retried() {
 
         assert_eq!((handled, again), (1, 0), "{name}");
         let m = row(&db, id).await;
-        assert_eq!(m.status, STATUS_FAILED, "{name}");
+        assert_eq!(m.status, OutboxStatus::Failed, "{name}");
         assert_eq!(m.attempts, 1, "{name}");
         assert!(m.sent_at.is_none(), "{name}");
         assert!(
@@ -460,7 +459,7 @@ async fn a_message_fails_for_good_once_max_attempts_are_used() {
 
         assert_eq!(deliveries, 3, "{name}");
         let m = row(&db, id).await;
-        assert_eq!(m.status, STATUS_FAILED, "{name}");
+        assert_eq!(m.status, OutboxStatus::Failed, "{name}");
         assert_eq!(m.attempts, 3, "{name}");
         assert!(
             m.last_error
@@ -496,7 +495,7 @@ async fn an_unreachable_server_is_a_transient_failure() {
             .expect("deliver");
 
         let m = row(&db, id).await;
-        assert_eq!(m.status, STATUS_PENDING, "{name}");
+        assert_eq!(m.status, OutboxStatus::Pending, "{name}");
         assert_eq!(m.attempts, 1, "{name}");
         assert!(m.last_error.is_some(), "{name}");
         finish(t, db).await;
@@ -536,7 +535,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
             }
             found.expect("the hung message is one of ours")
         };
-        assert_eq!(hung_row.status, STATUS_SENDING, "{name}");
+        assert_eq!(hung_row.status, OutboxStatus::Sending, "{name}");
         assert_eq!(hung_row.claimed_by.as_deref(), Some("w1"), "{name}");
 
         // kill -9: the task stops wherever it is, and records nothing more.
@@ -544,7 +543,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
         assert!(first.await.is_err_and(|e| e.is_cancelled()), "{name}");
         assert_eq!(
             row(&db, hung_row.id).await.status,
-            STATUS_SENDING,
+            OutboxStatus::Sending,
             "{name}: left in flight"
         );
         let others: Vec<Uuid> = ids
@@ -553,7 +552,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
             .filter(|id| *id != hung_row.id)
             .collect();
         assert!(
-            all_have_status(&db, &others, STATUS_PENDING).await,
+            all_have_status(&db, &others, OutboxStatus::Pending).await,
             "{name}"
         );
 
@@ -576,7 +575,7 @@ async fn a_worker_killed_mid_delivery_loses_nothing_and_resends_with_the_same_me
             stop_rx2,
         ));
         eventually("every message is sent", || {
-            all_have_status(&db, &ids, STATUS_SENT)
+            all_have_status(&db, &ids, OutboxStatus::Sent)
         })
         .await;
         stop2.send(true).expect("signal shutdown");
@@ -626,7 +625,7 @@ async fn recover_stale_only_takes_back_claims_older_than_the_lease() {
         ] {
             outbox_message::ActiveModel {
                 id: Set(id),
-                status: Set(STATUS_SENDING.into()),
+                status: Set(OutboxStatus::Sending),
                 claimed_at: Set(Some(claimed_at)),
                 claimed_by: Set(Some("elsewhere".into())),
                 ..Default::default()
@@ -642,16 +641,24 @@ async fn recover_stale_only_takes_back_claims_older_than_the_lease() {
         assert_eq!(recovered, 1, "{name}");
         assert_eq!(
             row(&db, ids[0]).await.status,
-            STATUS_SENDING,
+            OutboxStatus::Sending,
             "{name}: a live claim was taken"
         );
-        assert_eq!(row(&db, ids[1]).await.status, STATUS_PENDING, "{name}");
+        assert_eq!(
+            row(&db, ids[1]).await.status,
+            OutboxStatus::Pending,
+            "{name}"
+        );
 
         let recovered = delivery::recover_stale(&db, Duration::ZERO)
             .await
             .expect("recover");
         assert_eq!(recovered, 1, "{name}");
-        assert_eq!(row(&db, ids[0]).await.status, STATUS_PENDING, "{name}");
+        assert_eq!(
+            row(&db, ids[0]).await.status,
+            OutboxStatus::Pending,
+            "{name}"
+        );
         finish(t, db).await;
     }
 }
@@ -661,7 +668,7 @@ async fn recover_stale_only_takes_back_claims_older_than_the_lease() {
 #[derive(Debug)]
 struct Probe {
     db: DatabaseConnection,
-    seen: Mutex<Vec<(String, Option<String>)>>,
+    seen: Mutex<Vec<(OutboxStatus, Option<String>)>>,
 }
 
 #[async_trait::async_trait]
@@ -700,10 +707,10 @@ async fn the_claim_is_committed_before_the_transport_is_called() {
         let seen = probe.seen.lock().expect("seen").clone();
         assert_eq!(
             seen,
-            vec![(STATUS_SENDING.to_owned(), Some("w1".to_owned()))],
+            vec![(OutboxStatus::Sending, Some("w1".to_owned()))],
             "{name}"
         );
-        assert_eq!(row(&db, id).await.status, STATUS_SENT, "{name}");
+        assert_eq!(row(&db, id).await.status, OutboxStatus::Sent, "{name}");
         finish(t, db).await;
     }
 }
@@ -720,7 +727,7 @@ async fn the_log_transport_marks_messages_logged_and_contacts_no_server() {
         assert_eq!(handled, 2, "{name}");
         for id in &ids {
             let m = row(&db, *id).await;
-            assert_eq!(m.status, STATUS_LOGGED, "{name}");
+            assert_eq!(m.status, OutboxStatus::Logged, "{name}");
             assert_eq!(m.attempts, 1, "{name}");
             assert!(m.sent_at.is_some(), "{name}");
         }
@@ -752,7 +759,7 @@ async fn the_worker_wakes_when_notified_and_stops_promptly_on_shutdown() {
         let ids = enqueue(&db, 1).await;
         wake.notify_one();
         eventually("the woken worker sends the message", || {
-            all_have_status(&db, &ids, STATUS_SENT)
+            all_have_status(&db, &ids, OutboxStatus::Sent)
         })
         .await;
 
@@ -785,7 +792,10 @@ async fn two_workers_never_deliver_the_same_message() {
         }
 
         assert_eq!(handled, 12, "{name}");
-        assert!(all_have_status(&db, &ids, STATUS_SENT).await, "{name}");
+        assert!(
+            all_have_status(&db, &ids, OutboxStatus::Sent).await,
+            "{name}"
+        );
         assert_eq!(server.received().len(), 12, "{name}");
         for id in &ids {
             assert_eq!(server.count(&row(&db, *id).await.message_id), 1, "{name}");

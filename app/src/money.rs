@@ -52,8 +52,8 @@ pub mod ssr {
     use super::*;
     use guildhall::domain::money::Money;
     use guildhall::domain::payments::{label, METHODS, TRANSACTION_KINDS};
+    use guildhall::entity::document::{DocumentKind, DocumentStatus};
     use guildhall::service::money::account::Account;
-    use guildhall::service::money::{CREDIT_NOTE, INVOICE};
 
     /// How a balance reads to the person it belongs to (`own`) or to staff.
     pub fn balance_note(b: Money, own: bool) -> String {
@@ -79,23 +79,20 @@ pub mod ssr {
                 .documents
                 .into_iter()
                 .map(|x| {
-                    let (status, tag) = match x.status.as_str() {
-                        "open" if x.outstanding != x.amount => ("Part paid", "tag tag--yellow"),
-                        "open" => ("Due", "tag tag--yellow"),
-                        "paid" => ("Paid", "tag tag--green"),
-                        "credited" => ("Credited", "tag tag--grey"),
-                        "written_off" => ("Written off", "tag tag--grey"),
-                        _ => ("Issued", "tag tag--grey"),
+                    let (status, tag) = match x.status {
+                        DocumentStatus::Open if x.outstanding != x.amount => {
+                            ("Part paid", "tag tag--yellow")
+                        }
+                        DocumentStatus::Open => ("Due", "tag tag--yellow"),
+                        DocumentStatus::Paid => ("Paid", "tag tag--green"),
+                        DocumentStatus::Credited => ("Credited", "tag tag--grey"),
+                        DocumentStatus::WrittenOff => ("Written off", "tag tag--grey"),
+                        DocumentStatus::Issued => ("Issued", "tag tag--grey"),
                     };
                     DocDto {
-                        kind: match x.kind.as_str() {
-                            INVOICE => "Invoice",
-                            CREDIT_NOTE => "Credit note",
-                            _ => "Receipt",
-                        }
-                        .into(),
+                        kind: x.kind.title().into(),
                         pdf: format!("{pdf_prefix}/{}.pdf", x.number),
-                        open: x.kind == INVOICE && x.outstanding.pence() > 0,
+                        open: x.kind == DocumentKind::Invoice && x.outstanding.pence() > 0,
                         number: x.number,
                         issued_on: d(x.issued_on),
                         description: x.description,

@@ -57,7 +57,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
                 if chrono::Timelike::hour(&local) >= hour {
                     match guildhall::service::jobs::started_for(
                         &db,
-                        guildhall::service::jobs::DAILY,
+                        guildhall::entity::job::JobKind::Daily,
                         today,
                     )
                     .await
@@ -66,7 +66,7 @@ pub fn spawn(state: &AppState, stop: watch::Receiver<bool>) -> anyhow::Result<Ve
                             if let Err(e) = guildhall::service::jobs::start(
                                 &db,
                                 &guildhall::domain::Actor::system("schedule"),
-                                guildhall::service::jobs::DAILY,
+                                guildhall::entity::job::JobKind::Daily,
                                 today,
                                 Some(provider.clone()),
                             )

@@ -282,7 +282,7 @@ async fn a_renewal_run_killed_with_sigkill_and_run_again_raises_each_renewal_onc
 
     assert_eq!(renewal::Entity::find().count(&db).await.expect("n"), n);
     let invoices = document::Entity::find()
-        .filter(document::Column::Kind.eq("invoice"))
+        .filter(document::Column::Kind.eq(document::DocumentKind::Invoice))
         .filter(document::Column::Description.starts_with("Renewal:"))
         .count(&db)
         .await

@@ -13,7 +13,7 @@ pub struct Model {
     /// The provider's id for the session (Stripe's `cs_…`).
     pub provider_ref: Option<String>,
     pub amount_pence: i64,
-    pub status: String,
+    pub status: CheckoutStatus,
     pub failures: i32,
     #[sea_orm(column_type = "Text", nullable)]
     pub message: Option<String>,
@@ -26,3 +26,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where a checkout stands, as stored in `checkouts.status`.
+    pub enum CheckoutStatus {
+        /// Waiting for the provider's word.
+        Open = "open",
+        Paid = "paid",
+    }
+}

@@ -8,8 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `invoice`, `credit_note` or `receipt`.
-    pub kind: String,
+    pub kind: DocumentKind,
     #[sea_orm(unique)]
     pub number: String,
     pub member_id: Uuid,
@@ -18,8 +17,7 @@ pub struct Model {
     pub description: String,
     pub amount_pence: i64,
     pub outstanding_pence: i64,
-    /// Invoices: `open`, `paid`, `credited`, `written_off`; others `issued`.
-    pub status: String,
+    pub status: DocumentStatus,
     /// A credit note's invoice; a receipt's payment.
     pub related_id: Option<Uuid>,
     pub ledger_transaction_id: Option<Uuid>,
@@ -31,3 +29,53 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// What a document is, as stored in `documents.kind`.
+    pub enum DocumentKind {
+        Invoice = "invoice",
+        CreditNote = "credit_note",
+        Receipt = "receipt",
+    }
+}
+
+impl DocumentKind {
+    /// Its title on the page and the PDF.
+    pub fn title(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "Invoice",
+            DocumentKind::CreditNote => "Credit note",
+            DocumentKind::Receipt => "Receipt",
+        }
+    }
+
+    /// The prefix of its numbers (`INV-000001`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "INV",
+            DocumentKind::CreditNote => "CN",
+            DocumentKind::Receipt => "RCT",
+        }
+    }
+
+    /// The counter its numbers come from.
+    pub fn counter(self) -> &'static str {
+        match self {
+            DocumentKind::Invoice => "invoice_number",
+            DocumentKind::CreditNote => "credit_note_number",
+            DocumentKind::Receipt => "receipt_number",
+        }
+    }
+}
+
+stored_enum! {
+    /// Where a document stands, as stored in `documents.status`: invoices are open, paid, credited or
+    /// written off; credit notes and receipts are issued.
+    pub enum DocumentStatus {
+        Open = "open",
+        Paid = "paid",
+        Credited = "credited",
+        WrittenOff = "written_off",
+        Issued = "issued",
+    }
+}

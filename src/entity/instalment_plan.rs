@@ -27,9 +27,7 @@ pub struct Model {
     pub current_invoice_id: Option<Uuid>,
     /// Declined charges of the current instalment.
     pub charge_attempts: i32,
-    /// `starting` (instalment 1 unpaid), `active`, `completed`, `suspended` (declined too often) or
-    /// `cancelled`.
-    pub status: String,
+    pub status: PlanStatus,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
@@ -38,3 +36,25 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where a plan stands, as stored in `instalment_plans.status`.
+    pub enum PlanStatus {
+        /// Instalment 1 is not yet paid.
+        Starting = "starting",
+        Active = "active",
+        Completed = "completed",
+        /// Declined too often: collecting stopped until the instalment due is paid.
+        Suspended = "suspended",
+        Cancelled = "cancelled",
+    }
+}
+
+impl PlanStatus {
+    /// Plans that may still collect money.
+    pub const LIVE: [PlanStatus; 3] = [
+        PlanStatus::Starting,
+        PlanStatus::Active,
+        PlanStatus::Suspended,
+    ];
+}

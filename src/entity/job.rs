@@ -6,10 +6,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// `renewals` or `daily`.
-    pub kind: String,
-    /// `running`, `done` or `failed`.
-    pub status: String,
+    pub kind: JobKind,
+    pub status: JobStatus,
     pub as_of: Date,
     pub done: i64,
     pub total: i64,
@@ -27,3 +25,32 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Which job a row is, as stored in `jobs.kind`.
+    pub enum JobKind {
+        /// The renewal run.
+        Renewals = "renewals",
+        /// The daily membership job.
+        Daily = "daily",
+    }
+}
+
+impl JobKind {
+    /// The job in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            JobKind::Renewals => "Renewal run",
+            JobKind::Daily => "Daily membership job",
+        }
+    }
+}
+
+stored_enum! {
+    /// Where a job stands, as stored in `jobs.status`.
+    pub enum JobStatus {
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+}

@@ -25,33 +25,15 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// What a membership event is, as stored in `membership_events.kind` (the same text as before it was a
-/// type, so stored rows read unchanged).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
-pub enum EventKind {
-    #[sea_orm(string_value = "resigned")]
-    Resigned,
-    #[sea_orm(string_value = "removed")]
-    Removed,
-    #[sea_orm(string_value = "suspended")]
-    Suspended,
-    #[sea_orm(string_value = "suspension_lifted")]
-    SuspensionLifted,
-    #[sea_orm(string_value = "reinstated")]
-    Reinstated,
-}
-
-impl EventKind {
-    /// The stored text (`resigned`, `suspension_lifted`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Resigned => "resigned",
-            EventKind::Removed => "removed",
-            EventKind::Suspended => "suspended",
-            EventKind::SuspensionLifted => "suspension_lifted",
-            EventKind::Reinstated => "reinstated",
-        }
+stored_enum! {
+    /// What a membership event is, as stored in `membership_events.kind` (the same text as before it
+    /// was a type, so stored rows read unchanged).
+    pub enum EventKind {
+        Resigned = "resigned",
+        Removed = "removed",
+        Suspended = "suspended",
+        SuspensionLifted = "suspension_lifted",
+        Reinstated = "reinstated",
     }
 }
 

@@ -1,5 +1,52 @@
 //! sea-orm entities: one file per table, columns and relations only. Rules live in `domain` and `service`.
 
+/// A column holding one of a closed set of words, as an enum stored by the same text (so stored rows read
+/// unchanged, with no migration): `Variant = "text"` for each. It reads and writes through sea-orm
+/// (`DeriveActiveEnum`), serialises as its text, and answers its text with `as_str`; it compares equal to
+/// its text, so a stored word and a variant can be checked against each other.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident = $text:tt,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+            serde::Serialize,
+        )]
+        #[sea_orm(
+            rs_type = "String",
+            db_type = "String(sea_orm::sea_query::StringLen::None)"
+        )]
+        pub enum $name {
+            $($(#[$vmeta])* #[sea_orm(string_value = $text)] #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.as_str()
+            }
+        }
+    };
+}
+
 pub mod audit_log;
 pub mod auth_token;
 pub mod category;

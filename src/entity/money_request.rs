@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A refund, manual invoice, credit note, write-off or large (or another member's invoice) manual payment raised by one staff member and carried out only
-/// when a different supervisor or finance user authorises it. `status`: `pending`, `approved`, `declined`.
+/// when a different supervisor or finance user authorises it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "money_requests")]
 pub struct Model {
@@ -18,7 +18,7 @@ pub struct Model {
     pub description: String,
     pub invoice_id: Option<Uuid>,
     pub payment_id: Option<Uuid>,
-    pub status: String,
+    pub status: RequestStatus,
     pub requested_by: Uuid,
     pub requested_by_label: String,
     pub requested_at: DateTimeUtc,
@@ -30,7 +30,7 @@ pub struct Model {
     /// The document number or payment reference it produced.
     pub result: Option<String>,
     /// Card refunds: `pending` until the provider has been told, then `done` or `failed`.
-    pub provider_status: Option<String>,
+    pub provider_status: Option<RefundStatus>,
     pub provider_ref: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub provider_error: Option<String>,
@@ -49,3 +49,23 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where a request stands, as stored in `money_requests.status`.
+    pub enum RequestStatus {
+        /// Waiting for a second person.
+        Pending = "pending",
+        Approved = "approved",
+        Declined = "declined",
+    }
+}
+
+stored_enum! {
+    /// A card refund's progress at the provider, as stored in `money_requests.provider_status`.
+    pub enum RefundStatus {
+        /// Approved; the provider has not yet been told.
+        Pending = "pending",
+        Done = "done",
+        Failed = "failed",
+    }
+}

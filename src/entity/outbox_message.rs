@@ -20,7 +20,7 @@ pub struct Model {
     pub body_html: String,
     pub user_id: Option<Uuid>,
     pub member_id: Option<Uuid>,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     pub claimed_at: Option<DateTimeUtc>,
@@ -40,3 +40,18 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where a message stands, as stored in `outbox_messages.status`.
+    pub enum OutboxStatus {
+        /// Waiting to be sent (again).
+        Pending = "pending",
+        /// Claimed by a worker.
+        Sending = "sending",
+        Sent = "sent",
+        /// Given up after the last retry.
+        Failed = "failed",
+        /// Kept, not sent: no SMTP server is configured.
+        Logged = "logged",
+    }
+}

@@ -7,7 +7,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub member_id: Uuid,
-    pub direction: String,
+    pub direction: Direction,
     /// `card`, `cheque`, `bank_transfer`, `direct_debit`.
     pub method: String,
     /// The card provider (`sandbox`, `stripe`) for card payments.
@@ -30,3 +30,13 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Which way money moved, as stored in `payments.direction`.
+    pub enum Direction {
+        /// Received from a member.
+        In = "in",
+        /// Paid back to them (a refund).
+        Out = "out",
+    }
+}

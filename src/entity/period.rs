@@ -1,6 +1,5 @@
 use crate::domain::membership::{HowPaid, PaidState, Period};
 use sea_orm::entity::prelude::*;
-use serde_json::Value;
 
 /// One membership period. Periods are added, never overwritten: history answers "was X a member on D".
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -13,12 +12,10 @@ pub struct Model {
     pub start_on: Date,
     /// Inclusive last day.
     pub end_on: Date,
-    /// `paid`, `unpaid` or `instalments`.
-    pub paid_state: String,
+    pub paid_state: PaidStatus,
     pub paid_on: Option<Date>,
     pub mandate_active: bool,
-    /// `card`, `direct_debit`, `cheque`, `bank_transfer`, `complimentary` or `imported`.
-    pub how_paid: String,
+    pub how_paid: HowPaid,
     pub created_at: DateTimeUtc,
     pub created_by: String,
 }
@@ -28,40 +25,48 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+stored_enum! {
+    /// Whether a period is paid, as stored in `periods.paid_state`.
+    pub enum PaidStatus {
+        Paid = "paid",
+        Unpaid = "unpaid",
+        /// Paid month by month.
+        Instalments = "instalments",
+    }
+}
+
+impl PaidStatus {
+    /// `paid` or `unpaid`.
+    pub fn paid(yes: bool) -> PaidStatus {
+        if yes {
+            PaidStatus::Paid
+        } else {
+            PaidStatus::Unpaid
+        }
+    }
+
+    /// The domain's paid state of a period starting on `start`.
+    pub fn to_domain(self, paid_on: Option<Date>, start: Date, mandate_active: bool) -> PaidState {
+        match self {
+            PaidStatus::Paid => PaidState::Paid {
+                on: paid_on.unwrap_or(start),
+            },
+            PaidStatus::Instalments => PaidState::Instalments { mandate_active },
+            PaidStatus::Unpaid => PaidState::Unpaid,
+        }
+    }
+}
+
 /// A stored period as the domain sees it.
 pub fn to_period(p: &Model, category_code: &str) -> Period {
-    let paid = match p.paid_state.as_str() {
-        "paid" => PaidState::Paid {
-            on: p.paid_on.unwrap_or(p.start_on),
-        },
-        "instalments" => PaidState::Instalments {
-            mandate_active: p.mandate_active,
-        },
-        _ => PaidState::Unpaid,
-    };
     Period {
         id: p.id,
         category_code: category_code.to_owned(),
         start: p.start_on,
         end: p.end_on,
-        paid,
-        how_paid: how_paid(&p.how_paid),
-    }
-}
-
-/// The stored name of how a period was paid, read back.
-pub fn how_paid(s: &str) -> HowPaid {
-    serde_json::from_value(Value::String(s.to_owned())).unwrap_or(HowPaid::Imported)
-}
-
-/// Plain words for how a period was paid.
-pub fn how_paid_label(s: &str) -> &'static str {
-    match how_paid(s) {
-        HowPaid::Card => "Card",
-        HowPaid::DirectDebit => "Direct Debit",
-        HowPaid::Cheque => "Cheque",
-        HowPaid::BankTransfer => "Bank transfer",
-        HowPaid::Complimentary => "Complimentary",
-        HowPaid::Imported => "Imported",
+        paid: p
+            .paid_state
+            .to_domain(p.paid_on, p.start_on, p.mandate_active),
+        how_paid: p.how_paid,
     }
 }

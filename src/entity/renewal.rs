@@ -16,10 +16,10 @@ pub struct Model {
     pub created_by: String,
     /// `open` (invoice not yet paid), `paid` (the period exists) or `cancelled` (credited: the member
     /// resigned, was removed or changed category).
-    pub status: String,
+    pub status: RenewalStatus,
     /// `renewal` (the period after the current one) or `reinstatement` (a lapsed member back from the
     /// day they pay, with the reinstatement fee).
-    pub kind: String,
+    pub kind: RenewalKind,
     /// What the member declared when renewing (categories that need a declaration).
     #[sea_orm(column_type = "Text", nullable)]
     pub declaration: Option<String>,
@@ -36,3 +36,25 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+stored_enum! {
+    /// Where a renewal stands, as stored in `renewals.status`.
+    pub enum RenewalStatus {
+        /// The invoice is not yet paid.
+        Open = "open",
+        /// The period exists.
+        Paid = "paid",
+        /// Credited: the member resigned, was removed or changed category.
+        Cancelled = "cancelled",
+    }
+}
+
+stored_enum! {
+    /// What a renewal is for, as stored in `renewals.kind`.
+    pub enum RenewalKind {
+        /// The period after the current one.
+        Renewal = "renewal",
+        /// A lapsed member back from the day they pay, with the reinstatement fee.
+        Reinstatement = "reinstatement",
+    }
+}

@@ -365,7 +365,7 @@ pub(crate) mod tests {
             body_html: "<p>Hello Jo</p>".into(),
             user_id: None,
             member_id: None,
-            status: "sending".into(),
+            status: crate::entity::outbox_message::OutboxStatus::Sending,
             attempts: 0,
             next_attempt_at: now,
             claimed_at: None,

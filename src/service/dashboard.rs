@@ -9,6 +9,7 @@ use crate::domain::membership::{status_on, Status};
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::membership_event::to_event;
+use crate::entity::outbox_message::OutboxStatus;
 use crate::entity::{member, membership_event, money_request, outbox_message, payment, period};
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -188,14 +189,16 @@ async fn owed<C: ConnectionTrait>(db: &C) -> Result<(Money, u64), AppError> {
 
 async fn requests_waiting<C: ConnectionTrait>(db: &C) -> Result<u64, AppError> {
     Ok(money_request::Entity::find()
-        .filter(money_request::Column::Status.eq("pending"))
+        .filter(
+            money_request::Column::Status.eq(crate::entity::money_request::RequestStatus::Pending),
+        )
         .count(db)
         .await?)
 }
 
 async fn outbox_failed<C: ConnectionTrait>(db: &C) -> Result<u64, AppError> {
     Ok(outbox_message::Entity::find()
-        .filter(outbox_message::Column::Status.eq(crate::service::outbox::STATUS_FAILED))
+        .filter(outbox_message::Column::Status.eq(OutboxStatus::Failed))
         .count(db)
         .await?)
 }

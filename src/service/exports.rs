@@ -7,6 +7,7 @@
 use crate::domain::membership::Status;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::renewal::RenewalStatus;
 use crate::entity::{category, document, export, member, period, renewal};
 use chrono::NaiveDate;
 use sea_orm::sea_query::ExprTrait;
@@ -253,7 +254,7 @@ async fn renewal_rows(
     for chunk in ids.chunks(1000) {
         let open = renewal::Entity::find()
             .filter(renewal::Column::MemberId.is_in(chunk.to_vec()))
-            .filter(renewal::Column::Status.eq(crate::service::renewals::OPEN))
+            .filter(renewal::Column::Status.eq(RenewalStatus::Open))
             .all(db)
             .await?;
         let invoices: Vec<Uuid> = open.iter().filter_map(|r| r.invoice_id).collect();

@@ -5,61 +5,46 @@
 //! resumable: running it again finishes it without doubling anything).
 
 use crate::domain::{Actor, AppError, Permission};
-use crate::entity::job;
+use crate::entity::job::{self, JobKind, JobStatus};
 use crate::service::money::providers::PaymentProvider;
 use crate::service::{audit, renewals};
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
-
-pub const RENEWALS: &str = "renewals";
-pub const DAILY: &str = "daily";
-
-/// A kind of job in words.
-pub fn label(kind: &str) -> &'static str {
-    match kind {
-        RENEWALS => "Renewal run",
-        DAILY => "Daily membership job",
-        _ => "Job",
-    }
-}
 
 /// Starts job `kind` as of `as_of` in the background. Answers its id.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn start(
     db: &DatabaseConnection,
     actor: &Actor,
-    kind: &str,
+    kind: JobKind,
     as_of: NaiveDate,
     provider: Option<Arc<dyn PaymentProvider>>,
 ) -> Result<Uuid, AppError> {
     actor.require(Permission::EditMembers)?;
-    if kind != RENEWALS && kind != DAILY {
-        return Err(AppError::field("kind", "Choose a job to run"));
-    }
     let txn = crate::service::begin(db).await?;
     if job::Entity::find()
         .filter(job::Column::Kind.eq(kind))
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .one(&txn)
         .await?
         .is_some()
     {
         return Err(AppError::Conflict(format!(
             "The {} is already running: wait for it to finish.",
-            label(kind).to_lowercase()
+            kind.label().to_lowercase()
         )));
     }
     let id = crate::service::new_id();
     job::ActiveModel {
         id: Set(id),
-        kind: Set(kind.to_owned()),
-        status: Set("running".into()),
+        kind: Set(kind),
+        status: Set(JobStatus::Running),
         as_of: Set(as_of),
         done: Set(0),
         total: Set(0),
@@ -82,9 +67,9 @@ pub async fn start(
     )
     .await?;
     txn.commit().await?;
-    let (db, actor, kind) = (db.clone(), actor.clone(), kind.to_owned());
+    let (db, actor) = (db.clone(), actor.clone());
     tokio::spawn(async move {
-        run(&db, &actor, id, &kind, as_of, provider.as_deref()).await;
+        run(&db, &actor, id, kind, as_of, provider.as_deref()).await;
     });
     Ok(id)
 }
@@ -93,7 +78,7 @@ async fn run(
     db: &DatabaseConnection,
     actor: &Actor,
     id: Uuid,
-    kind: &str,
+    kind: JobKind,
     as_of: NaiveDate,
     provider: Option<&dyn PaymentProvider>,
 ) {
@@ -119,7 +104,7 @@ async fn run(
         }
     });
     let outcome = match kind {
-        RENEWALS => renewals::run::run(db, actor, as_of, renewals::WINDOW_DAYS, |d, t| {
+        JobKind::Renewals => renewals::run::run(db, actor, as_of, renewals::WINDOW_DAYS, |d, t| {
             tx.send_replace((d, t));
         })
         .await
@@ -132,7 +117,7 @@ async fn run(
                 r.raised,
             )
         }),
-        _ => crate::service::renewals::daily::daily(db, actor, as_of, provider, |_, d, t| {
+        JobKind::Daily => crate::service::renewals::daily::daily(db, actor, as_of, provider, |_, d, t| {
             tx.send_replace((d, t));
         })
         .await
@@ -141,10 +126,10 @@ async fn run(
     drop(tx);
     let _ = writer.await;
     let (status, result, error) = match outcome {
-        Ok((text, _)) => ("done", Some(text), None),
+        Ok((text, _)) => (JobStatus::Done, Some(text), None),
         Err(e) => {
             tracing::error!(error = %e, job = %id, "job failed");
-            ("failed", None, Some(e.to_string()))
+            (JobStatus::Failed, None, Some(e.to_string()))
         }
     };
     let finish = async {
@@ -153,7 +138,7 @@ async fn run(
             return Ok::<(), AppError>(());
         };
         let mut am: job::ActiveModel = j.into();
-        am.status = Set(status.into());
+        am.status = Set(status);
         am.result = Set(result.clone());
         am.error = Set(error.clone());
         am.finished_at = Set(Some(crate::service::now()));
@@ -189,14 +174,14 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<job::Mod
 /// Jobs left `running` by a server that stopped: marked failed (run them again to finish the work).
 pub async fn mark_interrupted(db: &DatabaseConnection) -> Result<u64, AppError> {
     let r = job::Entity::update_many()
-        .col_expr(job::Column::Status, sea_orm::sea_query::Expr::value("failed"))
+        .col_expr(job::Column::Status, sea_orm::sea_query::Expr::value(JobStatus::Failed.to_value()))
         .col_expr(
             job::Column::Error,
             sea_orm::sea_query::Expr::value(
                 "The server stopped while this job ran. Nothing was done twice or half: run it again to finish.",
             ),
         )
-        .filter(job::Column::Status.eq("running"))
+        .filter(job::Column::Status.eq(JobStatus::Running))
         .exec(db)
         .await?;
     Ok(r.rows_affected)
@@ -206,13 +191,13 @@ pub async fn mark_interrupted(db: &DatabaseConnection) -> Result<u64, AppError> 
 #[tracing::instrument(skip_all)]
 pub async fn started_for(
     db: &DatabaseConnection,
-    kind: &str,
+    kind: JobKind,
     as_of: NaiveDate,
 ) -> Result<bool, AppError> {
     Ok(job::Entity::find()
         .filter(job::Column::Kind.eq(kind))
         .filter(job::Column::AsOf.eq(as_of))
-        .filter(job::Column::Status.ne("failed"))
+        .filter(job::Column::Status.ne(JobStatus::Failed))
         .one(db)
         .await?
         .is_some())

@@ -66,8 +66,8 @@ pub struct Overview {
 pub async fn overview<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<Overview, AppError> {
     actor.require(Permission::StaffArea)?;
     use crate::entity::outbox_message as o;
+    use crate::entity::outbox_message::OutboxStatus;
     use crate::service::identity::{KIND_MEMBER, KIND_STAFF};
-    use crate::service::outbox::{STATUS_FAILED, STATUS_PENDING, STATUS_SENDING};
     Ok(Overview {
         members: member::Entity::find().count(db).await?,
         member_accounts: user::Entity::find()
@@ -79,11 +79,11 @@ pub async fn overview<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<Overv
             .count(db)
             .await?,
         outbox_waiting: o::Entity::find()
-            .filter(o::Column::Status.is_in([STATUS_PENDING, STATUS_SENDING]))
+            .filter(o::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]))
             .count(db)
             .await?,
         outbox_failed: o::Entity::find()
-            .filter(o::Column::Status.eq(STATUS_FAILED))
+            .filter(o::Column::Status.eq(OutboxStatus::Failed))
             .count(db)
             .await?,
     })

@@ -21,10 +21,12 @@
 //! none).
 
 use crate::domain::lists::{List, STATUS_ORDER};
+use crate::domain::membership::HowPaid;
 use crate::domain::membership::{status_on, MembershipEvent, PaidState, Period, Status};
 use crate::domain::movements::{classify, Left, Movement, Span};
 use crate::domain::AppError;
 use crate::entity::membership_event::EventKind;
+use crate::entity::period::PaidStatus;
 use crate::entity::{category, member, membership_event, period};
 use chrono::{Duration, NaiveDate};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -258,10 +260,10 @@ pub(crate) async fn periods_of<C: ConnectionTrait>(
         Uuid,
         NaiveDate,
         NaiveDate,
-        String,
+        PaidStatus,
         Option<NaiveDate>,
         bool,
-        String,
+        HowPaid,
     );
     let mut q = period::Entity::find().select_only().columns([
         period::Column::Id,
@@ -285,13 +287,7 @@ pub(crate) async fn periods_of<C: ConnectionTrait>(
         .await?;
     let mut periods: HashMap<Uuid, Vec<Facts>> = HashMap::new();
     for (id, member_id, category_id, start, end, paid_state, paid_on, mandate_active, how) in rows {
-        let paid = match paid_state.as_str() {
-            "paid" => PaidState::Paid {
-                on: paid_on.unwrap_or(start),
-            },
-            "instalments" => PaidState::Instalments { mandate_active },
-            _ => PaidState::Unpaid,
-        };
+        let paid = paid_state.to_domain(paid_on, start, mandate_active);
         periods.entry(member_id).or_default().push(Facts {
             category_id,
             paid_on,
@@ -304,7 +300,7 @@ pub(crate) async fn periods_of<C: ConnectionTrait>(
                 start,
                 end,
                 paid,
-                how_paid: crate::entity::period::how_paid(&how),
+                how_paid: how,
             },
         });
     }

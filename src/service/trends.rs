@@ -10,6 +10,7 @@ use crate::domain::movements::{classify, Left, Span};
 pub use crate::domain::movements::{Moved, Movement};
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::membership_event::EventKind;
+use crate::entity::payment::Direction;
 use crate::entity::{category, membership_event, payment, period};
 use chrono::{Datelike, Duration, NaiveDate};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -229,7 +230,7 @@ pub async fn trade_report<C: ConnectionTrait>(
     let mut by_method: HashMap<&str, i64> = HashMap::new();
     let mut refunds = 0i64;
     for p in &payments {
-        if p.direction == "in" {
+        if p.direction == Direction::In {
             *by_method.entry(p.method.as_str()).or_default() += p.amount_pence;
         } else {
             refunds += p.amount_pence;

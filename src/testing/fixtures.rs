@@ -266,7 +266,7 @@ pub async fn invoice(db: &DatabaseConnection, number: &str) -> document::Model {
 pub async fn invoices(db: &DatabaseConnection, m: Uuid) -> Vec<document::Model> {
     document::Entity::find()
         .filter(document::Column::MemberId.eq(m))
-        .filter(document::Column::Kind.eq("invoice"))
+        .filter(document::Column::Kind.eq(document::DocumentKind::Invoice))
         .all(db)
         .await
         .expect("invoices")

@@ -124,7 +124,7 @@ pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
     let id = uuid::Uuid::parse_str(checkout.trim()).map_err(|_| AppError::NotFound)?;
     let v = guildhall::service::payments::card::own_view(&st.db, &actor, id).await?;
     Ok(PaidDto {
-        paid: v.status == "paid",
+        paid: v.status == guildhall::entity::checkout::CheckoutStatus::Paid,
         amount: v.amount.to_string(),
         invoice: v.invoice_number,
         receipt: v.receipt_number,
@@ -195,7 +195,7 @@ pub async fn sandbox_checkout(id: String) -> Result<SandboxDto, AppError> {
         amount: v.amount.to_string(),
         invoice: v.invoice_number,
         description: v.description,
-        paid: v.status == "paid",
+        paid: v.status == guildhall::entity::checkout::CheckoutStatus::Paid,
         message: v.message,
         number: crate::record::number(v.membership_number),
     })

@@ -166,7 +166,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan
         .as_ref()
-        .is_some_and(|p| p.status == guildhall::service::renewals::instalments::STARTING);
+        .is_some_and(|p| p.status == guildhall::entity::instalment_plan::PlanStatus::Starting);
     let monthly = match &o.offer {
         Offer::Renew {
             category,

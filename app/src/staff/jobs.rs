@@ -31,8 +31,8 @@ pub async fn jobs_list() -> Result<Vec<JobRow>, AppError> {
         .into_iter()
         .map(|j| JobRow {
             id: j.id.to_string(),
-            name: guildhall::service::jobs::label(&j.kind).to_owned(),
-            status: j.status,
+            name: j.kind.label().to_owned(),
+            status: sea_orm::ActiveEnum::to_value(&j.status),
             as_of: crate::format::long_date(j.as_of),
             started: crate::format::staff_time(j.started_at),
             started_by: j.started_by,
@@ -47,12 +47,15 @@ pub async fn jobs_list() -> Result<Vec<JobRow>, AppError> {
 /// Starts a job (`renewals` or `daily`) for today.
 #[server(prefix = "/fn", endpoint = "start-job")]
 pub async fn start_job(kind: String) -> Result<(), AppError> {
+    use sea_orm::ActiveEnum;
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
+    let kind = guildhall::entity::job::JobKind::try_from_value(&kind.trim().to_owned())
+        .map_err(|_| AppError::field("kind", "Choose a job to run"))?;
     guildhall::service::jobs::start(
         &st.db,
         &actor,
-        kind.trim(),
+        kind,
         guildhall::service::today(),
         Some(st.payments.active.clone()),
     )

@@ -41,10 +41,10 @@ pub async fn seed_due(
                 category_id: Set(reg.id),
                 start_on: Set(as_of - chrono::Duration::days(365 - k)),
                 end_on: Set(as_of + chrono::Duration::days(k)),
-                paid_state: Set("paid".into()),
+                paid_state: Set(guildhall::entity::period::PaidStatus::Paid),
                 paid_on: Set(Some(as_of - chrono::Duration::days(365 - k))),
                 mandate_active: Set(false),
-                how_paid: Set("card".into()),
+                how_paid: Set(guildhall::domain::membership::HowPaid::Card),
                 created_at: Set(now),
                 created_by: Set("bench".into()),
             }

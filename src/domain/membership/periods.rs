@@ -58,8 +58,17 @@ impl PaidState {
     }
 }
 
-/// How a period was (or is being) paid for.
+/// How a period was (or is being) paid for; stored in `periods.how_paid` by the same names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::EnumIter, sea_orm::DeriveActiveEnum))]
+#[cfg_attr(
+    feature = "ssr",
+    sea_orm(
+        rs_type = "String",
+        db_type = "String(sea_orm::sea_query::StringLen::None)",
+        rename_all = "snake_case"
+    )
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HowPaid {
     Card,
@@ -69,6 +78,51 @@ pub enum HowPaid {
     Complimentary,
     /// Brought over from the legacy system; how it was paid is not known.
     Imported,
+}
+
+impl HowPaid {
+    /// The stored name (`card`, `direct_debit`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HowPaid::Card => "card",
+            HowPaid::DirectDebit => "direct_debit",
+            HowPaid::Cheque => "cheque",
+            HowPaid::BankTransfer => "bank_transfer",
+            HowPaid::Complimentary => "complimentary",
+            HowPaid::Imported => "imported",
+        }
+    }
+
+    /// Plain words for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            HowPaid::Card => "Card",
+            HowPaid::DirectDebit => "Direct Debit",
+            HowPaid::Cheque => "Cheque",
+            HowPaid::BankTransfer => "Bank transfer",
+            HowPaid::Complimentary => "Complimentary",
+            HowPaid::Imported => "Imported",
+        }
+    }
+
+    /// How a payment by `method` (`card`, `cheque`, `bank_transfer`, `direct_debit`, or a name of
+    /// this type) pays for a period; anything else reads as imported.
+    pub fn from_method(method: &str) -> HowPaid {
+        match method {
+            "card" => HowPaid::Card,
+            "cheque" => HowPaid::Cheque,
+            "bank_transfer" => HowPaid::BankTransfer,
+            "direct_debit" => HowPaid::DirectDebit,
+            "complimentary" => HowPaid::Complimentary,
+            _ => HowPaid::Imported,
+        }
+    }
+}
+
+impl PartialEq<&str> for HowPaid {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// How a category's periods run.

@@ -142,10 +142,10 @@ pub async fn change_category(
             category_id: Set(new_cat.id),
             start_on: Set(today),
             end_on: Set(p.end_on),
-            paid_state: Set(p.paid_state.clone()),
+            paid_state: Set(p.paid_state),
             paid_on: Set(p.paid_on),
             mandate_active: Set(p.mandate_active),
-            how_paid: Set(p.how_paid.clone()),
+            how_paid: Set(p.how_paid),
             created_at: Set(crate::service::now()),
             created_by: Set(actor.label.clone()),
         }

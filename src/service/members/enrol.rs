@@ -7,6 +7,7 @@
 //! to choose a password.
 
 use super::record::{apply_details, details_json, DetailsInput};
+use crate::domain::membership::HowPaid;
 use crate::domain::membership::{first_period, FIRST_PAYMENT};
 use crate::domain::{email::Email, person::PersonName, Actor, AppError, FieldErrors, Permission};
 use crate::entity::{category, member, member_representative, period, user};
@@ -172,13 +173,13 @@ pub async fn create_member(
         category_id: Set(cat.id),
         start_on: Set(start),
         end_on: Set(end),
-        paid_state: Set(if paid { "paid" } else { "unpaid" }.into()),
+        paid_state: Set(crate::entity::period::PaidStatus::paid(paid)),
         paid_on: Set(paid.then_some(today)),
         mandate_active: Set(false),
         how_paid: Set(if paid {
-            input.payment.clone()
+            HowPaid::from_method(&input.payment)
         } else {
-            "bank_transfer".into()
+            HowPaid::BankTransfer
         }),
         created_at: Set(now),
         created_by: Set(actor.label.clone()),

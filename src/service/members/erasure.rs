@@ -12,11 +12,12 @@
 //! audit trail, with one new entry saying who erased the record.
 
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::outbox_message::OutboxStatus;
 use crate::entity::{
     audit_log, auth_token, member, member_note, member_representative, outbox_message, session,
     user,
 };
-use crate::service::{audit, outbox};
+use crate::service::audit;
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition,
     DatabaseConnection, EntityTrait, QueryFilter,
@@ -186,7 +187,7 @@ pub async fn erase(
     outbox_message::Entity::update_many()
         .col_expr(
             outbox_message::Column::Status,
-            Expr::value(outbox::STATUS_FAILED),
+            Expr::value(OutboxStatus::Failed),
         )
         .col_expr(
             outbox_message::Column::LastError,
@@ -194,7 +195,7 @@ pub async fn erase(
         )
         .filter(to_them.clone())
         .filter(
-            outbox_message::Column::Status.is_in([outbox::STATUS_PENDING, outbox::STATUS_SENDING]),
+            outbox_message::Column::Status.is_in([OutboxStatus::Pending, OutboxStatus::Sending]),
         )
         .exec(&txn)
         .await?;

@@ -273,7 +273,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "end": p.end_on,
                 "paid_state": p.paid_state,
                 "paid_on": p.paid_on,
-                "how_paid": crate::entity::period::how_paid_label(&p.how_paid),
+                "how_paid": p.how_paid.label(),
             })).collect::<Vec<_>>(),
             "events": h.events.iter().map(|e| json!({
                 "kind": e.kind.as_str(),

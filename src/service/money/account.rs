@@ -3,8 +3,6 @@
 
 use super::member_name;
 use super::pdf;
-use super::CREDIT_NOTE;
-use super::INVOICE;
 use crate::domain::dates::london_date;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
@@ -12,6 +10,7 @@ use crate::domain::Actor;
 use crate::domain::AppError;
 use crate::domain::Permission;
 use crate::entity::document;
+use crate::entity::document::{DocumentKind, DocumentStatus};
 use crate::entity::ledger_transaction;
 use crate::entity::member;
 use crate::entity::payment;
@@ -30,13 +29,13 @@ use uuid::Uuid;
 #[derive(Clone, Debug)]
 pub struct DocumentRow {
     pub id: Uuid,
-    pub kind: String,
+    pub kind: DocumentKind,
     pub number: String,
     pub issued_on: NaiveDate,
     pub description: String,
     pub amount: Money,
     pub outstanding: Money,
-    pub status: String,
+    pub status: DocumentStatus,
 }
 
 impl From<document::Model> for DocumentRow {
@@ -188,7 +187,7 @@ pub async fn document_pdf<C: ConnectionTrait>(
     }
     let office = office(db).await?;
     let related = match doc.related_id {
-        Some(id) if doc.kind == CREDIT_NOTE => document::Entity::find_by_id(id)
+        Some(id) if doc.kind == DocumentKind::CreditNote => document::Entity::find_by_id(id)
             .one(db)
             .await?
             .map(|d| d.number),
@@ -196,11 +195,7 @@ pub async fn document_pdf<C: ConnectionTrait>(
     };
     let bytes = pdf::render(&pdf::Printable {
         office: &office,
-        title: match doc.kind.as_str() {
-            INVOICE => "Invoice",
-            CREDIT_NOTE => "Credit note",
-            _ => "Receipt",
-        },
+        title: doc.kind.title(),
         number: &doc.number,
         issued_on: doc.issued_on,
         to_name: &member_name(&m),
@@ -208,7 +203,8 @@ pub async fn document_pdf<C: ConnectionTrait>(
         membership_number: &MembershipNumber::text_of(m.membership_number),
         description: &doc.description,
         amount: Money::from_pence(doc.amount_pence),
-        outstanding: (doc.kind == INVOICE).then(|| Money::from_pence(doc.outstanding_pence)),
+        outstanding: (doc.kind == DocumentKind::Invoice)
+            .then(|| Money::from_pence(doc.outstanding_pence)),
         related: related.as_deref(),
     });
     Ok((format!("{}.pdf", doc.number), bytes))

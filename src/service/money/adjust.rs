@@ -2,11 +2,13 @@
 //! write-off against an invoice, and a refund of a payment. (The request queue itself, who may approve
 //! what, is `service::payments::requests`.)
 
-use super::{allocate, insert_document, next_number, notify, CREDIT_NOTE};
+use super::{allocate, insert_document, next_number, notify};
 use crate::domain::ledger::postings;
 use crate::domain::money::Money;
 use crate::domain::payments as pay;
 use crate::domain::{Actor, AppError};
+use crate::entity::document::{DocumentKind, DocumentStatus};
+use crate::entity::payment::Direction;
 use crate::entity::{document, member, payment};
 use crate::service::ledger::{self, NewTransaction};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait};
@@ -48,7 +50,7 @@ pub(crate) async fn credit_or_write_off<C: ConnectionTrait>(
     let amount = a.amount;
     let member_id = a.member_id;
     let number = if credit {
-        next_number(db, CREDIT_NOTE).await?
+        next_number(db, DocumentKind::CreditNote).await?
     } else {
         format!("write-off of {}", inv.number)
     };
@@ -80,14 +82,18 @@ pub(crate) async fn credit_or_write_off<C: ConnectionTrait>(
         member_id,
         Some(inv.id),
         amount,
-        if credit { "credited" } else { "written_off" },
+        if credit {
+            DocumentStatus::Credited
+        } else {
+            DocumentStatus::WrittenOff
+        },
     )
     .await?;
     if credit {
         insert_document(
             db,
             actor,
-            CREDIT_NOTE,
+            DocumentKind::CreditNote,
             member_id,
             crate::service::today(),
             &format!("Credit for invoice {}: {}", inv.number, a.reason),
@@ -161,7 +167,7 @@ pub(crate) async fn refund<C: ConnectionTrait>(
     payment::ActiveModel {
         id: Set(crate::service::new_id()),
         member_id: Set(m.id),
-        direction: Set("out".into()),
+        direction: Set(Direction::Out),
         method: Set(p.method.clone()),
         provider: Set(p.provider.clone()),
         reference: Set(format!("refund of {}", p.reference)),

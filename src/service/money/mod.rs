@@ -18,8 +18,10 @@ use crate::domain::payments as pay;
 use crate::domain::Actor;
 use crate::domain::AppError;
 use crate::entity::document;
+use crate::entity::document::{DocumentKind, DocumentStatus};
 use crate::entity::member;
 use crate::entity::payment;
+use crate::entity::payment::Direction;
 use crate::service::ledger::{self, NewTransaction, Posted};
 use crate::service::outbox::{self, NewMessage};
 use crate::service::today;
@@ -35,26 +37,9 @@ use sea_orm::QueryOrder;
 use serde_json::json;
 use uuid::Uuid;
 
-pub const INVOICE: &str = "invoice";
-pub const CREDIT_NOTE: &str = "credit_note";
-pub const RECEIPT: &str = "receipt";
-
 /// The number printed on a document of `kind` for sequence value `n`.
-pub fn document_number(kind: &str, n: i64) -> String {
-    let prefix = match kind {
-        INVOICE => "INV",
-        CREDIT_NOTE => "CN",
-        _ => "RCT",
-    };
-    format!("{prefix}-{n:06}")
-}
-
-fn counter_name(kind: &str) -> &'static str {
-    match kind {
-        INVOICE => "invoice_number",
-        CREDIT_NOTE => "credit_note_number",
-        _ => "receipt_number",
-    }
+pub fn document_number(kind: DocumentKind, n: i64) -> String {
+    format!("{}-{n:06}", kind.prefix())
 }
 
 /// How a member is named on documents and lists.
@@ -68,8 +53,8 @@ pub fn member_name(m: &member::Model) -> String {
     }
 }
 
-async fn next_number<C: ConnectionTrait>(db: &C, kind: &str) -> Result<String, AppError> {
-    let n = counters::take(db, counter_name(kind), 1).await?;
+async fn next_number<C: ConnectionTrait>(db: &C, kind: DocumentKind) -> Result<String, AppError> {
+    let n = counters::take(db, kind.counter(), 1).await?;
     Ok(document_number(kind, n))
 }
 
@@ -80,7 +65,7 @@ async fn next_number<C: ConnectionTrait>(db: &C, kind: &str) -> Result<String, A
 async fn insert_document<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    kind: &str,
+    kind: DocumentKind,
     member_id: Uuid,
     issued_on: NaiveDate,
     description: &str,
@@ -89,17 +74,21 @@ async fn insert_document<C: ConnectionTrait>(
     ledger_id: Option<Uuid>,
     number: String,
 ) -> Result<document::Model, AppError> {
-    let invoice = kind == INVOICE;
+    let invoice = kind == DocumentKind::Invoice;
     let doc = document::ActiveModel {
         id: Set(crate::service::new_id()),
-        kind: Set(kind.to_owned()),
+        kind: Set(kind),
         number: Set(number),
         member_id: Set(member_id),
         issued_on: Set(issued_on),
         description: Set(description.to_owned()),
         amount_pence: Set(amount.pence()),
         outstanding_pence: Set(if invoice { amount.pence() } else { 0 }),
-        status: Set(if invoice { "open" } else { "issued" }.to_owned()),
+        status: Set(if invoice {
+            DocumentStatus::Open
+        } else {
+            DocumentStatus::Issued
+        }),
         related_id: Set(related_id),
         ledger_transaction_id: Set(ledger_id),
         created_at: Set(crate::service::now()),
@@ -131,7 +120,7 @@ pub(crate) async fn issue_invoice<C: ConnectionTrait>(
         .checked_add(joining)
         .filter(|t| t.pence() > 0)
         .ok_or_else(|| AppError::Conflict("An invoice must be for more than £0.00.".into()))?;
-    let number = next_number(db, INVOICE).await?;
+    let number = next_number(db, DocumentKind::Invoice).await?;
     let posted = ledger::post(
         db,
         actor,
@@ -157,7 +146,7 @@ pub(crate) async fn issue_invoice<C: ConnectionTrait>(
     let doc = insert_document(
         db,
         actor,
-        INVOICE,
+        DocumentKind::Invoice,
         member_id,
         today(),
         description,
@@ -188,11 +177,11 @@ async fn allocate<C: ConnectionTrait>(
     member_id: Uuid,
     first: Option<Uuid>,
     amount: Money,
-    closed_status: &str,
+    closed_status: DocumentStatus,
 ) -> Result<(Money, Vec<Uuid>), AppError> {
     let mut open = document::Entity::find()
         .filter(document::Column::MemberId.eq(member_id))
-        .filter(document::Column::Kind.eq(INVOICE))
+        .filter(document::Column::Kind.eq(DocumentKind::Invoice))
         .filter(document::Column::OutstandingPence.gt(0))
         .order_by_asc(document::Column::IssuedOn)
         .order_by_asc(document::Column::Number)
@@ -218,7 +207,7 @@ async fn allocate<C: ConnectionTrait>(
         let mut am: document::ActiveModel = inv.into();
         am.outstanding_pence = Set(outstanding);
         if outstanding == 0 {
-            am.status = Set(closed_status.to_owned());
+            am.status = Set(closed_status);
         }
         am.update(db).await?;
     }
@@ -293,13 +282,13 @@ pub(crate) async fn take<C: ConnectionTrait>(
             .ok_or_else(|| AppError::internal("a payment's transaction has no payment"))?;
         let receipt = document::Entity::find()
             .filter(document::Column::RelatedId.eq(pm.id))
-            .filter(document::Column::Kind.eq(RECEIPT))
+            .filter(document::Column::Kind.eq(DocumentKind::Receipt))
             .one(db)
             .await?
             .ok_or_else(|| AppError::internal("a payment has no receipt"))?;
         return Ok(Taken::Repeat(Box::new((pm, receipt))));
     }
-    let (_, paid) = allocate(db, member_id, p.invoice_id, p.amount, "paid").await?;
+    let (_, paid) = allocate(db, member_id, p.invoice_id, p.amount, DocumentStatus::Paid).await?;
     Ok(Taken::New {
         posted: posted.id(),
         paid,
@@ -316,7 +305,7 @@ pub(crate) async fn receipt<C: ConnectionTrait>(
 ) -> Result<(payment::Model, document::Model), AppError> {
     let member_id = p.member.id;
     let payment_id = crate::service::new_id();
-    let number = next_number(db, RECEIPT).await?;
+    let number = next_number(db, DocumentKind::Receipt).await?;
     let invoice_number = match p.invoice_id {
         Some(id) => document::Entity::find_by_id(id)
             .one(db)
@@ -339,7 +328,7 @@ pub(crate) async fn receipt<C: ConnectionTrait>(
     let receipt = insert_document(
         db,
         actor,
-        RECEIPT,
+        DocumentKind::Receipt,
         member_id,
         p.received_on,
         &description,
@@ -352,7 +341,7 @@ pub(crate) async fn receipt<C: ConnectionTrait>(
     let pm = payment::ActiveModel {
         id: Set(payment_id),
         member_id: Set(member_id),
-        direction: Set("in".into()),
+        direction: Set(Direction::In),
         method: Set(p.method.to_owned()),
         provider: Set(p.provider.map(str::to_owned)),
         reference: Set(p.reference.to_owned()),
@@ -411,11 +400,11 @@ pub(crate) async fn credit_outstanding<C: ConnectionTrait>(
     reason: &str,
     key: &str,
 ) -> Result<Option<String>, AppError> {
-    if inv.kind != INVOICE || inv.outstanding_pence <= 0 {
+    if inv.kind != DocumentKind::Invoice || inv.outstanding_pence <= 0 {
         return Ok(None);
     }
     let amount = Money::from_pence(inv.outstanding_pence);
-    let number = next_number(db, CREDIT_NOTE).await?;
+    let number = next_number(db, DocumentKind::CreditNote).await?;
     let posted = ledger::post(
         db,
         actor,
@@ -434,11 +423,18 @@ pub(crate) async fn credit_outstanding<C: ConnectionTrait>(
     if let Posted::Duplicate(_) = posted {
         return Ok(None);
     }
-    allocate(db, inv.member_id, Some(inv.id), amount, "credited").await?;
+    allocate(
+        db,
+        inv.member_id,
+        Some(inv.id),
+        amount,
+        DocumentStatus::Credited,
+    )
+    .await?;
     insert_document(
         db,
         actor,
-        CREDIT_NOTE,
+        DocumentKind::CreditNote,
         inv.member_id,
         today(),
         &format!("Credit for invoice {}: {reason}", inv.number),

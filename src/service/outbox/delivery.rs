@@ -22,7 +22,7 @@
 //!   logged. A message whose link was replaced, used or expired meanwhile is marked `failed`, not sent.
 
 use super::transport::{SendError, Transport};
-use super::{STATUS_FAILED, STATUS_LOGGED, STATUS_PENDING, STATUS_SENDING, STATUS_SENT};
+use crate::entity::outbox_message::OutboxStatus;
 use crate::entity::outbox_message::{self, Column, Entity as Outbox};
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{LockBehavior, LockType};
@@ -104,14 +104,14 @@ pub async fn recover_stale(db: &DatabaseConnection, lease: Duration) -> Result<u
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let recovered = Outbox::update_many()
         .set(outbox_message::ActiveModel {
-            status: Set(STATUS_PENDING.to_owned()),
+            status: Set(OutboxStatus::Pending),
             last_error: Set(Some(
                 "delivery was interrupted (the worker stopped mid-send); sending again with the same Message-ID"
                     .to_owned(),
             )),
             ..Default::default()
         })
-        .filter(Column::Status.eq(STATUS_SENDING))
+        .filter(Column::Status.eq(OutboxStatus::Sending))
         .filter(Condition::any().add(Column::ClaimedAt.lte(cutoff)).add(Column::ClaimedAt.is_null()))
         .exec(db)
         .await?
@@ -135,7 +135,7 @@ pub async fn deliver_one(
     transport: &dyn Transport,
     cfg: &WorkerConfig,
 ) -> Result<Option<Uuid>, DbErr> {
-    let logged = transport.delivered_status() == STATUS_LOGGED;
+    let logged = transport.delivered_status() == OutboxStatus::Logged;
     let Some(msg) = claim(db, cfg, logged).await? else {
         return Ok(None);
     };
@@ -147,7 +147,7 @@ pub async fn deliver_one(
             if logged {
                 Outbox::update_many()
                     .set(outbox_message::ActiveModel {
-                        status: Set(STATUS_FAILED.to_owned()),
+                        status: Set(OutboxStatus::Failed),
                         last_error: Set(Some(dead.to_owned())),
                         ..Default::default()
                     })
@@ -219,7 +219,7 @@ async fn try_claim<C: ConnectionTrait>(
 ) -> Result<Claim, DbErr> {
     let now = now();
     let mut query = Outbox::find()
-        .filter(Column::Status.eq(STATUS_PENDING))
+        .filter(Column::Status.eq(OutboxStatus::Pending))
         .filter(Column::NextAttemptAt.lte(now))
         .order_by_asc(Column::NextAttemptAt)
         .order_by_asc(Column::Id)
@@ -232,11 +232,10 @@ async fn try_claim<C: ConnectionTrait>(
     };
     let mut claimed = outbox_message::ActiveModel {
         status: Set(if logged {
-            STATUS_LOGGED
+            OutboxStatus::Logged
         } else {
-            STATUS_SENDING
-        }
-        .to_owned()),
+            OutboxStatus::Sending
+        }),
         claimed_at: Set(Some(now)),
         claimed_by: Set(Some(cfg.worker_id.clone())),
         ..Default::default()
@@ -248,7 +247,7 @@ async fn try_claim<C: ConnectionTrait>(
     let won = Outbox::update_many()
         .set(claimed)
         .filter(Column::Id.eq(candidate.id))
-        .filter(Column::Status.eq(STATUS_PENDING))
+        .filter(Column::Status.eq(OutboxStatus::Pending))
         .exec(db)
         .await?
         .rows_affected
@@ -258,11 +257,10 @@ async fn try_claim<C: ConnectionTrait>(
     }
     Ok(Claim::Won(Box::new(outbox_message::Model {
         status: if logged {
-            STATUS_LOGGED
+            OutboxStatus::Logged
         } else {
-            STATUS_SENDING
-        }
-        .to_owned(),
+            OutboxStatus::Sending
+        },
         claimed_at: Some(now),
         claimed_by: Some(cfg.worker_id.clone()),
         attempts: if logged {
@@ -291,7 +289,7 @@ async fn finish(
     };
     match &result {
         Ok(()) => {
-            update.status = Set(STATUS_SENT.to_owned());
+            update.status = Set(OutboxStatus::Sent);
             update.sent_at = Set(Some(now));
         }
         Err(e) => {
@@ -302,9 +300,9 @@ async fn finish(
             }
             update.last_error = Set(Some(error));
             if give_up {
-                update.status = Set(STATUS_FAILED.to_owned());
+                update.status = Set(OutboxStatus::Failed);
             } else {
-                update.status = Set(STATUS_PENDING.to_owned());
+                update.status = Set(OutboxStatus::Pending);
                 let wait = delta(backoff(cfg.base_backoff, attempts));
                 update.next_attempt_at = Set(now.checked_add_signed(wait).unwrap_or(now));
             }
@@ -319,7 +317,7 @@ async fn finish(
         let attempt = Outbox::update_many()
             .set(update.clone())
             .filter(Column::Id.eq(msg.id))
-            .filter(Column::Status.eq(STATUS_SENDING))
+            .filter(Column::Status.eq(OutboxStatus::Sending))
             .filter(Column::ClaimedBy.eq(cfg.worker_id.as_str()))
             .exec(db)
             .await;
@@ -334,8 +332,8 @@ async fn finish(
     };
 
     let status = match &update.status {
-        Set(s) => s.as_str(),
-        _ => STATUS_SENDING,
+        Set(s) => *s,
+        _ => OutboxStatus::Sending,
     };
     if !written {
         tracing::warn!(outbox_id = %msg.id, "outbox: the claim expired during delivery; another worker owns it now");
@@ -344,7 +342,7 @@ async fn finish(
             Ok(()) => {
                 tracing::info!(outbox_id = %msg.id, message_id = %msg.message_id, template = %msg.template, attempts, "e-mail sent")
             }
-            Err(e) if status == STATUS_FAILED => {
+            Err(e) if status == OutboxStatus::Failed => {
                 tracing::error!(outbox_id = %msg.id, template = %msg.template, attempts, error = %e, "e-mail failed for good");
                 crate::service::events::publish(db, crate::service::events::Topic::Outbox).await;
             }

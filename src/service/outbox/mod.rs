@@ -13,6 +13,7 @@ pub mod transport;
 
 use crate::domain::AppError;
 use crate::entity::outbox_message;
+use crate::entity::outbox_message::OutboxStatus;
 use crate::mail::templates;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -68,7 +69,7 @@ pub fn row(msg: NewMessage<'_>) -> Result<(Uuid, outbox_message::ActiveModel), A
         body_html: Set(rendered.html),
         user_id: Set(msg.user_id),
         member_id: Set(msg.member_id),
-        status: Set(STATUS_PENDING.to_owned()),
+        status: Set(OutboxStatus::Pending),
         attempts: Set(0),
         next_attempt_at: Set(now),
         claimed_at: Set(None),
@@ -82,12 +83,6 @@ pub fn row(msg: NewMessage<'_>) -> Result<(Uuid, outbox_message::ActiveModel), A
     Ok((id, row))
 }
 
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_SENDING: &str = "sending";
-pub const STATUS_SENT: &str = "sent";
-pub const STATUS_FAILED: &str = "failed";
-pub const STATUS_LOGGED: &str = "logged";
-
 /// One row of the staff outbox list.
 #[derive(Clone, Debug)]
 pub struct Listed {
@@ -99,7 +94,7 @@ pub struct Listed {
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     to: Option<&str>,
-    status: Option<&str>,
+    status: Option<OutboxStatus>,
     page: u64,
     per_page: u64,
 ) -> Result<Listed, AppError> {
@@ -107,7 +102,7 @@ pub async fn list<C: ConnectionTrait>(
     if let Some(to) = to.map(str::trim).filter(|s| !s.is_empty()) {
         q = q.filter(outbox_message::Column::ToAddress.eq(to.to_lowercase()));
     }
-    if let Some(status) = status.filter(|s| !s.is_empty()) {
+    if let Some(status) = status {
         q = q.filter(outbox_message::Column::Status.eq(status));
     }
     let total = q.clone().count(db).await?;

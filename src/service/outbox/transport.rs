@@ -5,8 +5,8 @@
 //! `GUILDHALL_MAIL_DIR`, standing in for the recipient's mailbox, or [`LogTransport`] notes it in the log
 //! (without its body); either marks it `logged`.
 
-use super::{STATUS_LOGGED, STATUS_SENT};
 use crate::entity::outbox_message;
+use crate::entity::outbox_message::OutboxStatus;
 pub use crate::mail::smtp::{MailConfigError, SendError, SmtpConfig, SmtpTransport, TlsMode};
 use async_trait::async_trait;
 use std::fmt;
@@ -20,8 +20,8 @@ pub trait Transport: Send + Sync + fmt::Debug {
 
     /// The status a message ends in once delivered: `sent`, or `logged` for a transport that reaches nobody
     /// (the worker then marks the message in one step, without passing through `sending`).
-    fn delivered_status(&self) -> &'static str {
-        STATUS_SENT
+    fn delivered_status(&self) -> OutboxStatus {
+        OutboxStatus::Sent
     }
 }
 
@@ -50,8 +50,8 @@ impl Transport for LogTransport {
         Ok(())
     }
 
-    fn delivered_status(&self) -> &'static str {
-        STATUS_LOGGED
+    fn delivered_status(&self) -> OutboxStatus {
+        OutboxStatus::Logged
     }
 }
 
@@ -94,8 +94,8 @@ impl Transport for MailDropTransport {
         Ok(())
     }
 
-    fn delivered_status(&self) -> &'static str {
-        STATUS_LOGGED
+    fn delivered_status(&self) -> OutboxStatus {
+        OutboxStatus::Logged
     }
 }
 
@@ -176,7 +176,7 @@ mod tests {
         let text = std::fs::read_to_string(&names[0]).expect("read");
         assert!(text.starts_with("To: jo@example.org\nSubject: Your account is ready\n"));
         assert!(text.contains("\n\nHello Jo\n"));
-        assert_eq!(drop.delivered_status(), STATUS_LOGGED);
+        assert_eq!(drop.delivered_status(), OutboxStatus::Logged);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,12 +6,14 @@ use crate::domain::money::Money;
 use crate::domain::payments::{card_digits, test_card, TestCard};
 use crate::domain::FieldErrors;
 use crate::domain::{Actor, AppError};
+use crate::entity::checkout::CheckoutStatus;
+use crate::entity::document::DocumentKind;
+use crate::entity::money_request::RefundStatus;
 use crate::entity::{checkout, document, money_request, payment};
 use crate::service::money::providers::{
     return_url, sandbox_card_token, sign, verify, CheckoutRequest, Delivery, Providers,
     SandboxOutcome, DECLINED, PROCESSING_ERROR,
 };
-use crate::service::money::INVOICE;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
     QueryOrder,
@@ -37,7 +39,7 @@ pub async fn start(
     }
     let inv = document::Entity::find()
         .filter(document::Column::Number.eq(invoice_number.trim().to_uppercase()))
-        .filter(document::Column::Kind.eq(INVOICE))
+        .filter(document::Column::Kind.eq(DocumentKind::Invoice))
         .filter(document::Column::MemberId.eq(m.id))
         .one(db)
         .await?
@@ -66,7 +68,7 @@ pub async fn start(
         provider: Set(provider.name().to_owned()),
         provider_ref: Set(None),
         amount_pence: Set(inv.outstanding_pence),
-        status: Set("open".into()),
+        status: Set(CheckoutStatus::Open),
         failures: Set(0),
         message: Set(None),
         payment_id: Set(None),
@@ -110,7 +112,7 @@ pub async fn start(
 #[derive(Clone, Debug)]
 pub struct CheckoutView {
     pub id: Uuid,
-    pub status: String,
+    pub status: CheckoutStatus,
     pub amount: Money,
     pub invoice_number: String,
     pub description: String,
@@ -141,7 +143,9 @@ async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutVie
         .ok_or(AppError::NotFound)?;
     let period_id = crate::entity::renewal::Entity::find()
         .filter(crate::entity::renewal::Column::InvoiceId.eq(c.invoice_id))
-        .filter(crate::entity::renewal::Column::Status.eq("paid"))
+        .filter(
+            crate::entity::renewal::Column::Status.eq(crate::entity::renewal::RenewalStatus::Paid),
+        )
         .one(db)
         .await?
         .and_then(|r| r.period_id);
@@ -204,7 +208,7 @@ pub async fn process_refunds(
     providers: &Providers,
 ) -> Result<usize, AppError> {
     let pending = money_request::Entity::find()
-        .filter(money_request::Column::ProviderStatus.eq("pending"))
+        .filter(money_request::Column::ProviderStatus.eq(RefundStatus::Pending))
         .order_by_asc(money_request::Column::DecidedAt)
         .all(db)
         .await?;
@@ -231,13 +235,13 @@ pub async fn process_refunds(
         let mut am: money_request::ActiveModel = r.into();
         match result {
             Ok(reference) => {
-                am.provider_status = Set(Some("done".into()));
+                am.provider_status = Set(Some(RefundStatus::Done));
                 am.provider_ref = Set(Some(reference));
                 am.provider_error = Set(None);
             }
             Err(e) => {
                 tracing::warn!(error = %e, "a card refund failed at the provider");
-                am.provider_status = Set(Some("failed".into()));
+                am.provider_status = Set(Some(RefundStatus::Failed));
                 am.provider_error = Set(Some(e));
             }
         }
@@ -266,7 +270,7 @@ pub async fn sandbox_pay(
     if co.provider != "sandbox" {
         return Err(AppError::NotFound);
     }
-    if co.status == "paid" {
+    if co.status == CheckoutStatus::Paid {
         return Ok(SandboxOutcome::Paid(return_url(&providers.base_url, id)));
     }
     let Some(digits) = card_digits(card_number) else {

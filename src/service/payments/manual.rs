@@ -16,11 +16,12 @@ use crate::domain::payments::MANUAL_METHODS;
 use crate::domain::payments::MANUAL_PAYMENT_REQUEST;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
 use crate::entity::document;
+use crate::entity::document::DocumentKind;
 use crate::entity::member;
 use crate::entity::money_request;
 use crate::entity::payment;
 use crate::service::audit;
-use crate::service::money::{member_name, Incoming, INVOICE};
+use crate::service::money::{member_name, Incoming};
 use crate::service::settings::limit;
 use crate::service::today;
 use chrono::NaiveDate;
@@ -117,7 +118,7 @@ pub async fn record_manual_payment(
         n => Some(
             document::Entity::find()
                 .filter(document::Column::Number.eq(n.to_uppercase()))
-                .filter(document::Column::Kind.eq(INVOICE))
+                .filter(document::Column::Kind.eq(DocumentKind::Invoice))
                 .one(&txn)
                 .await?
                 .ok_or_else(|| {

@@ -13,6 +13,7 @@ pub mod webhooks;
 
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::money_request::RequestStatus;
 use crate::entity::{document, money_request, payment};
 use crate::service::money::{self, Incoming, Taken};
 use crate::service::renewals::settle;
@@ -56,7 +57,7 @@ pub(crate) fn new_request(
         description: Set(String::new()),
         invoice_id: Set(None),
         payment_id: Set(None),
-        status: Set("pending".into()),
+        status: Set(RequestStatus::Pending),
         requested_by: Set(uid),
         requested_by_label: Set(actor.label.clone()),
         requested_at: Set(crate::service::now()),

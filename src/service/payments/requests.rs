@@ -7,9 +7,13 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{self as pay, REQUEST_KINDS};
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::document::DocumentKind;
+use crate::entity::money_request::{RefundStatus, RequestStatus};
+use crate::entity::payment::Direction;
 use crate::entity::{document, member, money_request, payment};
 use crate::service::audit;
-use crate::service::money::{self, issue_invoice, INVOICE};
+use crate::service::money::{self, issue_invoice};
+use sea_orm::ActiveEnum;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -36,7 +40,7 @@ async fn pending_refunds<C: ConnectionTrait>(db: &C, payment_id: Uuid) -> Result
     Ok(money_request::Entity::find()
         .filter(money_request::Column::PaymentId.eq(payment_id))
         .filter(money_request::Column::Kind.eq("refund"))
-        .filter(money_request::Column::Status.eq("pending"))
+        .filter(money_request::Column::Status.eq(RequestStatus::Pending))
         .all(db)
         .await?
         .iter()
@@ -104,7 +108,7 @@ pub async fn raise(
         "credit_note" | "write_off" => {
             let inv = document::Entity::find()
                 .filter(document::Column::Number.eq(input.invoice.trim().to_uppercase()))
-                .filter(document::Column::Kind.eq(INVOICE))
+                .filter(document::Column::Kind.eq(DocumentKind::Invoice))
                 .filter(document::Column::MemberId.eq(m.id))
                 .one(&txn)
                 .await?
@@ -144,7 +148,7 @@ pub async fn raise(
                 Some(q) => q.one(&txn).await?,
                 None => None,
             }
-            .filter(|p| p.member_id == m.id && p.direction == "in")
+            .filter(|p| p.member_id == m.id && p.direction == Direction::In)
             .ok_or_else(|| AppError::field("payment", "Choose one of this member's payments"))?;
             let room = p.amount_pence - p.refunded_pence - pending_refunds(&txn, p.id).await?;
             if amount.pence() > room {
@@ -197,12 +201,12 @@ pub struct RequestRow {
     pub reason: String,
     pub description: String,
     pub what: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub requested_by: String,
     pub requested_at: chrono::DateTime<chrono::Utc>,
     pub decided_by: Option<String>,
     pub result: Option<String>,
-    pub provider_status: Option<String>,
+    pub provider_status: Option<RefundStatus>,
     /// Whether the caller may authorise it: they may authorise and did not raise it.
     pub can_decide: bool,
     /// The caller raised it (shown, so they know why they cannot authorise it).
@@ -277,7 +281,7 @@ async fn rows<C: ConnectionTrait>(
                 reason: r.reason,
                 description: r.description,
                 what,
-                can_decide: may && !own && r.status == "pending",
+                can_decide: may && !own && r.status == RequestStatus::Pending,
                 own,
                 status: r.status,
                 requested_by: r.requested_by_label,
@@ -299,7 +303,7 @@ pub async fn pending<C: ConnectionTrait>(
         actor.require(Permission::RaiseRequests)?;
     }
     let list = money_request::Entity::find()
-        .filter(money_request::Column::Status.eq("pending"))
+        .filter(money_request::Column::Status.eq(RequestStatus::Pending))
         .order_by_asc(money_request::Column::RequestedAt)
         .limit(500)
         .all(db)
@@ -355,10 +359,10 @@ pub async fn decide(
             "You raised this request, so someone else must authorise it.".into(),
         ));
     }
-    if r.status != "pending" {
+    if r.status != RequestStatus::Pending {
         return Err(AppError::Conflict(format!(
             "This request has already been {} by {}.",
-            r.status,
+            r.status.to_value(),
             r.decided_by_label.clone().unwrap_or_default()
         )));
     }
@@ -413,7 +417,7 @@ pub async fn decide(
                     money::adjust::refund(&txn, actor, &m, pid, amount, &r.reason, &key, base_url)
                         .await?;
                 if refund.by_card {
-                    provider_status = Some("pending".to_owned());
+                    provider_status = Some(RefundStatus::Pending);
                 }
                 refund.result
             }
@@ -423,9 +427,13 @@ pub async fn decide(
             other => return Err(AppError::internal(format!("unknown request kind {other}"))),
         })
     };
-    let status = if approve { "approved" } else { "declined" };
+    let status = if approve {
+        RequestStatus::Approved
+    } else {
+        RequestStatus::Declined
+    };
     let mut am: money_request::ActiveModel = r.clone().into();
-    am.status = Set(status.into());
+    am.status = Set(status);
     am.decided_by = Set(Some(uid));
     am.decided_by_label = Set(Some(actor.label.clone()));
     am.decided_at = Set(Some(crate::service::now()));
@@ -439,7 +447,7 @@ pub async fn decide(
         "member",
         m.id,
         if approve { "request_approved" } else { "request_declined" },
-        Some(json!({"request": r.id, "kind": r.kind, "amount": amount.to_string(), "status": "pending", "requested_by": r.requested_by_label})),
+        Some(json!({"request": r.id, "kind": r.kind, "amount": amount.to_string(), "status": RequestStatus::Pending, "requested_by": r.requested_by_label})),
         Some(json!({"status": status, "result": result, "note": note})),
     )
     .await?;

@@ -13,6 +13,7 @@
 use super::receive;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::checkout::CheckoutStatus;
 use crate::entity::{checkout, member, webhook_event};
 use crate::service::money::Incoming;
 use sea_orm::sea_query::OnConflict;
@@ -246,7 +247,9 @@ pub async fn handle(
             message,
         } => match find_checkout(&txn, provider, None, checkout_id.as_deref()).await? {
             None => Outcome::Ignored("no checkout of ours".into()),
-            Some(c) if c.status == "paid" => Outcome::Ignored("the checkout is paid".into()),
+            Some(c) if c.status == CheckoutStatus::Paid => {
+                Outcome::Ignored("the checkout is paid".into())
+            }
             Some(c) => {
                 let failures = c.failures + 1;
                 let mut am: checkout::ActiveModel = c.into();
@@ -272,7 +275,9 @@ pub async fn handle(
         .await?
         {
             None => Outcome::Ignored("no checkout of ours".into()),
-            Some(c) if c.status == "paid" => Outcome::Ignored("the checkout is paid".into()),
+            Some(c) if c.status == CheckoutStatus::Paid => {
+                Outcome::Ignored("the checkout is paid".into())
+            }
             Some(c) => match check_paid(
                 &c,
                 session,
@@ -333,7 +338,7 @@ pub async fn handle(
                         .await?;
                     }
                     let mut am: checkout::ActiveModel = c.into();
-                    am.status = Set("paid".into());
+                    am.status = Set(CheckoutStatus::Paid);
                     am.payment_id = Set(Some(p.id));
                     am.message = Set(None);
                     am.completed_at = Set(Some(crate::service::now()));

@@ -11,6 +11,7 @@ use crate::entity::document;
 use crate::entity::member;
 use crate::entity::notice;
 use crate::entity::renewal;
+use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::entity::saved_card;
 use crate::mail::templates;
 use crate::service::audit;
@@ -19,7 +20,6 @@ use crate::service::renewals::dunning;
 use crate::service::renewals::dunning::Owed;
 use crate::service::renewals::instalments;
 use crate::service::renewals::notices::{ended_members, live_member, notice_row};
-use crate::service::renewals::{KIND_RENEWAL, OPEN};
 use crate::service::settings::calendar;
 use chrono::NaiveDate;
 use sea_orm::ActiveModelTrait;
@@ -70,8 +70,8 @@ pub async fn auto_renew<C: ConnectionTrait>(
         .await?;
     let open = renewal::Entity::find()
         .filter(renewal::Column::MemberId.eq(member_id))
-        .filter(renewal::Column::Status.eq(OPEN))
-        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
+        .filter(renewal::Column::Kind.eq(RenewalKind::Renewal))
         .one(db)
         .await?;
     let on = card.as_ref().is_some_and(|c| c.auto_renew);
@@ -141,7 +141,7 @@ pub async fn set_auto_renew(
         // a plan already under way carries on for this year.
         for r in renewal::Entity::find()
             .filter(renewal::Column::MemberId.eq(m.id))
-            .filter(renewal::Column::Status.eq(OPEN))
+            .filter(renewal::Column::Status.eq(RenewalStatus::Open))
             .all(&txn)
             .await?
         {
@@ -172,7 +172,7 @@ pub async fn set_auto_renew(
                 sea_orm::sea_query::Expr::value(Option::<NaiveDate>::None),
             )
             .filter(renewal::Column::MemberId.eq(m.id))
-            .filter(renewal::Column::Status.eq(OPEN))
+            .filter(renewal::Column::Status.eq(RenewalStatus::Open))
             .exec(&txn)
             .await?;
     }
@@ -298,7 +298,7 @@ pub async fn card_used<C: ConnectionTrait>(
             sea_orm::sea_query::Expr::value(crate::service::today()),
         )
         .filter(renewal::Column::MemberId.eq(member_id))
-        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
         .filter(renewal::Column::ChargeAttempts.gt(0))
         .exec(db)
         .await?;
@@ -340,8 +340,8 @@ pub(crate) async fn auto_renewals(
         }
         let Some(r) = renewal::Entity::find()
             .filter(renewal::Column::MemberId.eq(card.member_id))
-            .filter(renewal::Column::Status.eq(OPEN))
-            .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+            .filter(renewal::Column::Status.eq(RenewalStatus::Open))
+            .filter(renewal::Column::Kind.eq(RenewalKind::Renewal))
             .one(db)
             .await?
         else {

@@ -3,10 +3,11 @@
 
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::instalment_plan::PlanStatus;
 use crate::entity::{category, document, instalment_plan, renewal, saved_card};
 use crate::service::money::providers::PaymentProvider;
 use crate::service::renewals::dunning::{self, Owed};
-use crate::service::renewals::instalments::{amount_of, describe, ACTIVE, STARTING};
+use crate::service::renewals::instalments::{amount_of, describe};
 use crate::service::renewals::notices::{ended_members, live_member};
 use chrono::NaiveDate;
 use sea_orm::{
@@ -37,7 +38,7 @@ pub async fn collect(
         return Ok(report);
     }
     let due = instalment_plan::Entity::find()
-        .filter(instalment_plan::Column::Status.is_in([STARTING, ACTIVE]))
+        .filter(instalment_plan::Column::Status.is_in([PlanStatus::Starting, PlanStatus::Active]))
         .filter(instalment_plan::Column::NextDueOn.lte(as_of))
         .order_by_asc(instalment_plan::Column::NextDueOn)
         .all(db)

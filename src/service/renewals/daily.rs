@@ -15,6 +15,7 @@ use crate::entity::notice;
 use crate::entity::outbox_message;
 use crate::entity::period;
 use crate::entity::renewal;
+use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::entity::saved_card;
 use crate::mail::templates;
 use crate::service::audit;
@@ -28,7 +29,6 @@ use crate::service::renewals::notices::{
 use crate::service::renewals::offer::{grace_of, REINSTATE_MONTHS};
 use crate::service::renewals::run::{RunReport, WINDOW_DAYS};
 use crate::service::renewals::settle::cancel_open;
-use crate::service::renewals::{KIND_RENEWAL, OPEN};
 use crate::service::settings::offsets;
 use chrono::{Duration, Months, NaiveDate};
 use sea_orm::sea_query::ExprTrait;
@@ -171,8 +171,8 @@ pub(crate) async fn reminders(
     // A reminder is reached when ends + offset <= as_of, with ends = period_start - 1.
     let latest_start = as_of - Duration::days(first) + Duration::days(1);
     let open = renewal::Entity::find()
-        .filter(renewal::Column::Status.eq(OPEN))
-        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
+        .filter(renewal::Column::Kind.eq(RenewalKind::Renewal))
         .filter(renewal::Column::PeriodStart.lte(latest_start))
         .order_by_asc(renewal::Column::PeriodStart)
         .all(db)

@@ -6,12 +6,12 @@
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::instalment_plan::PlanStatus;
 use crate::entity::{document, instalment_plan, member, renewal, saved_card};
 use crate::mail::templates;
 use crate::service::audit;
 use crate::service::money::providers::{ChargeError, PaymentProvider};
 use crate::service::money::{self, Incoming};
-use crate::service::renewals::instalments::SUSPENDED;
 use crate::service::renewals::settle;
 use chrono::{Duration, NaiveDate};
 use sea_orm::{
@@ -174,7 +174,7 @@ pub(crate) async fn charge(
             am.charge_attempts = Set(attempt);
             am.next_due_on = Set(next_try);
             if suspend {
-                am.status = Set(SUSPENDED.into());
+                am.status = Set(PlanStatus::Suspended);
             }
             am.updated_at = Set(crate::service::now());
             am.update(&txn).await?;

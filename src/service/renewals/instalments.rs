@@ -21,6 +21,7 @@ use crate::domain::{Actor, AppError};
 use crate::entity::category;
 use crate::entity::document;
 use crate::entity::instalment_plan;
+use crate::entity::instalment_plan::PlanStatus;
 use crate::entity::member;
 use crate::entity::period;
 use crate::entity::renewal;
@@ -28,6 +29,7 @@ use crate::service::audit;
 use crate::service::history::suspended_since;
 use chrono::Months;
 use chrono::NaiveDate;
+use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -37,14 +39,6 @@ use sea_orm::QueryFilter;
 use sea_orm::QueryOrder;
 use serde_json::json;
 use uuid::Uuid;
-
-pub const STARTING: &str = "starting";
-pub const ACTIVE: &str = "active";
-pub const COMPLETED: &str = "completed";
-pub const SUSPENDED: &str = "suspended";
-pub const CANCELLED: &str = "cancelled";
-/// Plans that may still collect money.
-const LIVE: [&str; 3] = [STARTING, ACTIVE, SUSPENDED];
 
 /// The day instalment `k` of a plan for a period starting `starts_on` falls due: the period's first day
 /// for instalment 1, then the same day of each following month (the month's last day when it is
@@ -93,7 +87,7 @@ pub async fn live_for_renewal<C: ConnectionTrait>(
 ) -> Result<Option<instalment_plan::Model>, AppError> {
     Ok(instalment_plan::Entity::find()
         .filter(instalment_plan::Column::RenewalId.eq(renewal_id))
-        .filter(instalment_plan::Column::Status.is_in(LIVE))
+        .filter(instalment_plan::Column::Status.is_in(PlanStatus::LIVE))
         .one(db)
         .await?)
 }
@@ -169,7 +163,7 @@ pub(crate) async fn start<C: ConnectionTrait>(
         next_due_on: Set(first_charge_on),
         current_invoice_id: Set(Some(inst1.id)),
         charge_attempts: Set(0),
-        status: Set(STARTING.into()),
+        status: Set(PlanStatus::Starting),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -248,20 +242,20 @@ pub(crate) async fn revert<C: ConnectionTrait>(
     am.invoice_id = Set(Some(annual.id));
     am.next_charge_on = Set(None);
     am.update(db).await?;
-    close(db, actor, p, CANCELLED, reason).await
+    close(db, actor, p, PlanStatus::Cancelled, reason).await
 }
 
 async fn close<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     p: &instalment_plan::Model,
-    status: &str,
+    status: PlanStatus,
     reason: &str,
 ) -> Result<(), AppError> {
     let mut am: instalment_plan::ActiveModel = p.clone().into();
-    am.status = Set(status.into());
+    am.status = Set(status);
     am.next_due_on = Set(None);
-    if status == CANCELLED && p.next_number == 1 {
+    if status == PlanStatus::Cancelled && p.next_number == 1 {
         am.current_invoice_id = Set(None);
     }
     am.updated_at = Set(crate::service::now());
@@ -272,7 +266,7 @@ async fn close<C: ConnectionTrait>(
         "member",
         p.member_id,
         "instalment_plan_ended",
-        Some(json!({"status": p.status, "paid": p.next_number - 1, "of": p.count})),
+        Some(json!({"status": p.status.to_value(), "paid": p.next_number - 1, "of": p.count})),
         Some(json!({"status": status, "reason": reason})),
     )
     .await?;
@@ -287,7 +281,7 @@ pub(crate) async fn cancel_for_renewal<C: ConnectionTrait>(
     p: &instalment_plan::Model,
     reason: &str,
 ) -> Result<(), AppError> {
-    close(db, actor, p, CANCELLED, reason).await
+    close(db, actor, p, PlanStatus::Cancelled, reason).await
 }
 
 /// The member resigned, was removed or lapsed: their plans collect nothing more. An instalment already
@@ -300,11 +294,11 @@ pub(crate) async fn cancel_for_member<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     for p in instalment_plan::Entity::find()
         .filter(instalment_plan::Column::MemberId.eq(member_id))
-        .filter(instalment_plan::Column::Status.is_in(LIVE))
+        .filter(instalment_plan::Column::Status.is_in(PlanStatus::LIVE))
         .all(db)
         .await?
     {
-        close(db, actor, &p, CANCELLED, reason).await?;
+        close(db, actor, &p, PlanStatus::Cancelled, reason).await?;
     }
     Ok(())
 }
@@ -321,7 +315,7 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     let plans = instalment_plan::Entity::find()
         .filter(instalment_plan::Column::CurrentInvoiceId.is_in(paid.to_vec()))
-        .filter(instalment_plan::Column::Status.is_in(LIVE))
+        .filter(instalment_plan::Column::Status.is_in(PlanStatus::LIVE))
         .all(db)
         .await?;
     for p in plans {
@@ -348,7 +342,7 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
                 tracked.apply(db).await?;
             }
         }
-        if p.status == SUSPENDED && suspended_since(db, p.member_id).await?.is_some() {
+        if p.status == PlanStatus::Suspended && suspended_since(db, p.member_id).await?.is_some() {
             crate::service::history::add_event(
                 db,
                 actor,
@@ -365,7 +359,11 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
         am.current_invoice_id = Set(None);
         am.charge_attempts = Set(0);
         am.next_due_on = Set((!done).then(|| due_on(p.starts_on, next)));
-        am.status = Set(if done { COMPLETED } else { ACTIVE }.into());
+        am.status = Set(if done {
+            PlanStatus::Completed
+        } else {
+            PlanStatus::Active
+        });
         am.updated_at = Set(crate::service::now());
         am.update(db).await?;
         audit::record(
@@ -374,12 +372,12 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
             "member",
             m.id,
             "instalment_paid",
-            Some(json!({"status": p.status})),
+            Some(json!({"status": p.status.to_value()})),
             Some(json!({
                 "instalment": k,
                 "of": p.count,
                 "amount": amount_of(&p, k).to_string(),
-                "status": if done { COMPLETED } else { ACTIVE },
+                "status": if done { PlanStatus::Completed } else { PlanStatus::Active }.to_value(),
             })),
         )
         .await?;
@@ -390,7 +388,7 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
 /// A member's plan as the portal and the staff record show it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlanView {
-    pub status: String,
+    pub status: PlanStatus,
     pub count: i16,
     /// Instalments paid so far.
     pub paid: i32,
@@ -406,13 +404,13 @@ pub struct PlanView {
 impl PlanView {
     /// One sentence for the member.
     pub fn summary(&self, date: impl Fn(NaiveDate) -> String) -> String {
-        let state = match self.status.as_str() {
-            STARTING => format!(
+        let state = match self.status {
+            PlanStatus::Starting => format!(
                 "You pay monthly: {} payments, the first of {}",
                 self.count, self.first
             ),
-            COMPLETED => format!("You have paid all {} monthly payments", self.count),
-            SUSPENDED => format!(
+            PlanStatus::Completed => format!("You have paid all {} monthly payments", self.count),
+            PlanStatus::Suspended => format!(
                 "Your monthly payments stopped after {} declined attempts: pay the instalment due to restore your membership",
                 self.failures
             ),
@@ -443,12 +441,12 @@ impl PlanView {
             self.first,
             self.regular
         );
-        match (self.status.as_str(), &self.next) {
-            (SUSPENDED, _) => format!(
+        match (self.status, &self.next) {
+            (PlanStatus::Suspended, _) => format!(
                 "{paid}; suspended after {} declined charges until the instalment due is paid.",
                 self.failures
             ),
-            (COMPLETED, _) => format!("{paid}; all paid."),
+            (PlanStatus::Completed, _) => format!("{paid}; all paid."),
             (_, Some((day, amount))) if self.failures > 0 => format!(
                 "{paid}; {} declined, next try {amount} on {}.",
                 self.failures,
@@ -467,7 +465,7 @@ pub async fn current<C: ConnectionTrait>(
 ) -> Result<Option<PlanView>, AppError> {
     let Some(p) = instalment_plan::Entity::find()
         .filter(instalment_plan::Column::MemberId.eq(member_id))
-        .filter(instalment_plan::Column::Status.ne(CANCELLED))
+        .filter(instalment_plan::Column::Status.ne(PlanStatus::Cancelled))
         .order_by_desc(instalment_plan::Column::StartsOn)
         .order_by_desc(instalment_plan::Column::CreatedAt)
         .one(db)

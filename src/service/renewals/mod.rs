@@ -25,10 +25,3 @@ pub mod run;
 pub mod settle;
 
 pub use run::{RunReport, WINDOW_DAYS};
-
-/// A renewal's kinds and states as stored in `renewals`.
-pub const KIND_RENEWAL: &str = "renewal";
-pub const KIND_REINSTATEMENT: &str = "reinstatement";
-pub const OPEN: &str = "open";
-pub const PAID: &str = "paid";
-pub const CANCELLED: &str = "cancelled";

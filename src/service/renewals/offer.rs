@@ -12,13 +12,14 @@ use crate::entity::category::renewal_basis;
 use crate::entity::document;
 use crate::entity::member;
 use crate::entity::renewal;
+use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::service::audit;
 use crate::service::history::History;
 use crate::service::renewals::autorenew::card_choice;
 use crate::service::renewals::run::WINDOW_DAYS;
 use crate::service::renewals::settle::cancel_open;
-use crate::service::renewals::{KIND_REINSTATEMENT, KIND_RENEWAL, OPEN};
 use chrono::{Duration, Months, NaiveDate};
+use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -132,7 +133,7 @@ pub async fn offer<C: ConnectionTrait>(
     }
     let open: Vec<renewal::Model> = renewal::Entity::find()
         .filter(renewal::Column::MemberId.eq(m.id))
-        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
         .all(db)
         .await?;
     match s.status {
@@ -143,7 +144,7 @@ pub async fn offer<C: ConnectionTrait>(
             let Some(last) = h
                 .periods
                 .iter()
-                .filter(|p| p.end_on == until && p.paid_state != "unpaid")
+                .filter(|p| p.end_on == until && p.paid_state != crate::entity::period::PaidStatus::Unpaid)
                 .max_by_key(|p| p.start_on)
             else {
                 return Err(AppError::internal("no period ends on the last paid day"));
@@ -159,7 +160,7 @@ pub async fn offer<C: ConnectionTrait>(
             );
             let r = open
                 .into_iter()
-                .find(|r| r.kind == KIND_RENEWAL && r.period_start == start);
+                .find(|r| r.kind == RenewalKind::Renewal && r.period_start == start);
             if r.is_none() && until - as_of > Duration::days(WINDOW_DAYS) {
                 return Ok(Offer::NotYet {
                     ends: until,
@@ -200,7 +201,7 @@ pub async fn offer<C: ConnectionTrait>(
                     deadline,
                 });
             }
-            let r = open.into_iter().find(|r| r.kind == KIND_REINSTATEMENT);
+            let r = open.into_iter().find(|r| r.kind == RenewalKind::Reinstatement);
             let (start, end) = first_period(as_of, renewal_basis(&cat));
             let (fee, reinstatement_fee) = match &r {
                 Some(r) => (
@@ -342,7 +343,7 @@ pub async fn prepare_payment_by(
             renewal,
             ..
         } => (
-            KIND_RENEWAL,
+            RenewalKind::Renewal,
             start,
             end,
             category,
@@ -359,7 +360,7 @@ pub async fn prepare_payment_by(
             renewal,
             ..
         } => (
-            KIND_REINSTATEMENT,
+            RenewalKind::Reinstatement,
             start,
             end,
             category,
@@ -390,7 +391,7 @@ pub async fn prepare_payment_by(
     let r = match existing {
         Some(r) => r,
         None => {
-            if kind == KIND_REINSTATEMENT {
+            if kind == RenewalKind::Reinstatement {
                 cancel_open(&txn, actor, m.id, "replaced by reinstatement").await?;
             }
             raise_one(&txn, actor, &m, &cat, kind, start, end, fee, extra).await?
@@ -399,7 +400,7 @@ pub async fn prepare_payment_by(
     let plan = crate::service::renewals::instalments::live_for_renewal(&txn, r.id).await?;
     let r = match by {
         PayBy::Monthly => {
-            if kind != KIND_RENEWAL {
+            if kind != RenewalKind::Renewal {
                 return Err(AppError::field("plan", "A reinstatement is paid in full"));
             }
             let Some(provider) = saving_provider else {
@@ -469,13 +470,13 @@ async fn raise_one<C: ConnectionTrait>(
     actor: &Actor,
     m: &member::Model,
     cat: &category::Model,
-    kind: &str,
+    kind: RenewalKind,
     start: NaiveDate,
     end: NaiveDate,
     fee: Money,
     extra: Money,
 ) -> Result<renewal::Model, AppError> {
-    let what = if kind == KIND_REINSTATEMENT {
+    let what = if kind == RenewalKind::Reinstatement {
         "Reinstatement"
     } else {
         "Renewal"
@@ -486,7 +487,7 @@ async fn raise_one<C: ConnectionTrait>(
         start.format("%-d %b %Y"),
         end.format("%-d %b %Y")
     );
-    let key = if kind == KIND_REINSTATEMENT {
+    let key = if kind == RenewalKind::Reinstatement {
         format!("reinstatement:{}:{start}", m.id)
     } else {
         format!("renewal:{}:{start}", m.id)
@@ -499,7 +500,7 @@ async fn raise_one<C: ConnectionTrait>(
         fee,
         extra,
         &key,
-        &kind.replace('_', " "),
+        &kind.to_value(),
     )
     .await?;
     let total = fee.checked_add(extra).unwrap_or(fee);
@@ -513,8 +514,8 @@ async fn raise_one<C: ConnectionTrait>(
         invoice_id: Set(Some(inv.id)),
         created_at: Set(crate::service::now()),
         created_by: Set(actor.label.clone()),
-        status: Set(OPEN.into()),
-        kind: Set(kind.into()),
+        status: Set(RenewalStatus::Open),
+        kind: Set(kind),
         declaration: Set(None),
         declared_at: Set(None),
         period_id: Set(None),
@@ -529,7 +530,7 @@ async fn raise_one<C: ConnectionTrait>(
         actor,
         "member",
         m.id,
-        if kind == KIND_REINSTATEMENT {
+        if kind == RenewalKind::Reinstatement {
             "reinstatement_invoiced"
         } else {
             "renewal_invoiced"

@@ -11,6 +11,8 @@ use crate::domain::membership::{next_period, HowPaid, PaidState, Period};
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::document::{DocumentKind, DocumentStatus};
+use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::entity::{
     category, document, ledger_entry, ledger_transaction, member, notice, period, renewal,
 };
@@ -112,7 +114,7 @@ pub async fn run_in_batches(
     let mut current: HashMap<Uuid, period::Model> = HashMap::new();
     for p in periods {
         if latest.get(&p.member_id) == Some(&p.end_on)
-            && p.paid_state != "unpaid"
+            && p.paid_state != crate::entity::period::PaidStatus::Unpaid
             && !ended.contains(&p.member_id)
         {
             current.insert(p.member_id, p);
@@ -216,7 +218,8 @@ async fn write_batch(
     for (i, d) in batch.iter().enumerate() {
         let m = &d.member;
         let fee = Money::from_pence(d.category.annual_fee_pence);
-        let number = crate::service::money::document_number("invoice", first + i as i64);
+        let number =
+            crate::service::money::document_number(DocumentKind::Invoice, first + i as i64);
         let description = format!(
             "Renewal: {} membership {} to {}",
             d.category.name,
@@ -234,8 +237,8 @@ async fn write_batch(
             invoice_id: Set(Some(doc_id)),
             created_at: Set(now),
             created_by: Set(actor.label.clone()),
-            status: Set(crate::service::renewals::OPEN.into()),
-            kind: Set(crate::service::renewals::KIND_RENEWAL.into()),
+            status: Set(RenewalStatus::Open),
+            kind: Set(RenewalKind::Renewal),
             declaration: Set(None),
             declared_at: Set(None),
             period_id: Set(None),
@@ -280,14 +283,14 @@ async fn write_batch(
         owed.add(m.id, today, fee.pence());
         docs.push(document::ActiveModel {
             id: Set(doc_id),
-            kind: Set("invoice".into()),
+            kind: Set(DocumentKind::Invoice),
             number: Set(number.clone()),
             member_id: Set(m.id),
             issued_on: Set(today),
             description: Set(description.clone()),
             amount_pence: Set(fee.pence()),
             outstanding_pence: Set(fee.pence()),
-            status: Set("open".into()),
+            status: Set(DocumentStatus::Open),
             related_id: Set(None),
             ledger_transaction_id: Set(Some(tid)),
             created_at: Set(now),

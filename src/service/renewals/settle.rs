@@ -5,6 +5,7 @@
 //! reminders are only for open renewals.
 
 use crate::domain::membership::first_period;
+use crate::domain::membership::HowPaid;
 use crate::domain::money::Money;
 use crate::domain::Actor;
 use crate::domain::AppError;
@@ -14,13 +15,15 @@ use crate::entity::document;
 use crate::entity::member;
 use crate::entity::payment;
 use crate::entity::period;
+use crate::entity::period::PaidStatus;
 use crate::entity::renewal;
+use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::service::audit;
 use crate::service::history::suspended_since;
 use crate::service::money::{self, Incoming, Taken};
 use crate::service::renewals::instalments;
-use crate::service::renewals::{CANCELLED, KIND_REINSTATEMENT, KIND_RENEWAL, OPEN, PAID};
 use chrono::NaiveDate;
+use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -29,17 +32,6 @@ use sea_orm::EntityTrait;
 use sea_orm::QueryFilter;
 use serde_json::json;
 use uuid::Uuid;
-
-/// How a payment method is kept on a period.
-fn how_paid(method: &str) -> &'static str {
-    match method {
-        "card" => "card",
-        "cheque" => "cheque",
-        "bank_transfer" => "bank_transfer",
-        "direct_debit" => "direct_debit",
-        _ => "imported",
-    }
-}
 
 /// Invoices `paid` were just paid in full on `on` by `method`: each open renewal or reinstatement among
 /// them gets its period (a reinstatement's from the day of payment), in the caller's transaction.
@@ -53,7 +45,7 @@ async fn complete_paid<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     let rows = renewal::Entity::find()
         .filter(renewal::Column::InvoiceId.is_in(paid.to_vec()))
-        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
         .all(db)
         .await?;
     for r in rows {
@@ -61,7 +53,7 @@ async fn complete_paid<C: ConnectionTrait>(
             .one(db)
             .await?
             .ok_or(AppError::NotFound)?;
-        let (start, end) = if r.kind == KIND_REINSTATEMENT && on > r.period_start {
+        let (start, end) = if r.kind == RenewalKind::Reinstatement && on > r.period_start {
             first_period(on, renewal_basis(&cat))
         } else {
             (r.period_start, r.period_end)
@@ -74,17 +66,17 @@ async fn complete_paid<C: ConnectionTrait>(
             category_id: Set(r.category_id),
             start_on: Set(start),
             end_on: Set(end),
-            paid_state: Set("paid".into()),
+            paid_state: Set(PaidStatus::Paid),
             paid_on: Set(Some(on)),
             mandate_active: Set(false),
-            how_paid: Set(how_paid(method).into()),
+            how_paid: Set(HowPaid::from_method(method)),
             created_at: Set(crate::service::now()),
             created_by: Set(actor.label.clone()),
         }
         .insert(db)
         .await?;
         tracked.apply(db).await?;
-        if r.kind == KIND_REINSTATEMENT {
+        if r.kind == RenewalKind::Reinstatement {
             crate::service::history::add_event(
                 db,
                 actor,
@@ -105,7 +97,7 @@ async fn complete_paid<C: ConnectionTrait>(
             .await?;
         }
         let mut am: renewal::ActiveModel = r.clone().into();
-        am.status = Set(PAID.into());
+        am.status = Set(RenewalStatus::Paid);
         am.period_id = Set(Some(pid));
         am.closed_at = Set(Some(crate::service::now()));
         am.update(db).await?;
@@ -114,7 +106,7 @@ async fn complete_paid<C: ConnectionTrait>(
             actor,
             "member",
             m.id,
-            if r.kind == KIND_REINSTATEMENT {
+            if r.kind == RenewalKind::Reinstatement {
                 "reinstated"
             } else {
                 "renewed"
@@ -141,7 +133,7 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
 ) -> Result<u64, AppError> {
     let rows = renewal::Entity::find()
         .filter(renewal::Column::MemberId.eq(member_id))
-        .filter(renewal::Column::Status.eq(OPEN))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
         .all(db)
         .await?;
     let mut n = 0;
@@ -161,7 +153,7 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
             .await?;
         }
         let mut am: renewal::ActiveModel = r.clone().into();
-        am.status = Set(CANCELLED.into());
+        am.status = Set(RenewalStatus::Cancelled);
         am.closed_at = Set(Some(crate::service::now()));
         am.update(db).await?;
         audit::record(
@@ -170,8 +162,8 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
             "member",
             member_id,
             "renewal_cancelled",
-            Some(json!({"status": OPEN, "period": {"start": r.period_start, "end": r.period_end}})),
-            Some(json!({"status": CANCELLED, "reason": reason, "credit_note": credit})),
+            Some(json!({"status": RenewalStatus::Open.to_value(), "period": {"start": r.period_start, "end": r.period_end}})),
+            Some(json!({"status": RenewalStatus::Cancelled.to_value(), "reason": reason, "credit_note": credit})),
         )
         .await?;
         n += 1;
@@ -190,8 +182,8 @@ pub(crate) async fn reprice_open<C: ConnectionTrait>(
 ) -> Result<(), AppError> {
     let rows = renewal::Entity::find()
         .filter(renewal::Column::MemberId.eq(m.id))
-        .filter(renewal::Column::Status.eq(OPEN))
-        .filter(renewal::Column::Kind.eq(KIND_RENEWAL))
+        .filter(renewal::Column::Status.eq(RenewalStatus::Open))
+        .filter(renewal::Column::Kind.eq(RenewalKind::Renewal))
         .all(db)
         .await?;
     for r in rows {

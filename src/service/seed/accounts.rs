@@ -64,10 +64,10 @@ pub async fn add_history<C: ConnectionTrait>(
             category_id: Set(category_id),
             start_on: Set(start),
             end_on: Set(end),
-            paid_state: Set(if unpaid { "unpaid" } else { "paid" }.into()),
+            paid_state: Set(crate::entity::period::PaidStatus::paid(!unpaid)),
             paid_on: Set((!unpaid).then(|| start - chrono::Duration::days(12))),
             mandate_active: Set(how_paid == "direct_debit"),
-            how_paid: Set(how_paid.into()),
+            how_paid: Set(crate::domain::membership::HowPaid::from_method(how_paid)),
             created_at: Set(now),
             created_by: Set("seed".into()),
         }

@@ -1,7 +1,11 @@
 //! Histories in bulk for members without one: periods, resignations, and each period's invoice and
 //! payment with their ledger transactions.
 
+use crate::domain::membership::HowPaid;
 use crate::domain::AppError;
+use crate::entity::document::{DocumentKind, DocumentStatus};
+use crate::entity::payment::Direction;
+use crate::entity::period::PaidStatus;
 use crate::entity::{category, member};
 use crate::service::counters;
 use chrono::NaiveDate;
@@ -89,10 +93,10 @@ pub async fn history(
                     category_id: Set(*cat),
                     start_on: Set(start),
                     end_on: Set(end),
-                    paid_state: Set(if unpaid { "unpaid" } else { "paid" }.into()),
+                    paid_state: Set(PaidStatus::paid(!unpaid)),
                     paid_on: Set(paid_on),
                     mandate_active: Set(how == "direct_debit"),
-                    how_paid: Set(how.into()),
+                    how_paid: Set(HowPaid::from_method(how)),
                     created_at: Set(now),
                     created_by: Set("seed".into()),
                 });
@@ -207,7 +211,7 @@ async fn money_history<C: ConnectionTrait>(
         let issued = b.paid_on.map_or(b.start - chrono::Duration::days(30), |p| {
             std::cmp::Ord::min(p, b.start - chrono::Duration::days(30))
         });
-        let number = document_number("invoice", first_invoice + i as i64);
+        let number = document_number(DocumentKind::Invoice, first_invoice + i as i64);
         let description = format!("Membership from {}", b.start.format("%-d %B %Y"));
         let tid = post(
             &mut txns,
@@ -225,14 +229,18 @@ async fn money_history<C: ConnectionTrait>(
         let invoice_id = crate::service::new_id();
         docs.push(document::ActiveModel {
             id: Set(invoice_id),
-            kind: Set("invoice".into()),
+            kind: Set(DocumentKind::Invoice),
             number: Set(number.clone()),
             member_id: Set(b.member_id),
             issued_on: Set(issued),
             description: Set(description),
             amount_pence: Set(fee),
             outstanding_pence: Set(if b.paid_on.is_some() { 0 } else { fee }),
-            status: Set(if b.paid_on.is_some() { "paid" } else { "open" }.into()),
+            status: Set(if b.paid_on.is_some() {
+                DocumentStatus::Paid
+            } else {
+                DocumentStatus::Open
+            }),
             related_id: Set(None),
             ledger_transaction_id: Set(Some(tid)),
             created_at: Set(now),
@@ -266,14 +274,17 @@ async fn money_history<C: ConnectionTrait>(
         let receipt_id = crate::service::new_id();
         docs.push(document::ActiveModel {
             id: Set(receipt_id),
-            kind: Set("receipt".into()),
-            number: Set(document_number("receipt", first_receipt + receipts)),
+            kind: Set(DocumentKind::Receipt),
+            number: Set(document_number(
+                DocumentKind::Receipt,
+                first_receipt + receipts,
+            )),
             member_id: Set(b.member_id),
             issued_on: Set(on),
             description: Set(format!("Payment for invoice {number}")),
             amount_pence: Set(fee),
             outstanding_pence: Set(0),
-            status: Set("issued".into()),
+            status: Set(DocumentStatus::Issued),
             related_id: Set(Some(payment_id)),
             ledger_transaction_id: Set(Some(tid)),
             created_at: Set(now),
@@ -283,7 +294,7 @@ async fn money_history<C: ConnectionTrait>(
         payments.push(payment::ActiveModel {
             id: Set(payment_id),
             member_id: Set(b.member_id),
-            direction: Set("in".into()),
+            direction: Set(Direction::In),
             method: Set(b.how.into()),
             provider: Set(card.then(|| "sandbox".to_owned())),
             reference: Set(reference),

@@ -96,7 +96,7 @@ mod present {
     //! How the staff record shows its periods, membership changes and timeline.
     use super::{Change, TimelineRow};
     use guildhall::entity::membership_event::{removal_reason, EventKind};
-    use guildhall::entity::period::how_paid_label;
+    use guildhall::entity::period::PaidStatus;
     use guildhall::service::members::timeline::{TimelineItem, TimelineKind};
 
     fn show(v: &serde_json::Value) -> String {
@@ -158,14 +158,14 @@ mod present {
     }
 
     pub fn paid_label(p: &guildhall::entity::period::Model) -> String {
-        match p.paid_state.as_str() {
-            "paid" => p
+        match p.paid_state {
+            PaidStatus::Paid => p
                 .paid_on
                 .map(|d| format!("Paid {}", crate::format::long_date(d)))
                 .unwrap_or_else(|| "Paid".into()),
-            "instalments" if p.mandate_active => "Instalments (mandate active)".into(),
-            "instalments" => "Instalments (mandate ended)".into(),
-            _ => "Unpaid".into(),
+            PaidStatus::Instalments if p.mandate_active => "Instalments (mandate active)".into(),
+            PaidStatus::Instalments => "Instalments (mandate ended)".into(),
+            PaidStatus::Unpaid => "Unpaid".into(),
         }
     }
 
@@ -189,7 +189,7 @@ mod present {
     }
 
     pub fn how(p: &guildhall::entity::period::Model) -> String {
-        how_paid_label(&p.how_paid).to_owned()
+        p.how_paid.label().to_owned()
     }
 }
 

@@ -28,6 +28,7 @@ pub struct RequestDto {
 
 #[cfg(feature = "ssr")]
 pub(super) fn request_dto(r: guildhall::service::payments::requests::RequestRow) -> RequestDto {
+    use guildhall::entity::money_request::{RefundStatus, RequestStatus};
     RequestDto {
         id: r.id.to_string(),
         kind: guildhall::domain::payments::request_label(&r.kind).to_owned(),
@@ -41,14 +42,16 @@ pub(super) fn request_dto(r: guildhall::service::payments::requests::RequestRow)
             crate::format::staff_time(r.requested_at),
             r.requested_by
         ),
-        status: match r.status.as_str() {
-            "approved" => match r.provider_status.as_deref() {
-                Some("pending") => "Approved (card refund being sent)".to_owned(),
-                Some("failed") => "Approved (card refund failed at the provider)".to_owned(),
+        status: match r.status {
+            RequestStatus::Approved => match r.provider_status {
+                Some(RefundStatus::Pending) => "Approved (card refund being sent)".to_owned(),
+                Some(RefundStatus::Failed) => {
+                    "Approved (card refund failed at the provider)".to_owned()
+                }
                 _ => "Approved".to_owned(),
             },
-            "declined" => "Declined".to_owned(),
-            _ => "Waiting".to_owned(),
+            RequestStatus::Declined => "Declined".to_owned(),
+            RequestStatus::Pending => "Waiting".to_owned(),
         },
         decided_by: r.decided_by.unwrap_or_default(),
         result: r.result.unwrap_or_default(),
