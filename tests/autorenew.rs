@@ -34,7 +34,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             guildhall::service::renewals::autorenew::set_auto_renew(
                 db,
                 a,
-                m.membership_number,
+                m.number(),
                 true,
                 &sandbox,
             )
@@ -55,7 +55,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         assert!(guildhall::service::renewals::autorenew::set_auto_renew(
             db,
             &stuck_actor,
-            fixer.membership_number,
+            fixer.number(),
             false,
             &sandbox
         )
@@ -174,7 +174,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
         guildhall::service::renewals::autorenew::set_auto_renew(
             db,
             &stuck_actor,
-            stuck.membership_number,
+            stuck.number(),
             false,
             &sandbox,
         )

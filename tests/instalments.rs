@@ -36,7 +36,7 @@ async fn choose(
     guildhall::service::renewals::offer::prepare_payment_by(
         db,
         me,
-        m.membership_number,
+        m.number(),
         true,
         by,
         Some("sandbox"),
@@ -82,7 +82,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         let undeclared = guildhall::service::renewals::offer::prepare_payment_by(
             db,
             &me,
-            monthly.membership_number,
+            monthly.number(),
             false,
             PayBy::Monthly,
             Some("sandbox"),
@@ -94,7 +94,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
         assert!(guildhall::service::renewals::offer::prepare_payment_by(
             db,
             &me,
-            monthly.membership_number,
+            monthly.number(),
             true,
             PayBy::Monthly,
             None,
@@ -222,7 +222,7 @@ async fn renewals_paid_monthly_are_collected_once_each_month_with_dunning_and_re
                 portal::resign(
                     db,
                     &quits_actor,
-                    quits.membership_number,
+                    quits.number(),
                     Some(ResignWhen::Now),
                     BASE,
                 )

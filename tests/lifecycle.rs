@@ -95,7 +95,7 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         guildhall::service::members::portal::resign(
             db,
             &leaver_actor,
-            leaver.membership_number,
+            leaver.number(),
             Some(guildhall::service::members::portal::ResignWhen::PeriodEnd),
             "http://127.0.0.1:3000",
         )
@@ -223,46 +223,30 @@ async fn a_member_goes_through_the_lifecycle_day_by_day_and_every_message_is_sen
         assert!(guildhall::service::renewals::offer::prepare_payment(
             db,
             &staff_person(Role::Officer),
-            m.membership_number,
+            m.number(),
             true,
             back
         )
         .await
         .is_err());
         // The Registered category needs the declaration.
-        let refused = guildhall::service::renewals::offer::prepare_payment(
-            db,
-            &me,
-            m.membership_number,
-            false,
-            back,
-        )
-        .await;
+        let refused =
+            guildhall::service::renewals::offer::prepare_payment(db, &me, m.number(), false, back)
+                .await;
         assert!(
             matches!(&refused, Err(e) if e.fields().and_then(|f| f.get("declaration")).is_some()),
             "{}: {refused:?}",
             t.name
         );
-        let number = guildhall::service::renewals::offer::prepare_payment(
-            db,
-            &me,
-            m.membership_number,
-            true,
-            back,
-        )
-        .await
-        .expect("reinstatement invoice");
+        let number =
+            guildhall::service::renewals::offer::prepare_payment(db, &me, m.number(), true, back)
+                .await
+                .expect("reinstatement invoice");
         // Asking twice reuses the invoice.
         assert_eq!(
-            guildhall::service::renewals::offer::prepare_payment(
-                db,
-                &me,
-                m.membership_number,
-                true,
-                back
-            )
-            .await
-            .expect("again"),
+            guildhall::service::renewals::offer::prepare_payment(db, &me, m.number(), true, back)
+                .await
+                .expect("again"),
             number
         );
         let inv = document::Entity::find()

@@ -4,6 +4,7 @@
 #![cfg(feature = "testing")]
 
 use guildhall::domain::membership::{RemovalReason, Status};
+use guildhall::domain::membership_number::MembershipNumber;
 use guildhall::domain::{Actor, AppError, Role};
 use guildhall::entity::{member, membership_event, outbox_message, period, session, user};
 use guildhall::service::identity;
@@ -142,23 +143,19 @@ async fn a_member_cannot_read_or_change_another_members_record() {
         let mut changed = details_of(&bob_before);
         changed.town = "Hacked".into();
 
-        type Attempt<'a> = (&'static str, &'a Actor, i64);
+        type Attempt<'a> = (&'static str, &'a Actor, MembershipNumber);
         let attempts: Vec<Attempt> = vec![
-            ("member A on member B", &alice, bob_before.membership_number),
-            (
-                "member A on an organisation",
-                &alice,
-                w.org.membership_number,
-            ),
+            ("member A on member B", &alice, bob_before.number()),
+            ("member A on an organisation", &alice, w.org.number()),
             (
                 "representative on another organisation",
                 &rita,
-                other_before.membership_number,
+                other_before.number(),
             ),
             (
                 "representative on another member",
                 &rita,
-                bob_before.membership_number,
+                bob_before.number(),
             ),
         ];
         for (who, actor, number) in attempts {
@@ -222,7 +219,7 @@ async fn a_member_cannot_read_or_change_another_members_record() {
 
         // Staff-only operations refuse members outright.
         assert_eq!(
-            record::staff_record(db, &alice, bob_before.membership_number)
+            record::staff_record(db, &alice, bob_before.number())
                 .await
                 .err(),
             Some(AppError::Forbidden)
@@ -270,12 +267,12 @@ async fn a_representative_acts_for_their_organisation() {
         );
         let mut d = details_of(&w.org);
         d.address_line1 = "3 Park Row".into();
-        let saved = portal::update_details(db, &rita, w.org.membership_number, &d)
+        let saved = portal::update_details(db, &rita, w.org.number(), &d)
             .await
             .expect("rep updates the organisation");
         assert_eq!(saved.address_line1, "3 Park Row");
         assert_eq!(saved.organisation_name.as_deref(), Some("Leeds Listening"));
-        let own = portal::membership(db, &rita, w.org.membership_number)
+        let own = portal::membership(db, &rita, w.org.number())
             .await
             .expect("read");
         assert_eq!(own.status.status, Status::Active);
@@ -289,7 +286,7 @@ async fn members_update_their_details_with_field_errors_first() {
         let db = &t.db;
         let w = world(db).await;
         let alice = as_member(&w.a.0);
-        let n = w.a.1.membership_number;
+        let n = w.a.1.number();
         let mut d = details_of(&w.a.1);
         d.postcode = "LS1 ZZZ".into();
         d.town = " ".into();
@@ -346,7 +343,7 @@ async fn resigning_at_period_end_keeps_the_member_until_then() {
         let db = &t.db;
         let w = world(db).await;
         let alice = as_member(&w.a.0);
-        let n = w.a.1.membership_number;
+        let n = w.a.1.number();
         let before = portal::membership(db, &alice, n).await.expect("m");
         let until = before.status.member_until.expect("paid up");
         assert_eq!(
@@ -377,16 +374,10 @@ async fn resigning_at_period_end_keeps_the_member_until_then() {
 
         // Resigning now ends it today.
         let bob = as_member(&w.b.0);
-        portal::resign(
-            db,
-            &bob,
-            w.b.1.membership_number,
-            Some(ResignWhen::Now),
-            BASE,
-        )
-        .await
-        .expect("resign now");
-        let b = portal::membership(db, &bob, w.b.1.membership_number)
+        portal::resign(db, &bob, w.b.1.number(), Some(ResignWhen::Now), BASE)
+            .await
+            .expect("resign now");
+        let b = portal::membership(db, &bob, w.b.1.number())
             .await
             .expect("b");
         assert_eq!(b.status.status, Status::Resigned);
@@ -400,7 +391,7 @@ async fn staff_edit_note_change_category_and_remove_with_a_timeline() {
         let db = &t.db;
         let w = world(db).await;
         let off = staff(Role::Officer);
-        let n = w.b.1.membership_number;
+        let n = w.b.1.number();
         let mut d = details_of(&w.b.1);
         d.email = Some("bob@example.org".into());
         d.address_line1 = "9 New Road".into();
@@ -669,7 +660,7 @@ async fn demo_members_have_histories_with_every_status() {
         let off = staff(Role::Officer);
         let mut seen = std::collections::HashSet::new();
         for m in member::Entity::find().all(db).await.expect("members") {
-            let r = record::staff_record(db, &off, m.membership_number)
+            let r = record::staff_record(db, &off, m.number())
                 .await
                 .expect("record");
             seen.insert(r.status.status);
@@ -725,7 +716,7 @@ async fn the_public_register_lists_only_consenting_current_members_of_register_c
                     .expect("q")
                     .expect("sid"),
             ),
-            shy.membership_number,
+            shy.number(),
             false,
         )
         .await

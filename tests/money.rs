@@ -87,19 +87,19 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .pop()
             .expect("their first-year invoice");
         assert_eq!(
-            card::start(db, &me, &providers, m.membership_number, &theirs.number)
+            card::start(db, &me, &providers, m.number(), &theirs.number)
                 .await
                 .err(),
             Some(AppError::NotFound)
         );
         assert_eq!(
-            card::start(db, &me, &providers, other.membership_number, &theirs.number)
+            card::start(db, &me, &providers, other.number(), &theirs.number)
                 .await
                 .err(),
             Some(AppError::NotFound)
         );
 
-        let url = card::start(db, &me, &providers, m.membership_number, &inv.number)
+        let url = card::start(db, &me, &providers, m.number(), &inv.number)
             .await
             .expect("start");
         assert!(url.starts_with(&format!("{BASE}/sandbox/checkout/")));
@@ -204,11 +204,9 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .expect("already paid");
         assert!(matches!(again, SandboxOutcome::Paid(_)));
         assert_eq!(payment::Entity::find().count(db).await.expect("n"), 1);
-        assert!(
-            card::start(db, &me, &providers, m.membership_number, &inv.number)
-                .await
-                .is_err()
-        );
+        assert!(card::start(db, &me, &providers, m.number(), &inv.number)
+            .await
+            .is_err());
         assert_balanced(db).await;
         t.finish().await;
     }

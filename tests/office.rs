@@ -245,7 +245,7 @@ async fn staff_add_members_and_organisations_with_representatives() {
         assert_eq!(periods.len(), 1);
         assert_eq!(periods[0].paid_state, "paid");
         assert_eq!(periods[0].how_paid, "cheque");
-        let rec = record::staff_record(db, &officer, a.membership_number)
+        let rec = record::staff_record(db, &officer, a.number())
             .await
             .expect("record");
         assert_eq!(
@@ -318,10 +318,10 @@ async fn staff_add_members_and_organisations_with_representatives() {
         );
         // …who reaches the organisation's record from the portal.
         let rep_actor = Actor::member(rep.id, &rep.email);
-        portal::membership(db, &rep_actor, org.membership_number)
+        portal::membership(db, &rep_actor, org.number())
             .await
             .expect("rep reaches org");
-        assert!(portal::membership(db, &rep_actor, a.membership_number)
+        assert!(portal::membership(db, &rep_actor, a.number())
             .await
             .is_err());
 
@@ -399,9 +399,7 @@ async fn staff_add_members_and_organisations_with_representatives() {
             .await
             .expect("remove");
         let eve = Actor::member(existing.id, &existing.email);
-        assert!(portal::membership(db, &eve, org.membership_number)
-            .await
-            .is_err());
+        assert!(portal::membership(db, &eve, org.number()).await.is_err());
         assert!(user::Entity::find_by_id(existing.id)
             .one(db)
             .await

@@ -157,7 +157,7 @@ async fn the_trade_report_matches_the_raw_rows() {
         portal::resign(
             db,
             &demo,
-            demo_member.membership_number,
+            demo_member.number(),
             Some(ResignWhen::PeriodEnd),
             BASE,
         )

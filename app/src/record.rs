@@ -71,10 +71,23 @@ mod present {
     }
 
     /// A membership number from an address or a form; one that does not parse is a record not found.
-    pub fn parse_number(s: &str) -> Result<i64, AppError> {
-        MembershipNumber::parse(s)
-            .map(|n| n.seq())
-            .map_err(|_| AppError::NotFound)
+    pub fn parse_number(s: &str) -> Result<MembershipNumber, AppError> {
+        MembershipNumber::parse(s).map_err(|_| AppError::NotFound)
+    }
+
+    /// The membership a member's page is about: `member` from the address or the form, or when that is
+    /// blank the caller's own.
+    pub async fn chosen_number(
+        db: &sea_orm::DatabaseConnection,
+        actor: &guildhall::domain::Actor,
+        member: &str,
+    ) -> Result<MembershipNumber, AppError> {
+        match member.trim() {
+            "" => Ok(guildhall::service::access::own_member(db, actor)
+                .await?
+                .number()),
+            m => parse_number(m),
+        }
     }
 
     /// A record's heading-level name: the organisation's, or the person's with title and preferred

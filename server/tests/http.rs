@@ -1867,7 +1867,7 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
         m,
         inv,
     } = stripe_demo().await;
-    let url = card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+    let url = card::start(&t.db, &me, &providers, m.number(), &inv.number)
         .await
         .expect("checkout");
     assert_eq!(url, "https://checkout.stripe.test/c/pay/cs_test_1");
@@ -2047,7 +2047,7 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     };
 
     // Without automatic renewal the card is not kept.
-    card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+    card::start(&t.db, &me, &providers, m.number(), &inv.number)
         .await
         .expect("checkout");
     let form = seen.lock().expect("lock")[0].3.clone();
@@ -2056,13 +2056,13 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     guildhall::service::renewals::autorenew::set_auto_renew(
         &t.db,
         &me,
-        m.membership_number,
+        m.number(),
         true,
         providers.active.as_ref(),
     )
     .await
     .expect("on");
-    card::start(&t.db, &me, &providers, m.membership_number, &inv.number)
+    card::start(&t.db, &me, &providers, m.number(), &inv.number)
         .await
         .expect("checkout");
     let form = seen.lock().expect("lock")[1].3.clone();

@@ -50,6 +50,11 @@ impl MembershipNumber {
         }
     }
 
+    /// A number read back from the database, which was checked when it was issued.
+    pub fn stored(seq: i64) -> Self {
+        MembershipNumber(seq)
+    }
+
     pub fn seq(self) -> i64 {
         self.0
     }

@@ -48,3 +48,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The member's membership number.
+    pub fn number(&self) -> crate::domain::membership_number::MembershipNumber {
+        crate::domain::membership_number::MembershipNumber::stored(self.membership_number)
+    }
+}

@@ -2,6 +2,7 @@
 //! represent. Everything a member does to a record goes through here, so someone else's record answers
 //! exactly like one that does not exist.
 
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{member, member_representative};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -25,12 +26,12 @@ pub async fn own_member<C: ConnectionTrait>(
 pub async fn reachable_member<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    membership_number: i64,
+    membership_number: MembershipNumber,
 ) -> Result<member::Model, AppError> {
     actor.require(Permission::OwnRecords)?;
     let uid = actor.user()?;
     let m = member::Entity::find()
-        .filter(member::Column::MembershipNumber.eq(membership_number))
+        .filter(member::Column::MembershipNumber.eq(membership_number.seq()))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;

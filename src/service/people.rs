@@ -1,5 +1,6 @@
 //! People: members and the accounts they sign in with. Every read is scoped to the caller.
 
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::{category, member, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -43,11 +44,11 @@ pub async fn own_summary<C: ConnectionTrait>(
 pub async fn staff_member<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
 ) -> Result<member::Model, AppError> {
     actor.require(Permission::ViewMembers)?;
     member::Entity::find()
-        .filter(member::Column::MembershipNumber.eq(number))
+        .filter(member::Column::MembershipNumber.eq(number.seq()))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)

@@ -31,27 +31,13 @@ pub struct DetailsView {
     pub can_resign: bool,
 }
 
-#[cfg(feature = "ssr")]
-async fn which(
-    db: &sea_orm::DatabaseConnection,
-    actor: &guildhall::domain::Actor,
-    member: Option<String>,
-) -> Result<i64, AppError> {
-    match member.filter(|m| !m.trim().is_empty()) {
-        Some(m) => crate::record::parse_number(&m),
-        None => Ok(guildhall::service::access::own_member(db, actor)
-            .await?
-            .membership_number),
-    }
-}
-
 #[server(prefix = "/fn", endpoint = "my-details")]
 pub async fn my_details(member: Option<String>) -> Result<DetailsView, AppError> {
     use crate::record;
     use guildhall::domain::membership::Status;
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let n = which(&st.db, &actor, member).await?;
+    let n = crate::record::chosen_number(&st.db, &actor, member.as_deref().unwrap_or("")).await?;
     let o = guildhall::service::members::portal::membership(&st.db, &actor, n).await?;
     let m = &o.member;
     let today = guildhall::service::today();
@@ -106,7 +92,7 @@ pub async fn save_my_details(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
     let input = guildhall::service::members::record::DetailsInput {
         title,
         given_name,
@@ -135,7 +121,7 @@ pub async fn save_preferences(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
     guildhall::service::members::portal::update_preferences(
         &st.db,
         &actor,
@@ -165,7 +151,7 @@ pub async fn save_consent(
             ))
         }
     };
-    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
     guildhall::service::members::portal::update_consent(&st.db, &actor, n, consent).await?;
     leptos_axum::redirect(&back_to(&member, "consent"));
     Ok(())
@@ -259,7 +245,7 @@ pub async fn resign(member: String, when: String) -> Result<(), AppError> {
     use guildhall::service::members::portal::ResignWhen;
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let n = which(&st.db, &actor, Some(member.clone())).await?;
+    let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
     let when = match when.as_str() {
         "period_end" => Some(ResignWhen::PeriodEnd),
         "now" => Some(ResignWhen::Now),

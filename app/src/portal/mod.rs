@@ -113,7 +113,7 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
     let s = guildhall::service::people::own_summary(&st.db, &actor).await?;
     let number = match member.filter(|m| !m.trim().is_empty()) {
         Some(m) => Some(crate::record::parse_number(&m)?),
-        None => s.member.as_ref().map(|(m, _)| m.membership_number),
+        None => s.member.as_ref().map(|(m, _)| m.number()),
     };
     let membership = match number {
         Some(n) => {

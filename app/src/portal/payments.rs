@@ -16,14 +16,7 @@ pub async fn portal_money(member: String) -> Result<MoneyDto, AppError> {
     use guildhall::domain::Permission;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let number = match member.trim() {
-        "" => {
-            guildhall::service::access::own_member(&st.db, &actor)
-                .await?
-                .membership_number
-        }
-        m => record::parse_number(m)?,
-    };
+    let number = record::chosen_number(&st.db, &actor, &member).await?;
     let (m, a) = guildhall::service::money::account::own_account(&st.db, &actor, number).await?;
     let own = m.user_id == actor.user_id;
     Ok(crate::money::MoneyDto {

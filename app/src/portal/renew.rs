@@ -39,34 +39,13 @@ pub struct RenewDto {
     pub plan: Option<String>,
 }
 
-#[cfg(feature = "ssr")]
-pub(crate) mod ssr {
-    use guildhall::domain::{Actor, AppError};
-
-    /// The membership number the page is about: `member`, or the caller's own.
-    pub async fn number(
-        db: &sea_orm::DatabaseConnection,
-        actor: &Actor,
-        member: &str,
-    ) -> Result<i64, AppError> {
-        Ok(match member.trim() {
-            "" => {
-                guildhall::service::access::own_member(db, actor)
-                    .await?
-                    .membership_number
-            }
-            m => crate::record::parse_number(m)?,
-        })
-    }
-}
-
 #[server(prefix = "/fn", endpoint = "renewal-offer")]
 pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     use guildhall::domain::Permission;
     use guildhall::service::renewals::offer::Offer;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let number = ssr::number(&st.db, &actor, &member).await?;
+    let number = crate::record::chosen_number(&st.db, &actor, &member).await?;
     let o = guildhall::service::renewals::offer::own_offer(
         &st.db,
         &actor,
@@ -218,7 +197,7 @@ pub async fn set_auto_renew(member: String, on: String) -> Result<(), AppError> 
     use guildhall::domain::Permission;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let number = ssr::number(&st.db, &actor, &member).await?;
+    let number = crate::record::chosen_number(&st.db, &actor, &member).await?;
     guildhall::service::renewals::autorenew::set_auto_renew(
         &st.db,
         &actor,
@@ -241,7 +220,7 @@ pub async fn renew_and_pay(
     use guildhall::service::renewals::offer::PayBy;
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let number = ssr::number(&st.db, &actor, &member).await?;
+    let number = crate::record::chosen_number(&st.db, &actor, &member).await?;
     let by = match plan.as_deref() {
         None | Some("in_full") => PayBy::InFull,
         Some("monthly") => PayBy::Monthly,

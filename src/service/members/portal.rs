@@ -4,6 +4,7 @@
 
 use super::record::{self, details_json, DetailsInput};
 use crate::domain::membership::Status;
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::audit_log;
 use crate::entity::category;
@@ -33,7 +34,7 @@ pub struct OwnMembership {
 pub async fn membership<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
 ) -> Result<OwnMembership, AppError> {
     let m = reachable_member(db, actor, number).await?;
     let h = history(db, m.id).await?;
@@ -56,7 +57,7 @@ pub async fn membership<C: ConnectionTrait>(
 pub async fn update_details(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     input: &DetailsInput,
 ) -> Result<member::Model, AppError> {
     let txn = crate::service::begin(db).await?;
@@ -73,7 +74,7 @@ pub async fn update_details(
 pub async fn update_preferences(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     journal_by_post: bool,
     email_news: bool,
 ) -> Result<(), AppError> {
@@ -108,7 +109,7 @@ pub async fn update_preferences(
 pub async fn update_consent(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     consent: bool,
 ) -> Result<(), AppError> {
     let txn = crate::service::begin(db).await?;
@@ -148,7 +149,7 @@ pub enum ResignWhen {
 pub async fn resign(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     when: Option<ResignWhen>,
     base_url: &str,
 ) -> Result<chrono::NaiveDate, AppError> {

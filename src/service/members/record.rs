@@ -6,6 +6,7 @@
 
 use super::timeline::timeline;
 use super::timeline::TimelineItem;
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::{
     address::{Country, Postcode},
     email::Email,
@@ -317,11 +318,11 @@ pub struct MemberRecord {
 pub async fn staff_record<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
 ) -> Result<MemberRecord, AppError> {
     actor.require(Permission::ViewMembers)?;
     let m = member::Entity::find()
-        .filter(member::Column::MembershipNumber.eq(number))
+        .filter(member::Column::MembershipNumber.eq(number.seq()))
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -151,7 +151,7 @@ pub async fn staff_account<C: ConnectionTrait>(
 pub async fn own_account<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    membership_number: i64,
+    membership_number: MembershipNumber,
 ) -> Result<(member::Model, Account), AppError> {
     let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
     let a = account(db, m.id).await?;
@@ -178,7 +178,7 @@ pub async fn document_pdf<C: ConnectionTrait>(
         actor.require(Permission::ViewMembers)?;
     } else {
         // Someone else's document answers exactly like one that does not exist.
-        crate::service::access::reachable_member(db, actor, m.membership_number)
+        crate::service::access::reachable_member(db, actor, m.number())
             .await
             .map_err(|e| match e {
                 AppError::Forbidden => AppError::NotFound,

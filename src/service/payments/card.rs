@@ -2,6 +2,7 @@
 //! its hosted page; the payment is posted when the provider's webhook arrives (`money::webhooks`).
 //! Card refunds authorised in `money::requests` are passed to the provider here, after their commit.
 
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{card_digits, test_card, TestCard};
 use crate::domain::FieldErrors;
@@ -28,7 +29,7 @@ pub async fn start(
     db: &DatabaseConnection,
     actor: &Actor,
     providers: &Providers,
-    membership_number: i64,
+    membership_number: MembershipNumber,
     invoice_number: &str,
 ) -> Result<String, AppError> {
     let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
@@ -374,6 +375,6 @@ pub async fn own_checkout(
         .one(db)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::service::access::reachable_member(db, actor, m.membership_number).await?;
+    crate::service::access::reachable_member(db, actor, m.number()).await?;
     Ok(c)
 }

@@ -96,7 +96,7 @@ pub async fn auto_renew<C: ConnectionTrait>(
 pub async fn set_auto_renew(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     on: bool,
     provider: &dyn PaymentProvider,
 ) -> Result<(), AppError> {

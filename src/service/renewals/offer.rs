@@ -4,6 +4,7 @@
 //! needs one, and the invoice the member then pays by card or in instalments.
 
 use crate::domain::membership::{first_period, next_period, Status};
+use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::Actor;
 use crate::domain::AppError;
@@ -251,7 +252,7 @@ pub struct OwnOffer {
 pub async fn own_offer(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     as_of: NaiveDate,
 ) -> Result<OwnOffer, AppError> {
     let m = crate::service::access::reachable_member(db, actor, number).await?;
@@ -301,7 +302,7 @@ pub async fn staff_note<C: ConnectionTrait>(
 pub async fn prepare_payment(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     declared: bool,
     as_of: NaiveDate,
 ) -> Result<String, AppError> {
@@ -324,7 +325,7 @@ pub enum PayBy {
 pub async fn prepare_payment_by(
     db: &DatabaseConnection,
     actor: &Actor,
-    number: i64,
+    number: MembershipNumber,
     declared: bool,
     by: PayBy,
     saving_provider: Option<&str>,
