@@ -47,7 +47,7 @@ async fn audit_actions(db: &DatabaseConnection, entity: &str, id: uuid::Uuid) ->
         .await
         .expect("audit")
         .into_iter()
-        .map(|e| e.action)
+        .map(|e| e.action.as_str().to_owned())
         .collect()
 }
 

@@ -98,7 +98,12 @@ pub async fn sign_out() -> Result<(), AppError> {
     let actor = crate::ctx::actor();
     let st = crate::ctx::state()?;
     if actor.is_signed_in() {
-        guildhall::service::identity::record_session_event(&st.db, &actor, "signed_out").await?;
+        guildhall::service::identity::record_session_event(
+            &st.db,
+            &actor,
+            guildhall::entity::audit_log::AuditAction::SignedOut,
+        )
+        .await?;
     }
     crate::ctx::session()?
         .flush()

@@ -155,7 +155,12 @@ pub async fn finish_sign_in(
     let actor = identity::load_actor(&st.db, user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    identity::record_session_event(&st.db, &actor, "signed_in").await?;
+    identity::record_session_event(
+        &st.db,
+        &actor,
+        guildhall::entity::audit_log::AuditAction::SignedIn,
+    )
+    .await?;
     let home = if actor.is_staff() {
         "/staff"
     } else {

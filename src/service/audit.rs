@@ -7,6 +7,7 @@
 
 use crate::domain::{Actor, ActorKind};
 use crate::entity::audit_log;
+use crate::entity::audit_log::AuditAction;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use serde_json::{Map, Value};
 
@@ -16,7 +17,7 @@ pub async fn record<C: ConnectionTrait>(
     actor: &Actor,
     entity: &str,
     entity_id: impl ToString,
-    action: &str,
+    action: AuditAction,
     before: Option<Value>,
     after: Option<Value>,
 ) -> Result<(), DbErr> {
@@ -31,7 +32,7 @@ pub fn row(
     actor: &Actor,
     entity: &str,
     entity_id: impl ToString,
-    action: &str,
+    action: AuditAction,
     before: Option<Value>,
     after: Option<Value>,
 ) -> audit_log::ActiveModel {

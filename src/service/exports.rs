@@ -7,6 +7,7 @@
 use crate::domain::membership::Status;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::renewal::RenewalStatus;
 use crate::entity::{category, document, export, member, period, renewal};
 use chrono::NaiveDate;
@@ -181,7 +182,7 @@ pub async fn make(
         actor,
         "export",
         id,
-        "exported",
+        AuditAction::Exported,
         None,
         Some(json!({"kind": kind, "month": params, "fields": fields, "rows": rows.len()})),
     )

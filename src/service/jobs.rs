@@ -5,6 +5,7 @@
 //! resumable: running it again finishes it without doubling anything).
 
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::job::{self, JobKind, JobStatus};
 use crate::service::money::providers::PaymentProvider;
 use crate::service::{audit, renewals};
@@ -61,7 +62,7 @@ pub async fn start(
         actor,
         "job",
         id,
-        "job_started",
+        AuditAction::JobStarted,
         None,
         Some(json!({"kind": kind, "as_of": as_of})),
     )
@@ -148,7 +149,7 @@ async fn run(
             actor,
             "job",
             id,
-            "job_finished",
+            AuditAction::JobFinished,
             Some(json!({"status": "running"})),
             Some(json!({"status": status, "result": result, "error": error})),
         )

@@ -15,6 +15,7 @@
 //! - enrolling, using a recovery code, a pause, and turning the authenticator off are audited.
 
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{recovery_code, user, user_totp};
 use crate::service::{audit, identity};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -360,7 +361,7 @@ pub async fn enrol(
         actor,
         "user",
         u.id,
-        "mfa_enrolled",
+        AuditAction::MfaEnrolled,
         Some(json!({"authenticator": false})),
         Some(json!({"authenticator": true, "recovery_codes": enrolment.recovery_codes.len()})),
     )
@@ -453,7 +454,7 @@ pub async fn verify(
                         &actor,
                         "user",
                         u.id,
-                        "mfa_recovery_code_used",
+                        AuditAction::MfaRecoveryCodeUsed,
                         None,
                         Some(json!({"recovery_codes_left": left})),
                     )
@@ -484,7 +485,7 @@ pub async fn verify(
                     &actor,
                     "user",
                     u.id,
-                    "mfa_paused",
+                    AuditAction::MfaPaused,
                     None,
                     Some(json!({"wrong_codes": failures, "minutes": LOCK_MINUTES})),
                 )
@@ -557,7 +558,7 @@ pub async fn turn_off(
         actor,
         "user",
         u.id,
-        "mfa_disabled",
+        AuditAction::MfaDisabled,
         Some(json!({"authenticator": true})),
         Some(json!({"authenticator": false})),
     )

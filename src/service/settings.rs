@@ -7,6 +7,7 @@ use crate::domain::calendar::Calendar;
 use crate::domain::money::Money;
 use crate::domain::payments::DEFAULT_MANUAL_PAYMENT_LIMIT;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::setting;
 use crate::service::audit;
 use chrono::NaiveDate;
@@ -317,7 +318,7 @@ pub(crate) async fn write<C: ConnectionTrait>(
         actor,
         "settings",
         section,
-        "changed",
+        AuditAction::Changed,
         Some(before),
         Some(after),
     )

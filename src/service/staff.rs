@@ -7,6 +7,7 @@
 //! is audited with the account before and after.
 
 use crate::domain::{Actor, AppError, Permission, Role};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{session, user, user_role};
 use crate::service::{audit, identity};
 use sea_orm::{
@@ -65,9 +66,9 @@ pub async fn set_disabled(
         "user",
         u.id,
         if disabled {
-            "staff_disabled"
+            AuditAction::StaffDisabled
         } else {
-            "staff_enabled"
+            AuditAction::StaffEnabled
         },
         Some(before),
         Some(identity::public_view(&u, &roles)),
@@ -114,7 +115,7 @@ pub async fn remove_role(
         actor,
         "user",
         u.id,
-        "staff_role_removed",
+        AuditAction::StaffRoleRemoved,
         Some(identity::public_view(&u, &roles)),
         Some(identity::public_view(&u, &after)),
     )

@@ -45,7 +45,7 @@ pub async fn audit_list(entity: Option<String>, page: Option<u64>) -> Result<Aud
                 actor: r.actor_label,
                 entity: r.entity,
                 entity_id: r.entity_id,
-                action: r.action,
+                action: r.action.as_str().to_owned(),
                 before: show(r.before),
                 after: show(r.after),
             })

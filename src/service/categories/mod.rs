@@ -6,6 +6,7 @@ use crate::domain::membership::RenewalBasis;
 use crate::domain::Actor;
 use crate::domain::AppError;
 use crate::domain::Permission;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category::renewal_basis;
 use crate::entity::{category, member, period};
 use crate::service::audit;
@@ -209,7 +210,7 @@ pub async fn create(
         actor,
         "category",
         c.id,
-        "created",
+        AuditAction::Created,
         None,
         Some(view(&c)),
     )
@@ -285,7 +286,16 @@ pub async fn update(
     }
     let (b, a) = audit::diff(&view(&before), &view(&after));
     if b.as_object().is_some_and(|o| !o.is_empty()) {
-        audit::record(&txn, actor, "category", id, "changed", Some(b), Some(a)).await?;
+        audit::record(
+            &txn,
+            actor,
+            "category",
+            id,
+            AuditAction::Changed,
+            Some(b),
+            Some(a),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(after)
@@ -330,7 +340,11 @@ async fn set_retired(
         actor,
         "category",
         id,
-        if retire { "retired" } else { "reopened" },
+        if retire {
+            AuditAction::Retired
+        } else {
+            AuditAction::Reopened
+        },
         Some(json!({"retired": !retire})),
         Some(json!({"retired": retire})),
     )
@@ -364,7 +378,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, id: Uuid) -> Result<
         actor,
         "category",
         id,
-        "deleted",
+        AuditAction::Deleted,
         Some(view(&u.category)),
         None,
     )

@@ -4,6 +4,7 @@
 use super::{email_key, find_by_email, live_token, verify_password, PURPOSE_CHANGE_EMAIL};
 use crate::domain::email::Email;
 use crate::domain::{Actor, AppError, FieldErrors};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{auth_token, user};
 use crate::service::{audit, outbox, outbox::NewMessage, tokens};
 use chrono::Duration;
@@ -80,7 +81,7 @@ pub async fn request_email_change(
         actor,
         "user",
         u.id,
-        "email_change_requested",
+        AuditAction::EmailChangeRequested,
         None,
         Some(json!({"new_email": email.as_str()})),
     )
@@ -147,7 +148,7 @@ pub async fn confirm_email_change(
         &actor,
         "user",
         u.id,
-        "email_changed",
+        AuditAction::EmailChanged,
         Some(json!({"email": old.email})),
         Some(json!({"email": u.email})),
     )

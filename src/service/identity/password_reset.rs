@@ -7,6 +7,7 @@ use super::{
 };
 use crate::domain::email::Email;
 use crate::domain::{Actor, AppError, FieldErrors};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{auth_token, session, user};
 use crate::service::{audit, tokens};
 use chrono::Duration;
@@ -56,7 +57,7 @@ pub async fn request_password_reset(
             &actor,
             "user",
             u.id,
-            "password_reset_requested",
+            AuditAction::PasswordResetRequested,
             None,
             None,
         )
@@ -136,7 +137,7 @@ pub async fn reset_password(
         &actor,
         "user",
         u.id,
-        "password_reset",
+        AuditAction::PasswordReset,
         None,
         Some(json!({"password": "changed"})),
     )
@@ -191,7 +192,7 @@ pub async fn change_password(
         actor,
         "user",
         u.id,
-        "password_changed",
+        AuditAction::PasswordChanged,
         None,
         Some(json!({"password": "changed"})),
     )

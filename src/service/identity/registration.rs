@@ -7,6 +7,7 @@ use super::{
 use crate::domain::email::Email;
 use crate::domain::person::PersonName;
 use crate::domain::{Actor, AppError, FieldErrors};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{auth_token, user};
 use crate::service::audit;
 use chrono::Duration;
@@ -96,7 +97,7 @@ pub async fn register(
             actor,
             "user",
             existing.id,
-            "registration_attempt_on_existing_address",
+            AuditAction::RegistrationAttemptOnExistingAddress,
             None,
             None,
         )
@@ -115,7 +116,7 @@ pub async fn register(
         &actor,
         "user",
         u.id,
-        "registered",
+        AuditAction::Registered,
         None,
         Some(public_view(&u, &[])),
     )
@@ -153,7 +154,7 @@ pub async fn verify_email(
         &actor,
         "user",
         u.id,
-        "email_verified",
+        AuditAction::EmailVerified,
         Some(before),
         Some(public_view(&u, &[])),
     )

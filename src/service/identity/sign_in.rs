@@ -3,6 +3,7 @@
 use super::{find_by_email, send_verification, verify_password, KIND_STAFF};
 use crate::domain::email::Email;
 use crate::domain::{Actor, ActorKind, AppError, Role};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{user, user_role};
 use crate::service::audit;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
@@ -86,7 +87,7 @@ pub async fn load_actor<C: ConnectionTrait>(
 pub async fn record_session_event(
     db: &DatabaseConnection,
     actor: &Actor,
-    action: &str,
+    action: AuditAction,
 ) -> Result<(), AppError> {
     if let Some(id) = actor.user_id {
         audit::record(db, actor, "user", id, action, None, None).await?;

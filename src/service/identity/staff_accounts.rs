@@ -8,6 +8,7 @@ use super::{
 use crate::domain::email::Email;
 use crate::domain::person::PersonName;
 use crate::domain::{Actor, ActorKind, AppError, FieldErrors, Role};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{user, user_role};
 use crate::service::audit;
 use chrono::Duration;
@@ -89,7 +90,7 @@ pub async fn create_staff(
         actor,
         "user",
         u.id,
-        "staff_created",
+        AuditAction::StaffCreated,
         None,
         Some(public_view(&u, &roles)),
     )

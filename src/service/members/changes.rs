@@ -7,6 +7,7 @@ use crate::domain::membership::Status;
 use crate::domain::Actor;
 use crate::domain::AppError;
 use crate::domain::Permission;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_note;
@@ -66,7 +67,7 @@ pub async fn add_note(
         actor,
         "member",
         m.id,
-        "note_added",
+        AuditAction::NoteAdded,
         None,
         Some(json!({"note_id": id, "body": body})),
     )
@@ -164,7 +165,7 @@ pub async fn change_category(
         actor,
         "member",
         m.id,
-        "category_changed",
+        AuditAction::CategoryChanged,
         Some(json!({"category": old_name})),
         Some(json!({"category": new_cat.name, "reason": reason, "period": new_period})),
     )
@@ -223,7 +224,7 @@ pub async fn remove(
         actor,
         "member",
         m.id,
-        "removed",
+        AuditAction::Removed,
         Some(json!({"stop_all_mail": m.stop_all_mail})),
         Some(json!({
             "reason": reason.label(),

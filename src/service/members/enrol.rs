@@ -10,6 +10,7 @@ use super::record::{apply_details, details_json, DetailsInput};
 use crate::domain::membership::HowPaid;
 use crate::domain::membership::{first_period, FIRST_PAYMENT};
 use crate::domain::{email::Email, person::PersonName, Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{category, member, member_representative, period, user};
 use crate::service::{audit, counters, identity};
 use chrono::{Duration, NaiveDate};
@@ -197,7 +198,16 @@ pub async fn create_member(
             json!({"start": start, "end": end, "payment": input.payment}),
         );
     }
-    audit::record(&txn, actor, "member", m.id, "created", None, Some(after)).await?;
+    audit::record(
+        &txn,
+        actor,
+        "member",
+        m.id,
+        AuditAction::Created,
+        None,
+        Some(after),
+    )
+    .await?;
     first_invoice(&txn, actor, &m, &cat, start, end, &input.payment, today).await?;
     txn.commit().await?;
     crate::service::events::publish(db, crate::service::events::Topic::Members).await;
@@ -392,7 +402,7 @@ pub async fn add_representative(
         actor,
         "member",
         org.id,
-        "representative_added",
+        AuditAction::RepresentativeAdded,
         None,
         Some(json!({
             "email": u.email,
@@ -461,7 +471,7 @@ pub async fn remove_representative(
         actor,
         "member",
         member_id,
-        "representative_removed",
+        AuditAction::RepresentativeRemoved,
         Some(json!({
             "email": u.email,
             "name": format!("{} {}", u.given_name, u.family_name),

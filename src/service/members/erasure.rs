@@ -12,6 +12,7 @@
 //! audit trail, with one new entry saying who erased the record.
 
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::outbox_message::OutboxStatus;
 use crate::entity::{
     audit_log, auth_token, member, member_note, member_representative, outbox_message, session,
@@ -247,7 +248,7 @@ pub async fn erase(
         actor,
         "member",
         m.id,
-        "erased",
+        AuditAction::Erased,
         Some(json!({"pseudonymised": false})),
         Some(json!({
             "pseudonymised": true,

@@ -7,6 +7,7 @@ use crate::domain::membership::Status;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::audit_log;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_note;
@@ -94,7 +95,7 @@ pub async fn update_preferences(
             actor,
             "member",
             m.id,
-            "preferences_changed",
+            AuditAction::PreferencesChanged,
             Some(b),
             Some(a),
         )
@@ -124,7 +125,7 @@ pub async fn update_consent(
             actor,
             "member",
             m.id,
-            "consent_changed",
+            AuditAction::ConsentChanged,
             Some(json!({"register_consent": m.register_consent})),
             Some(json!({"register_consent": consent})),
         )
@@ -193,7 +194,7 @@ pub async fn resign(
         actor,
         "member",
         m.id,
-        "resigned",
+        AuditAction::Resigned,
         Some(json!({"status": s.status.label()})),
         Some(json!({
             "requested_on": today,
@@ -337,7 +338,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
         "history": changes.iter().map(|a| json!({
             "at": a.at,
             "by": a.actor_label,
-            "what": crate::service::members::timeline::action_label(&a.action),
+            "what": a.action.label(),
             "before": a.before,
             "after": a.after,
         })).collect::<Vec<_>>(),
@@ -349,7 +350,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
         actor,
         entity,
         entity_id,
-        "data_downloaded",
+        AuditAction::DataDownloaded,
         None,
         None,
     )

@@ -14,6 +14,7 @@ use crate::domain::{
     phone::Phone,
     Actor, AppError, FieldErrors, Permission,
 };
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::member;
 use crate::entity::member_representative;
@@ -286,7 +287,7 @@ pub(crate) async fn save_details<C: ConnectionTrait>(
             actor,
             "member",
             updated.id,
-            "details_changed",
+            AuditAction::DetailsChanged,
             Some(b),
             Some(a),
         )

@@ -2,6 +2,7 @@
 //! newest first, each kind capped at [`TIMELINE_LIMIT`].
 
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::member;
 use crate::entity::member_note;
 use crate::entity::outbox_message;
@@ -67,14 +68,14 @@ pub async fn timeline<C: ConnectionTrait>(
         .all(db)
         .await?
     {
-        if a.action == "note_added" {
+        if a.action == AuditAction::NoteAdded {
             continue; // the note itself is on the timeline
         }
         items.push(TimelineItem {
             at: a.at,
             kind: TimelineKind::Change,
             who: a.actor_label,
-            title: action_label(&a.action),
+            title: a.action.label().to_owned(),
             before: a.before,
             after: a.after,
             body: None,
@@ -127,46 +128,4 @@ pub async fn timeline<C: ConnectionTrait>(
     }
     items.sort_by_key(|i| std::cmp::Reverse(i.at));
     Ok(items)
-}
-
-/// Plain words for an audit action on a member's timeline.
-pub fn action_label(action: &str) -> String {
-    match action {
-        "created" => "Record created",
-        "details_changed" => "Details changed",
-        "preferences_changed" => "Communication preferences changed",
-        "consent_changed" => "Register consent changed",
-        "category_changed" => "Category changed",
-        "removed" => "Removed",
-        "resigned" => "Resigned",
-        "erased" => "Personal data erased",
-        "representative_added" => "Representative added",
-        "representative_removed" => "Representative removed",
-        "data_downloaded" => "Downloaded their data",
-        "invoice_issued" => "Invoice issued",
-        "payment_received" => "Payment received",
-        "request_raised" => "Money request raised",
-        "request_approved" => "Money request authorised",
-        "request_declined" => "Money request declined",
-        "renewal_invoiced" => "Renewal invoiced and invitation sent",
-        "reinstatement_invoiced" => "Reinstatement invoiced",
-        "renewal_declared" => "Renewal declaration made",
-        "renewal_reminder" => "Renewal reminder sent",
-        "renewal_cancelled" => "Renewal cancelled and credited",
-        "renewal_repriced" => "Renewal re-priced for the new category",
-        "renewed" => "Renewed: new period",
-        "reinstated" => "Reinstated: new period",
-        "grace_started" => "Membership ended: in grace",
-        "lapsed" => "Membership lapsed",
-        "invoice_credited" => "Invoice credited",
-        "email_changed" => "Email address changed",
-        "password_changed" => "Password changed",
-        "password_reset" => "Password reset",
-        "registered" => "Account registered",
-        "email_verified" => "Email address confirmed",
-        "signed_in" => "Signed in",
-        "signed_out" => "Signed out",
-        other => return other.replace('_', " "),
-    }
-    .to_owned()
 }

@@ -17,6 +17,7 @@ use crate::domain::money::Money;
 use crate::domain::payments as pay;
 use crate::domain::Actor;
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::document;
 use crate::entity::document::{DocumentKind, DocumentStatus};
 use crate::entity::member;
@@ -161,7 +162,7 @@ pub(crate) async fn issue_invoice<C: ConnectionTrait>(
         actor,
         "member",
         member_id,
-        "invoice_issued",
+        AuditAction::InvoiceIssued,
         None,
         Some(json!({"invoice": doc.number, "amount": total.to_string(), "for": description})),
     )
@@ -362,7 +363,7 @@ pub(crate) async fn receipt<C: ConnectionTrait>(
         actor,
         "member",
         member_id,
-        "payment_received",
+        AuditAction::PaymentReceived,
         None,
         Some(json!({
             "amount": p.amount.to_string(),
@@ -449,7 +450,7 @@ pub(crate) async fn credit_outstanding<C: ConnectionTrait>(
         actor,
         "member",
         inv.member_id,
-        "invoice_credited",
+        AuditAction::InvoiceCredited,
         Some(json!({"invoice": inv.number, "outstanding": amount.to_string()})),
         Some(json!({"credit_note": number, "reason": reason, "outstanding": "£0.00"})),
     )

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod transport;
 
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::outbox_message;
 use crate::entity::outbox_message::OutboxStatus;
 use crate::mail::templates;
@@ -139,7 +140,7 @@ pub async fn read<C: ConnectionTrait>(
         actor,
         "outbox_message",
         m.id,
-        "message_viewed",
+        AuditAction::MessageViewed,
         None,
         Some(serde_json::json!({"to": m.to_address, "subject": m.subject, "part": part})),
     )

@@ -15,6 +15,7 @@ use crate::domain::payments as pay;
 use crate::domain::payments::MANUAL_METHODS;
 use crate::domain::payments::MANUAL_PAYMENT_REQUEST;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::document;
 use crate::entity::document::DocumentKind;
 use crate::entity::member;
@@ -242,7 +243,7 @@ async fn raise<C: ConnectionTrait>(
         actor,
         "member",
         payer.id,
-        "request_raised",
+        AuditAction::RequestRaised,
         None,
         Some(json!({
             "request": r.id,

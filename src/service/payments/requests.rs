@@ -7,6 +7,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::payments::{self as pay, REQUEST_KINDS};
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::document::DocumentKind;
 use crate::entity::money_request::{RefundStatus, RequestStatus};
 use crate::entity::payment::Direction;
@@ -174,7 +175,7 @@ pub async fn raise(
         actor,
         "member",
         m.id,
-        "request_raised",
+        AuditAction::RequestRaised,
         None,
         Some(json!({
             "request": r.id,
@@ -446,7 +447,11 @@ pub async fn decide(
         actor,
         "member",
         m.id,
-        if approve { "request_approved" } else { "request_declined" },
+        if approve {
+            AuditAction::RequestApproved
+        } else {
+            AuditAction::RequestDeclined
+        },
         Some(json!({"request": r.id, "kind": r.kind, "amount": amount.to_string(), "status": RequestStatus::Pending, "requested_by": r.requested_by_label})),
         Some(json!({"status": status, "result": result, "note": note})),
     )

@@ -13,6 +13,7 @@
 use super::receive;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::checkout::CheckoutStatus;
 use crate::entity::{checkout, member, webhook_event};
 use crate::service::money::Incoming;
@@ -292,7 +293,7 @@ pub async fn handle(
                         &actor,
                         "checkout",
                         c.id,
-                        "card_payment_refused",
+                        AuditAction::CardPaymentRefused,
                         Some(serde_json::json!({
                             "amount_pence": c.amount_pence,
                             "currency": CURRENCY,

@@ -6,6 +6,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::Actor;
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::document;
 use crate::entity::member;
@@ -181,7 +182,7 @@ pub async fn set_auto_renew(
         actor,
         "member",
         m.id,
-        "auto_renew_changed",
+        AuditAction::AutoRenewChanged,
         Some(json!({"auto_renew": before})),
         Some(json!({"auto_renew": on})),
     )
@@ -241,7 +242,7 @@ pub(crate) async fn card_choice<C: ConnectionTrait>(
         actor,
         "member",
         member_id,
-        "payment_choice_changed",
+        AuditAction::PaymentChoiceChanged,
         before,
         Some(json!({"monthly": monthly, "auto_renew": monthly})),
     )
@@ -307,7 +308,7 @@ pub async fn card_used<C: ConnectionTrait>(
         actor,
         "member",
         member_id,
-        "card_saved",
+        AuditAction::CardSaved,
         Some(json!({"card": before})),
         Some(json!({"card": label})),
     )
@@ -479,7 +480,7 @@ async fn send_notice<C: ConnectionTrait>(
         actor,
         "member",
         m.id,
-        "auto_renew_notice",
+        AuditAction::AutoRenewNotice,
         None,
         Some(audited),
     )

@@ -8,6 +8,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
 use crate::entity::audit_log;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::document;
 use crate::entity::member;
 use crate::entity::membership_event;
@@ -262,7 +263,7 @@ pub(crate) async fn reminders(
                 actor,
                 "member",
                 m.id,
-                "renewal_reminder",
+                AuditAction::RenewalReminder,
                 None,
                 Some(json!({"offset_days": latest, "invoice": inv.number, "as_of": as_of})),
             ));
@@ -370,13 +371,17 @@ async fn grace_and_lapse(
                 Status::Grace => (
                     format!("grace:{until}"),
                     "membership_grace",
-                    "grace_started",
+                    AuditAction::GraceStarted,
                 ),
                 Status::Lapsed
                     if s.lapsed_since
                         .is_some_and(|l| l >= as_of - Duration::days(LAPSE_MESSAGE_DAYS)) =>
                 {
-                    (format!("lapsed:{until}"), "membership_lapsed", "lapsed")
+                    (
+                        format!("lapsed:{until}"),
+                        "membership_lapsed",
+                        AuditAction::Lapsed,
+                    )
                 }
                 _ => continue,
             };

@@ -6,6 +6,7 @@
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::instalment_plan::PlanStatus;
 use crate::entity::{document, instalment_plan, member, renewal, saved_card};
 use crate::mail::templates;
@@ -152,7 +153,7 @@ pub(crate) async fn charge(
                 actor,
                 "member",
                 m.id,
-                "auto_renew_declined",
+                AuditAction::AutoRenewDeclined,
                 None,
                 Some(json!({"attempt": attempt, "of": MAX_CHARGE_ATTEMPTS, "message": message, "due": due})),
             )
@@ -183,7 +184,7 @@ pub(crate) async fn charge(
                 actor,
                 "member",
                 m.id,
-                "instalment_declined",
+                AuditAction::InstalmentDeclined,
                 None,
                 Some(json!({"instalment": k, "of": p.count, "attempt": attempt, "max": MAX_CHARGE_ATTEMPTS, "message": message})),
             )
@@ -241,7 +242,7 @@ async fn suspend_for_declines<C: ConnectionTrait>(
         actor,
         "member",
         m.id,
-        "suspended",
+        AuditAction::Suspended,
         None,
         Some(json!({"on": on, "why": why})),
     )

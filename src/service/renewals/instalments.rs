@@ -18,6 +18,7 @@
 use crate::domain::membership::instalments as split;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::document;
 use crate::entity::instalment_plan;
@@ -174,7 +175,7 @@ pub(crate) async fn start<C: ConnectionTrait>(
         actor,
         "member",
         m.id,
-        "instalment_plan_started",
+        AuditAction::InstalmentPlanStarted,
         Some(json!({"invoice": inv.number, "amount": annual.to_string()})),
         Some(json!({
             "instalments": cat.instalments,
@@ -265,7 +266,7 @@ async fn close<C: ConnectionTrait>(
         actor,
         "member",
         p.member_id,
-        "instalment_plan_ended",
+        AuditAction::InstalmentPlanEnded,
         Some(json!({"status": p.status.to_value(), "paid": p.next_number - 1, "of": p.count})),
         Some(json!({"status": status, "reason": reason})),
     )
@@ -371,7 +372,7 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
             actor,
             "member",
             m.id,
-            "instalment_paid",
+            AuditAction::InstalmentPaid,
             Some(json!({"status": p.status.to_value()})),
             Some(json!({
                 "instalment": k,

@@ -8,6 +8,7 @@ use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::Actor;
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::category::renewal_basis;
 use crate::entity::document;
@@ -451,7 +452,7 @@ pub async fn prepare_payment_by(
             actor,
             "member",
             m.id,
-            "renewal_declared",
+            AuditAction::RenewalDeclared,
             None,
             Some(json!({"declaration": DECLARATION, "period": {"start": r.period_start, "end": r.period_end}})),
         )
@@ -532,9 +533,9 @@ async fn raise_one<C: ConnectionTrait>(
         "member",
         m.id,
         if kind == RenewalKind::Reinstatement {
-            "reinstatement_invoiced"
+            AuditAction::ReinstatementInvoiced
         } else {
-            "renewal_invoiced"
+            AuditAction::RenewalInvoiced
         },
         None,
         Some(json!({

@@ -11,6 +11,7 @@ use crate::domain::membership::{next_period, HowPaid, PaidState, Period};
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::{Actor, AppError, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::document::{DocumentKind, DocumentStatus};
 use crate::entity::renewal::{RenewalKind, RenewalStatus};
 use crate::entity::{
@@ -300,7 +301,7 @@ async fn write_batch(
             actor,
             "member",
             m.id,
-            "renewal_invoiced",
+            AuditAction::RenewalInvoiced,
             None,
             Some(json!({
                 "invoice": number,

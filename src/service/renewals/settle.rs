@@ -9,6 +9,7 @@ use crate::domain::membership::HowPaid;
 use crate::domain::money::Money;
 use crate::domain::Actor;
 use crate::domain::AppError;
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::category::renewal_basis;
 use crate::entity::document;
@@ -107,9 +108,9 @@ async fn complete_paid<C: ConnectionTrait>(
             "member",
             m.id,
             if r.kind == RenewalKind::Reinstatement {
-                "reinstated"
+                AuditAction::Reinstated
             } else {
-                "renewed"
+                AuditAction::Renewed
             },
             None,
             Some(json!({
@@ -161,7 +162,7 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
             actor,
             "member",
             member_id,
-            "renewal_cancelled",
+            AuditAction::RenewalCancelled,
             Some(json!({"status": RenewalStatus::Open.to_value(), "period": {"start": r.period_start, "end": r.period_end}})),
             Some(json!({"status": RenewalStatus::Cancelled.to_value(), "reason": reason, "credit_note": credit})),
         )
@@ -242,7 +243,7 @@ pub(crate) async fn reprice_open<C: ConnectionTrait>(
             actor,
             "member",
             m.id,
-            "renewal_repriced",
+            AuditAction::RenewalRepriced,
             Some(json!({"amount": Money::from_pence(r.amount_pence).to_string()})),
             Some(
                 json!({"amount": fee.to_string(), "invoice": inv.number, "category": new_cat.name}),

@@ -1,6 +1,7 @@
 //! The twelve demo categories from DOMAIN.md, added once (the demo data and the test fixtures use them).
 
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::service::audit;
 use sea_orm::ActiveModelTrait;
@@ -107,7 +108,7 @@ pub async fn categories<C: ConnectionTrait>(db: &C, actor: &Actor) -> Result<usi
             actor,
             "category",
             row.id,
-            "created",
+            AuditAction::Created,
             None,
             Some(json!({"code": c.code, "name": c.name, "annual_fee_pence": c.annual})),
         )

@@ -7,6 +7,7 @@ use super::{user_exists, DEMO_MEMBER, DEMO_PASSWORD, DEMO_STAFF};
 use crate::domain::email::Email;
 use crate::domain::person::PersonName;
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{category, member, user};
 use crate::service::{audit, counters, identity};
 use chrono::{Datelike, NaiveDate};
@@ -131,7 +132,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             &actor,
             "member",
             m.id,
-            "created",
+            AuditAction::Created,
             None,
             Some(json!({"membership_number": number, "email": DEMO_MEMBER})),
         )
@@ -240,7 +241,7 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
             &actor,
             "seed",
             "demo",
-            "members_added",
+            AuditAction::MembersAdded,
             None,
             Some(json!({"count": report.members})),
         )

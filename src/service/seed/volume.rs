@@ -3,6 +3,7 @@
 use super::catalogue::categories;
 use super::fake::{fake_member, FakeMember};
 use crate::domain::{Actor, AppError};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{category, member};
 use crate::service::{audit, counters};
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -194,7 +195,7 @@ pub async fn members(
         &actor,
         "seed",
         "members",
-        "members_added",
+        AuditAction::MembersAdded,
         None,
         Some(json!({"count": n, "indexes_rebuilt": deferred.len()})),
     )

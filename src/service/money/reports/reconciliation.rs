@@ -5,6 +5,7 @@ use crate::domain::ledger::Account;
 use crate::domain::money::Money;
 use crate::domain::payments::METHODS;
 use crate::domain::{Actor, AppError, FieldErrors, Permission};
+use crate::entity::audit_log::AuditAction;
 use crate::entity::{ledger_entry, ledger_transaction, settlement};
 use crate::service::audit;
 use chrono::NaiveDate;
@@ -181,7 +182,7 @@ async fn save_settlements(
             actor,
             "settlement",
             format!("{}:{}", s.day, s.method),
-            "settlement_recorded",
+            AuditAction::SettlementRecorded,
             None,
             Some(json!({"day": s.day, "method": s.method, "amount": s.amount.to_string(), "reference": s.reference})),
         )
