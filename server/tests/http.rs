@@ -2229,8 +2229,11 @@ async fn a_large_cheque_from_the_staff_form_waits_for_a_second_person() {
     for t in databases().await {
         let app = app(&t).await;
         let officer = sign_in(&app, "officer@guildhall.test").await;
+        // An i64, as the column is: PostgreSQL connections keep prepared statements by their SQL
+        // text, so an i32 bound here made the page's own lookup of the same member, on the same
+        // pooled connection, fail now and then ("incorrect binary data format in bind parameter").
         let m = member::Entity::find()
-            .filter(member::Column::MembershipNumber.eq(2))
+            .filter(member::Column::MembershipNumber.eq(2_i64))
             .one(&t.db)
             .await
             .expect("q")

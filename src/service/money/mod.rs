@@ -183,7 +183,7 @@ async fn allocate<C: ConnectionTrait>(
     let mut open = document::Entity::find()
         .filter(document::Column::MemberId.eq(member_id))
         .filter(document::Column::Kind.eq(DocumentKind::Invoice))
-        .filter(document::Column::OutstandingPence.gt(0))
+        .filter(document::Column::OutstandingPence.gt(0_i64))
         .order_by_asc(document::Column::IssuedOn)
         .order_by_asc(document::Column::Number)
         .all(db)

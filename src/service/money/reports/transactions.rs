@@ -112,7 +112,7 @@ pub async fn transactions<C: ConnectionTrait>(
     for chunk in ids.chunks(500) {
         for e in ledger_entry::Entity::find()
             .filter(ledger_entry::Column::TransactionId.is_in(chunk.to_vec()))
-            .filter(ledger_entry::Column::AmountPence.gt(0))
+            .filter(ledger_entry::Column::AmountPence.gt(0_i64))
             .all(db)
             .await?
         {
