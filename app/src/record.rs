@@ -8,8 +8,12 @@ use guildhall::domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The member's details as the edit form needs them.
+/// The member's details as the edit form shows them, and as its fields come back: one server function
+/// argument (`#[server(flatten)]`), so the three forms that carry them (the staff edit page, the new
+/// member page, the member's own page) read them alike. A field a form does not have (the e-mail on the
+/// member's page, the organisation's name for a person) comes back empty.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DetailsForm {
     pub title: String,
     pub given_name: String,
@@ -24,6 +28,29 @@ pub struct DetailsForm {
     pub county: String,
     pub postcode: String,
     pub country: String,
+}
+
+impl DetailsForm {
+    /// The details as the services take them; `with_email`: the form offered the e-mail address
+    /// (without it the address on the record is kept).
+    #[cfg(feature = "ssr")]
+    pub fn into_input(self, with_email: bool) -> guildhall::service::members::record::DetailsInput {
+        guildhall::service::members::record::DetailsInput {
+            title: self.title,
+            given_name: self.given_name,
+            family_name: self.family_name,
+            preferred_name: self.preferred_name,
+            organisation_name: self.organisation_name,
+            email: with_email.then_some(self.email),
+            phone: self.phone,
+            address_line1: self.address_line1,
+            address_line2: self.address_line2,
+            town: self.town,
+            county: self.county,
+            postcode: self.postcode,
+            country: self.country,
+        }
+    }
 }
 
 /// The contact-details inputs shared by the staff edit page and the member's own page.

@@ -77,37 +77,12 @@ fn back_to(number: &str, saved: &str) -> String {
 #[server(prefix = "/fn", endpoint = "save-my-details")]
 pub async fn save_my_details(
     member: String,
-    title: String,
-    given_name: String,
-    family_name: String,
-    preferred_name: String,
-    organisation_name: Option<String>,
-    phone: String,
-    address_line1: String,
-    address_line2: String,
-    town: String,
-    county: String,
-    postcode: String,
-    country: String,
+    #[server(flatten)] details: crate::record::DetailsForm,
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
-    let input = guildhall::service::members::record::DetailsInput {
-        title,
-        given_name,
-        family_name,
-        preferred_name,
-        organisation_name: organisation_name.unwrap_or_default(),
-        email: None,
-        phone,
-        address_line1,
-        address_line2,
-        town,
-        county,
-        postcode,
-        country,
-    };
+    let input = details.into_input(false);
     guildhall::service::members::portal::update_details(&st.db, &actor, n, &input).await?;
     leptos_axum::redirect(&back_to(&member, "details"));
     Ok(())

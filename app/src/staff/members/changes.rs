@@ -22,37 +22,11 @@ use crate::record;
 #[server(prefix = "/fn", endpoint = "update-member")]
 pub async fn update_member(
     member_id: String,
-    title: String,
-    given_name: String,
-    family_name: String,
-    preferred_name: String,
-    organisation_name: Option<String>,
-    email: String,
-    phone: String,
-    address_line1: String,
-    address_line2: String,
-    town: String,
-    county: String,
-    postcode: String,
-    country: String,
+    #[server(flatten)] details: crate::record::DetailsForm,
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    let input = guildhall::service::members::record::DetailsInput {
-        title,
-        given_name,
-        family_name,
-        preferred_name,
-        organisation_name: organisation_name.unwrap_or_default(),
-        email: Some(email),
-        phone,
-        address_line1,
-        address_line2,
-        town,
-        county,
-        postcode,
-        country,
-    };
+    let input = details.into_input(true);
     let m = guildhall::service::members::record::staff_update_details(
         &st.db,
         &actor,

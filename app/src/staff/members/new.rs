@@ -1,11 +1,5 @@
 //! Staff add a member by hand: a person or an organisation, its category and first period.
 
-// Server functions take one argument per form field.
-#![expect(
-    clippy::too_many_arguments,
-    reason = "server functions take one argument per form field"
-)]
-
 use crate::components::forms::last_error;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
@@ -44,21 +38,9 @@ pub async fn create_member(
     category: String,
     starts_on: String,
     payment: Option<String>,
-    title: String,
-    given_name: String,
-    family_name: String,
-    preferred_name: String,
-    organisation_name: String,
-    email: String,
-    phone: String,
-    address_line1: String,
-    address_line2: String,
-    town: String,
-    county: String,
-    postcode: String,
-    country: String,
+    #[server(flatten)] details: crate::record::DetailsForm,
 ) -> Result<(), AppError> {
-    use guildhall::service::members::{enrol, record::DetailsInput};
+    use guildhall::service::members::enrol;
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
     let input = enrol::NewMemberInput {
@@ -66,21 +48,7 @@ pub async fn create_member(
         category_id: category,
         starts_on,
         payment: payment.unwrap_or_default(),
-        details: DetailsInput {
-            title,
-            given_name,
-            family_name,
-            preferred_name,
-            organisation_name,
-            email: Some(email),
-            phone,
-            address_line1,
-            address_line2,
-            town,
-            county,
-            postcode,
-            country,
-        },
+        details: details.into_input(true),
     };
     let m = enrol::create_member(&st.db, &actor, &input).await?;
     leptos_axum::redirect(&format!(
