@@ -6,52 +6,9 @@
 use crate::components::Field;
 use guildhall::domain::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-/// The member's details as the edit form shows them, and as its fields come back: one server function
-/// argument (`#[server(flatten)]`), so the three forms that carry them (the staff edit page, the new
-/// member page, the member's own page) read them alike. A field a form does not have (the e-mail on the
-/// member's page, the organisation's name for a person) comes back empty.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct DetailsForm {
-    pub title: String,
-    pub given_name: String,
-    pub family_name: String,
-    pub preferred_name: String,
-    pub organisation_name: String,
-    pub email: String,
-    pub phone: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub town: String,
-    pub county: String,
-    pub postcode: String,
-    pub country: String,
-}
-
-impl DetailsForm {
-    /// The details as the services take them; `with_email`: the form offered the e-mail address
-    /// (without it the address on the record is kept).
-    #[cfg(feature = "ssr")]
-    pub fn into_input(self, with_email: bool) -> guildhall::service::members::record::DetailsInput {
-        guildhall::service::members::record::DetailsInput {
-            title: self.title,
-            given_name: self.given_name,
-            family_name: self.family_name,
-            preferred_name: self.preferred_name,
-            organisation_name: self.organisation_name,
-            email: with_email.then_some(self.email),
-            phone: self.phone,
-            address_line1: self.address_line1,
-            address_line2: self.address_line2,
-            town: self.town,
-            county: self.county,
-            postcode: self.postcode,
-            country: self.country,
-        }
-    }
-}
+/// The member's details as the edit forms show them and post them back.
+pub use guildhall::domain::contact::DetailsInput as DetailsForm;
 
 /// The contact-details inputs shared by the staff edit page and the member's own page.
 #[component]
@@ -69,7 +26,7 @@ pub fn DetailsFields(
         <Field name="given_name" label=if organisation { "Contact's first name" } else { "First name" } error value=form.given_name.clone() autocomplete="given-name"/>
         <Field name="family_name" label=if organisation { "Contact's last name" } else { "Last name" } error value=form.family_name.clone() autocomplete="family-name"/>
         <Field name="preferred_name" label="Preferred name (optional)" hint="What we call you in letters and emails" error value=form.preferred_name.clone()/>
-        {with_email.then(|| view! { <Field name="email" label="Email address" input_type="email" error value=form.email.clone() autocomplete="email"/> })}
+        {with_email.then(|| view! { <Field name="email" label="Email address" input_type="email" error value=form.email.clone().unwrap_or_default() autocomplete="email"/> })}
         <Field name="phone" label="Phone number (optional)" input_type="tel" error value=form.phone.clone() autocomplete="tel"/>
         <fieldset class="fieldset">
             <legend class="heading-m">"Address"</legend>
@@ -164,7 +121,7 @@ mod present {
             family_name: m.family_name.clone(),
             preferred_name: m.preferred_name.clone().unwrap_or_default(),
             organisation_name: m.organisation_name.clone().unwrap_or_default(),
-            email: m.email.clone(),
+            email: Some(m.email.clone()),
             phone: m.phone.clone().unwrap_or_default(),
             address_line1: m.address_line1.clone(),
             address_line2: m.address_line2.clone().unwrap_or_default(),

@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod address;
 pub mod calendar;
+pub mod contact;
 pub mod dates;
 pub mod email;
 pub mod error;

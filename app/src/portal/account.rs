@@ -82,8 +82,7 @@ pub async fn save_my_details(
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
-    let input = details.into_input(false);
-    guildhall::service::members::portal::update_details(&st.db, &actor, n, &input).await?;
+    guildhall::service::members::portal::update_details(&st.db, &actor, n, &details).await?;
     leptos_axum::redirect(&back_to(&member, "details"));
     Ok(())
 }

@@ -6,7 +6,8 @@
 //! payment. Representatives are portal accounts linked to the organisation; a new one is e-mailed a link
 //! to choose a password.
 
-use super::record::{apply_details, details_json, DetailsInput};
+use super::record::{details_json, store_details, DetailsInput};
+use crate::domain::contact::ContactDetails;
 use crate::domain::membership::HowPaid;
 use crate::domain::membership::{first_period, FIRST_PAYMENT};
 use crate::domain::{email::Email, person::PersonName, Actor, AppError, FieldErrors, Permission};
@@ -114,18 +115,14 @@ pub async fn create_member(
         details.email = Some(String::new());
     }
     // Field errors from the details and from the rest of the form come back together.
-    if let Err(AppError::Validation(more)) = apply_details(org == Some(true), "", &mut am, &details)
-    {
-        for f in more.iter() {
-            if errors.get(&f.field).is_none() {
-                errors.add(&f.field, f.message.clone());
-            }
-        }
-    }
+    let contact = ContactDetails::parse(&details, org == Some(true), &mut errors);
     errors.into_result()?;
-    let (Some(org), Some(category_id), Some(starts_on)) = (org, category_id, starts_on) else {
+    let (Some(org), Some(category_id), Some(starts_on), Some(contact)) =
+        (org, category_id, starts_on, contact)
+    else {
         return Err(AppError::internal("new member validated without values"));
     };
+    store_details(contact, "", &mut am);
 
     let txn = crate::service::begin(db).await?;
     let cat = category::Entity::find_by_id(category_id)

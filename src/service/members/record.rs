@@ -6,14 +6,9 @@
 
 use super::timeline::timeline;
 use super::timeline::TimelineItem;
+use crate::domain::contact::ContactDetails;
 use crate::domain::membership_number::MembershipNumber;
-use crate::domain::{
-    address::{Country, Postcode},
-    email::Email,
-    person::PersonName,
-    phone::Phone,
-    Actor, AppError, FieldErrors, Permission,
-};
+use crate::domain::{email::Email, Actor, AppError, FieldErrors, Permission};
 use crate::entity::audit_log::AuditAction;
 use crate::entity::category;
 use crate::entity::member;
@@ -54,65 +49,11 @@ pub fn details_json(m: &member::Model) -> Value {
     })
 }
 
-/// Contact details as typed in a form.
-#[derive(Clone, Debug, Default)]
-pub struct DetailsInput {
-    pub title: String,
-    pub given_name: String,
-    pub family_name: String,
-    pub preferred_name: String,
-    /// Only for organisations.
-    pub organisation_name: String,
-    /// `None` when the form does not offer it (members change their address through its own page).
-    pub email: Option<String>,
-    pub phone: String,
-    pub address_line1: String,
-    pub address_line2: String,
-    pub town: String,
-    pub county: String,
-    pub postcode: String,
-    pub country: String,
-}
+pub use crate::domain::contact::DetailsInput;
 
-pub(crate) fn optional(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.split_whitespace().collect::<Vec<_>>().join(" "))
-}
+pub(crate) use crate::domain::contact::optional;
 
-fn text_field(
-    errors: &mut FieldErrors,
-    field: &str,
-    raw: &str,
-    what: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let v = optional(raw);
-    match &v {
-        None if required => errors.add(field, format!("Enter {what}")),
-        Some(s) if s.chars().count() > max => errors.add(
-            field,
-            format!("{} must be {max} characters or fewer", capitalise(what)),
-        ),
-        _ => {}
-    }
-    v
-}
-
-fn capitalise(s: &str) -> String {
-    let s = s
-        .strip_prefix("the ")
-        .or_else(|| s.strip_prefix("your "))
-        .or_else(|| s.strip_prefix("a "))
-        .unwrap_or(s);
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-/// Validates `input` and applies it to `am`, or returns every problem at once (field by field).
+/// Checks `input` and applies it to `am`, or returns every problem at once (field by field).
 /// `org`: the record is an organisation's; `current_email` is kept when the form has no e-mail.
 pub(crate) fn apply_details(
     org: bool,
@@ -121,120 +62,51 @@ pub(crate) fn apply_details(
     input: &DetailsInput,
 ) -> Result<(), AppError> {
     let mut errors = FieldErrors::new();
-    let title = text_field(&mut errors, "title", &input.title, "a title", 20, false);
-    let given = if org && input.given_name.trim().is_empty() {
-        None
-    } else {
-        errors.check("given_name", PersonName::parse(&input.given_name))
-    };
-    let family = if org && input.family_name.trim().is_empty() {
-        None
-    } else {
-        errors.check("family_name", PersonName::parse(&input.family_name))
-    };
-    let preferred = text_field(
-        &mut errors,
-        "preferred_name",
-        &input.preferred_name,
-        "a preferred name",
-        60,
-        false,
-    );
-    let org_name = if org {
-        text_field(
-            &mut errors,
-            "organisation_name",
-            &input.organisation_name,
-            "the organisation's name",
-            120,
-            true,
-        )
-    } else {
-        None
-    };
-    let email = input
-        .email
-        .as_deref()
-        .and_then(|e| errors.check("email", Email::parse(e)));
-    let phone = if input.phone.trim().is_empty() {
-        None
-    } else {
-        errors.check("phone", Phone::parse(&input.phone))
-    };
-    let line1 = text_field(
-        &mut errors,
-        "address_line1",
-        &input.address_line1,
-        "the first line of the address",
-        100,
-        true,
-    );
-    let line2 = text_field(
-        &mut errors,
-        "address_line2",
-        &input.address_line2,
-        "the second line of the address",
-        100,
-        false,
-    );
-    let town = text_field(
-        &mut errors,
-        "town",
-        &input.town,
-        "the town or city",
-        60,
-        true,
-    );
-    let county = text_field(
-        &mut errors,
-        "county",
-        &input.county,
-        "the county",
-        60,
-        false,
-    );
-    let country_raw = if input.country.trim().is_empty() {
-        "GB"
-    } else {
-        input.country.as_str()
-    };
-    let country = errors.check("country", Country::parse(country_raw));
-    let postcode = country
-        .as_ref()
-        .and_then(|c| errors.check("postcode", Postcode::parse_optional(c, &input.postcode)));
+    let details = ContactDetails::parse(input, org, &mut errors);
     errors.into_result()?;
+    let Some(d) = details else {
+        return Err(AppError::internal("contact details without a parse"));
+    };
+    store_details(d, current_email, am);
+    Ok(())
+}
 
-    let given = given.map(String::from).unwrap_or_default();
-    let family = family.map(String::from).unwrap_or_default();
-    let town = town.unwrap_or_default();
-    let postcode = postcode.flatten().map(String::from);
-    let email = email
+/// Puts checked details, and the search keys made from them, on `am`.
+pub(crate) fn store_details(d: ContactDetails, current_email: &str, am: &mut member::ActiveModel) {
+    let email = d
+        .email
         .map(String::from)
         .unwrap_or_else(|| current_email.to_owned());
+    let postcode = d.postcode.map(String::from);
     // An organisation is found by its own name; its contact's name is only a detail.
-    let mut keys = SearchKeys::of(&given, &family, &email, postcode.as_deref(), &town);
-    if let Some(name) = org_name.as_deref() {
+    let mut keys = SearchKeys::of(
+        &d.given_name,
+        &d.family_name,
+        &email,
+        postcode.as_deref(),
+        &d.town,
+    );
+    if let Some(name) = d.organisation_name.as_deref() {
         keys.family = crate::domain::search::fold(name);
     }
-    am.title = Set(title);
-    am.given_name = Set(given);
-    am.family_name = Set(family);
-    am.preferred_name = Set(preferred);
-    am.organisation_name = Set(org_name);
+    am.title = Set(d.title);
+    am.given_name = Set(d.given_name);
+    am.family_name = Set(d.family_name);
+    am.preferred_name = Set(d.preferred_name);
+    am.organisation_name = Set(d.organisation_name);
     am.email = Set(email);
-    am.phone = Set(phone.map(String::from));
-    am.address_line1 = Set(line1.unwrap_or_default());
-    am.address_line2 = Set(line2);
-    am.town = Set(town);
-    am.county = Set(county);
+    am.phone = Set(d.phone.map(String::from));
+    am.address_line1 = Set(d.address_line1);
+    am.address_line2 = Set(d.address_line2);
+    am.town = Set(d.town);
+    am.county = Set(d.county);
     am.postcode = Set(postcode);
-    am.country = Set(country.map(String::from).unwrap_or_else(|| "GB".into()));
+    am.country = Set(String::from(d.country));
     am.search_family = Set(keys.family);
     am.search_given = Set(keys.given);
     am.search_email = Set(keys.email);
     am.search_postcode = Set(keys.postcode);
     am.search_town = Set(keys.town);
-    Ok(())
 }
 
 /// A member by id, refusing erased records for changes.

@@ -26,12 +26,11 @@ pub async fn update_member(
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    let input = details.into_input(true);
     let m = guildhall::service::members::record::staff_update_details(
         &st.db,
         &actor,
         record::member_uuid(&member_id)?,
-        &input,
+        &details,
     )
     .await?;
     leptos_axum::redirect(&format!(

@@ -48,7 +48,7 @@ pub async fn create_member(
         category_id: category,
         starts_on,
         payment: payment.unwrap_or_default(),
-        details: details.into_input(true),
+        details,
     };
     let m = enrol::create_member(&st.db, &actor, &input).await?;
     leptos_axum::redirect(&format!(

@@ -100,7 +100,7 @@ pub fn MemberRecordPage() -> impl IntoView {
                             <dl class="summary-list summary-list--compact">
                                 <div class="summary-list__row"><dt>"Category"</dt><dd>{m.category.clone()}</dd></div>
                                 <div class="summary-list__row"><dt>"Member since"</dt><dd>{m.joined_on.clone()}</dd></div>
-                                <div class="summary-list__row"><dt>"Email"</dt><dd>{m.form.email.clone()}</dd></div>
+                                <div class="summary-list__row"><dt>"Email"</dt><dd>{m.form.email.clone().unwrap_or_default()}</dd></div>
                                 <div class="summary-list__row"><dt>"Phone"</dt><dd>{if m.form.phone.is_empty() { "—".to_owned() } else { m.form.phone.clone() }}</dd></div>
                                 <div class="summary-list__row"><dt>"Address"</dt><dd>{m.address.clone()}</dd></div>
                                 <div class="summary-list__row"><dt>"Portal account"</dt><dd>{m.account.clone()}</dd></div>
