@@ -2,6 +2,10 @@
 //! Pages render completely on the server; the browser hydrates them. Each area's server functions are
 //! thin: check the permission, parse, call one `guildhall::service` function, return a DTO.
 
+// Release builds (without `--cfg erase_components`) keep every page's full view type; the staff
+// payments pages nest deeper than the compiler's default query depth of 128.
+#![recursion_limit = "256"]
+
 pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]

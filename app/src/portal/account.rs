@@ -2,9 +2,6 @@
 //! consent, e-mail address, password, and resigning. A representative uses the same pages for their
 //! organisation (`?member=GH…`); the server decides what each caller may reach.
 
-// Server functions take one argument per form field.
-#![allow(clippy::too_many_arguments)]
-
 use crate::components::forms::last_error;
 use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};

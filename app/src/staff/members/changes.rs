@@ -1,12 +1,6 @@
 //! The changes staff make to a member record: details, a note, the category, removal, and the
 //! representatives who act for an organisation.
 
-// Server functions take one argument per form field.
-#![expect(
-    clippy::too_many_arguments,
-    reason = "server functions take one argument per form field"
-)]
-
 use super::{member_record, RecordDto};
 use crate::components::forms::last_error;
 use crate::components::PageShell;
