@@ -8,12 +8,12 @@ use guildhall::domain::AppError;
 use leptos::prelude::*;
 
 /// The member's details as the edit forms show them and post them back.
-pub use guildhall::domain::contact::DetailsInput as DetailsForm;
+pub use guildhall::domain::contact::DetailsInput;
 
 /// The contact-details inputs shared by the staff edit page and the member's own page.
 #[component]
 pub fn DetailsFields(
-    form: DetailsForm,
+    form: DetailsInput,
     #[prop(into)] error: Signal<Option<AppError>>,
     /// Staff may change the e-mail address of a member without a portal account.
     #[prop(default = false)]
@@ -42,7 +42,7 @@ pub fn DetailsFields(
 
 #[cfg(feature = "ssr")]
 mod present {
-    use super::DetailsForm;
+    use super::DetailsInput;
     use guildhall::domain::membership::Status;
     use guildhall::domain::membership_number::MembershipNumber;
     use guildhall::domain::AppError;
@@ -114,8 +114,8 @@ mod present {
     }
 
     /// The record's details as the edit forms show them.
-    pub fn form(m: &member::Model) -> DetailsForm {
-        DetailsForm {
+    pub fn form(m: &member::Model) -> DetailsInput {
+        DetailsInput {
             title: m.title.clone().unwrap_or_default(),
             given_name: m.given_name.clone(),
             family_name: m.family_name.clone(),

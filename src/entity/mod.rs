@@ -2,7 +2,8 @@
 
 /// A column holding one of a closed set of words, as an enum stored by the same text (so stored rows read
 /// unchanged, with no migration): `Variant = "text"` for each. It reads and writes through sea-orm
-/// (`DeriveActiveEnum`), serialises as its text, and answers its text with `as_str`; it compares equal to
+/// (`DeriveActiveEnum`), serialises as its text, answers its text with `as_str` (and `parse` reads it
+/// back); it compares equal to
 /// its text, so a stored word and a variant can be checked against each other.
 macro_rules! stored_enum {
     (
@@ -29,6 +30,14 @@ macro_rules! stored_enum {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($name::$variant => $text,)+
+                }
+            }
+
+            /// The value whose stored text is `s`, if any.
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
                 }
             }
         }

@@ -11,8 +11,8 @@ use crate::service::money::providers::PaymentProvider;
 use crate::service::{audit, renewals};
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -175,7 +175,7 @@ pub async fn list(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<job::Mod
 /// Jobs left `running` by a server that stopped: marked failed (run them again to finish the work).
 pub async fn mark_interrupted(db: &DatabaseConnection) -> Result<u64, AppError> {
     let r = job::Entity::update_many()
-        .col_expr(job::Column::Status, sea_orm::sea_query::Expr::value(JobStatus::Failed.to_value()))
+        .col_expr(job::Column::Status, sea_orm::sea_query::Expr::value(JobStatus::Failed.as_str()))
         .col_expr(
             job::Column::Error,
             sea_orm::sea_query::Expr::value(

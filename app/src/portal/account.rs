@@ -5,7 +5,7 @@
 use crate::components::forms::last_error;
 use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
-use crate::record::{DetailsFields, DetailsForm};
+use crate::record::{DetailsFields, DetailsInput};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -16,7 +16,7 @@ pub struct DetailsView {
     pub number: String,
     pub name: String,
     pub organisation: bool,
-    pub form: DetailsForm,
+    pub form: DetailsInput,
     pub journal_by_post: bool,
     pub email_news: bool,
     pub register_consent: bool,
@@ -74,7 +74,7 @@ fn back_to(number: &str, saved: &str) -> String {
 #[server(prefix = "/fn", endpoint = "save-my-details")]
 pub async fn save_my_details(
     member: String,
-    #[server(flatten)] details: crate::record::DetailsForm,
+    #[server(flatten)] details: crate::record::DetailsInput,
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;

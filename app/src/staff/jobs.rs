@@ -32,7 +32,7 @@ pub async fn jobs_list() -> Result<Vec<JobRow>, AppError> {
         .map(|j| JobRow {
             id: j.id.to_string(),
             name: j.kind.label().to_owned(),
-            status: sea_orm::ActiveEnum::to_value(&j.status),
+            status: j.status.as_str().to_owned(),
             as_of: crate::format::long_date(j.as_of),
             started: crate::format::staff_time(j.started_at),
             started_by: j.started_by,
@@ -47,11 +47,10 @@ pub async fn jobs_list() -> Result<Vec<JobRow>, AppError> {
 /// Starts a job (`renewals` or `daily`) for today.
 #[server(prefix = "/fn", endpoint = "start-job")]
 pub async fn start_job(kind: String) -> Result<(), AppError> {
-    use sea_orm::ActiveEnum;
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;
-    let kind = guildhall::entity::job::JobKind::try_from_value(&kind.trim().to_owned())
-        .map_err(|_| AppError::field("kind", "Choose a job to run"))?;
+    let kind = guildhall::entity::job::JobKind::parse(kind.trim())
+        .ok_or_else(|| AppError::field("kind", "Choose a job to run"))?;
     guildhall::service::jobs::start(
         &st.db,
         &actor,

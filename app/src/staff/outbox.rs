@@ -35,14 +35,13 @@ pub async fn outbox_list(
     page: Option<u64>,
 ) -> Result<OutboxPage, AppError> {
     use guildhall::entity::outbox_message::OutboxStatus;
-    use sea_orm::ActiveEnum;
     crate::ctx::require(guildhall::domain::Permission::ViewOutbox)?;
     let st = crate::ctx::state()?;
     let page = guildhall::domain::paging::clamp(page.unwrap_or(0));
     let status = match status.filter(|s| !s.is_empty()) {
         Some(s) => Some(
-            OutboxStatus::try_from_value(&s)
-                .map_err(|_| AppError::field("status", "Choose a status from the list"))?,
+            OutboxStatus::parse(&s)
+                .ok_or_else(|| AppError::field("status", "Choose a status from the list"))?,
         ),
         None => None,
     };
@@ -57,7 +56,7 @@ pub async fn outbox_list(
                 to: m.to_address,
                 subject: m.subject,
                 template: m.template,
-                status: m.status.to_value(),
+                status: m.status.as_str().to_owned(),
                 attempts: m.attempts,
                 created: crate::format::staff_time(m.created_at),
             })
@@ -91,7 +90,6 @@ pub async fn outbox_message(id: String) -> Result<OutboxDetail, AppError> {
     let st = crate::ctx::state()?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let m = guildhall::service::outbox::read(&st.db, &actor, id, "text").await?;
-    use sea_orm::ActiveEnum;
     Ok(OutboxDetail {
         id: m.id.to_string(),
         message_id: m.message_id,
@@ -99,7 +97,7 @@ pub async fn outbox_message(id: String) -> Result<OutboxDetail, AppError> {
         to_name: m.to_name,
         subject: m.subject,
         template: m.template,
-        status: m.status.to_value(),
+        status: m.status.as_str().to_owned(),
         attempts: m.attempts,
         last_error: m.last_error,
         created: crate::format::staff_time(m.created_at),

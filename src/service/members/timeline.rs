@@ -8,7 +8,6 @@ use crate::entity::member_note;
 use crate::entity::outbox_message;
 use chrono::DateTime;
 use chrono::Utc;
-use sea_orm::ActiveEnum;
 use sea_orm::ColumnTrait;
 use sea_orm::ConnectionTrait;
 use sea_orm::EntityTrait;
@@ -104,7 +103,7 @@ pub async fn timeline<C: ConnectionTrait>(
             title: o.subject,
             before: None,
             after: None,
-            body: Some(o.status.to_value()),
+            body: Some(o.status.as_str().to_owned()),
             message_id: Some(o.id),
         });
     }

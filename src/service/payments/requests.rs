@@ -14,7 +14,6 @@ use crate::entity::payment::Direction;
 use crate::entity::{document, member, money_request, payment};
 use crate::service::audit;
 use crate::service::money::{self, issue_invoice};
-use sea_orm::ActiveEnum;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -363,7 +362,7 @@ pub async fn decide(
     if r.status != RequestStatus::Pending {
         return Err(AppError::Conflict(format!(
             "This request has already been {} by {}.",
-            r.status.to_value(),
+            r.status.as_str(),
             r.decided_by_label.clone().unwrap_or_default()
         )));
     }

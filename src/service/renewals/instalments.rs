@@ -30,7 +30,6 @@ use crate::service::audit;
 use crate::service::history::suspended_since;
 use chrono::Months;
 use chrono::NaiveDate;
-use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -267,7 +266,7 @@ async fn close<C: ConnectionTrait>(
         "member",
         p.member_id,
         AuditAction::InstalmentPlanEnded,
-        Some(json!({"status": p.status.to_value(), "paid": p.next_number - 1, "of": p.count})),
+        Some(json!({"status": p.status, "paid": p.next_number - 1, "of": p.count})),
         Some(json!({"status": status, "reason": reason})),
     )
     .await?;
@@ -373,12 +372,12 @@ pub(super) async fn on_paid<C: ConnectionTrait>(
             "member",
             m.id,
             AuditAction::InstalmentPaid,
-            Some(json!({"status": p.status.to_value()})),
+            Some(json!({"status": p.status})),
             Some(json!({
                 "instalment": k,
                 "of": p.count,
                 "amount": amount_of(&p, k).to_string(),
-                "status": if done { PlanStatus::Completed } else { PlanStatus::Active }.to_value(),
+                "status": if done { PlanStatus::Completed } else { PlanStatus::Active },
             })),
         )
         .await?;

@@ -21,7 +21,6 @@ use crate::service::renewals::autorenew::card_choice;
 use crate::service::renewals::run::WINDOW_DAYS;
 use crate::service::renewals::settle::cancel_open;
 use chrono::{Duration, Months, NaiveDate};
-use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -502,7 +501,7 @@ async fn raise_one<C: ConnectionTrait>(
         fee,
         extra,
         &key,
-        &kind.to_value(),
+        kind.as_str(),
     )
     .await?;
     let total = fee.checked_add(extra).unwrap_or(fee);

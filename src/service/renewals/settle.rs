@@ -24,7 +24,6 @@ use crate::service::history::suspended_since;
 use crate::service::money::{self, Incoming, Taken};
 use crate::service::renewals::instalments;
 use chrono::NaiveDate;
-use sea_orm::ActiveEnum;
 use sea_orm::ActiveModelTrait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::ColumnTrait;
@@ -163,8 +162,8 @@ pub(crate) async fn cancel_open<C: ConnectionTrait>(
             "member",
             member_id,
             AuditAction::RenewalCancelled,
-            Some(json!({"status": RenewalStatus::Open.to_value(), "period": {"start": r.period_start, "end": r.period_end}})),
-            Some(json!({"status": RenewalStatus::Cancelled.to_value(), "reason": reason, "credit_note": credit})),
+            Some(json!({"status": RenewalStatus::Open, "period": {"start": r.period_start, "end": r.period_end}})),
+            Some(json!({"status": RenewalStatus::Cancelled, "reason": reason, "credit_note": credit})),
         )
         .await?;
         n += 1;

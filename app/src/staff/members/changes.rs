@@ -16,7 +16,7 @@ use crate::record;
 #[server(prefix = "/fn", endpoint = "update-member")]
 pub async fn update_member(
     member_id: String,
-    #[server(flatten)] details: crate::record::DetailsForm,
+    #[server(flatten)] details: crate::record::DetailsInput,
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
     let st = crate::ctx::state()?;

@@ -3,7 +3,7 @@
 use crate::components::forms::last_error;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
-use crate::record::{DetailsFields, DetailsForm};
+use crate::record::{DetailsFields, DetailsInput};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ pub async fn create_member(
     category: String,
     starts_on: String,
     payment: Option<String>,
-    #[server(flatten)] details: crate::record::DetailsForm,
+    #[server(flatten)] details: crate::record::DetailsInput,
 ) -> Result<(), AppError> {
     use guildhall::service::members::enrol;
     let actor = crate::ctx::require(guildhall::domain::Permission::EditMembers)?;
@@ -89,7 +89,7 @@ pub fn NewMemberPage() -> impl IntoView {
                     <Radios name="payment" legend="First year's fee" error selected="unpaid"
                         options=guildhall::domain::membership::FIRST_PAYMENT.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()/>
                     <Field name="organisation_name" label="Organisation name (organisations only)" error autocomplete="organization"/>
-                    <DetailsFields form=DetailsForm { country: "GB".into(), ..Default::default() } error with_email=true/>
+                    <DetailsFields form=DetailsInput { country: "GB".into(), ..Default::default() } error with_email=true/>
                     <SubmitButton label="Add member" pending=action.pending()/>
                 </ActionForm>
             }.into_any()}/>

@@ -5,7 +5,7 @@ use guildhall::domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use crate::record::DetailsForm;
+pub use crate::record::DetailsInput;
 
 #[cfg(feature = "ssr")]
 use crate::record;
@@ -61,7 +61,7 @@ pub struct RecordDto {
     pub number: String,
     pub organisation: bool,
     pub name: String,
-    pub form: DetailsForm,
+    pub form: DetailsInput,
     pub address: String,
     pub category: String,
     pub category_id: String,
