@@ -172,11 +172,7 @@ async fn a_member_cannot_read_or_change_another_members_record() {
                 ),
                 (
                     "update_preferences",
-                    portal::update_preferences(db, actor, number, false, true).await,
-                ),
-                (
-                    "update_consent",
-                    portal::update_consent(db, actor, number, false).await,
+                    portal::update_preferences(db, actor, number, prefs(false, true, false)).await,
                 ),
                 (
                     "resign",
@@ -325,12 +321,9 @@ async fn members_update_their_details_with_field_errors_first() {
         assert_eq!(change.after.as_ref().unwrap()["postcode"], "LS2 7UX");
         assert_eq!(change.who, "alice@example.org");
 
-        portal::update_preferences(db, &alice, n, false, true)
+        portal::update_preferences(db, &alice, n, prefs(false, true, false))
             .await
             .expect("prefs");
-        portal::update_consent(db, &alice, n, false)
-            .await
-            .expect("consent");
         let m = reload(db, &w.a.1).await;
         assert!(!m.journal_by_post && m.email_news && !m.register_consent);
         t.finish().await;
@@ -706,7 +699,7 @@ async fn the_public_register_lists_only_consenting_current_members_of_register_c
         )
         .await
         .expect("shy");
-        portal::update_consent(
+        portal::update_preferences(
             db,
             &as_member(
                 &user::Entity::find()
@@ -717,7 +710,7 @@ async fn the_public_register_lists_only_consenting_current_members_of_register_c
                     .expect("sid"),
             ),
             shy.number(),
-            false,
+            prefs(true, false, false),
         )
         .await
         .expect("withdraw consent");
@@ -732,6 +725,18 @@ async fn the_public_register_lists_only_consenting_current_members_of_register_c
             names(register::search(db, "Leeds").await.expect("s")),
             vec!["Alice Archer"]
         );
+        // By first name, and by full name either way round.
+        for q in ["alice", "Alice Archer", "ali arch", "Archer Alice"] {
+            assert_eq!(
+                names(register::search(db, q).await.expect("s")),
+                vec!["Alice Archer"],
+                "{q}"
+            );
+        }
+        assert!(register::search(db, "Alice Baker")
+            .await
+            .expect("s")
+            .is_empty());
         let n =
             guildhall::domain::membership_number::MembershipNumber::new(w.a.1.membership_number)
                 .expect("n")
@@ -758,5 +763,13 @@ async fn the_public_register_lists_only_consenting_current_members_of_register_c
             "lapsed"
         );
         t.finish().await;
+    }
+}
+
+fn prefs(journal_by_post: bool, email_news: bool, register_consent: bool) -> portal::Preferences {
+    portal::Preferences {
+        journal_by_post,
+        email_news,
+        register_consent,
     }
 }

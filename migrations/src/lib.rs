@@ -21,6 +21,7 @@ mod m20261123_000014_debts;
 mod m20261207_000001_withheld_links;
 mod m20261207_000002_mfa;
 mod m20261207_000015_manual_payment_requests;
+mod m20261207_000016_phone_as_typed;
 mod util;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_withheld_links::Migration),
             Box::new(m20261207_000002_mfa::Migration),
             Box::new(m20261207_000015_manual_payment_requests::Migration),
+            Box::new(m20261207_000016_phone_as_typed::Migration),
         ]
     }
 }

@@ -6,7 +6,7 @@
 use crate::domain::{
     address::{Country, Postcode},
     email::Email,
-    person::PersonName,
+    person::{PersonName, PersonNameError},
     phone::Phone,
     FieldErrors,
 };
@@ -46,7 +46,10 @@ pub struct ContactDetails {
     pub organisation_name: Option<String>,
     /// `None` when the form did not offer it.
     pub email: Option<Email>,
+    /// Normalised: digits, with `+` for an international number.
     pub phone: Option<Phone>,
+    /// As typed (spaces tidied), to show back.
+    pub phone_as_typed: Option<String>,
     pub address_line1: String,
     pub address_line2: Option<String>,
     pub town: String,
@@ -61,25 +64,7 @@ impl ContactDetails {
     /// none.
     pub fn parse(input: &DetailsInput, org: bool, errors: &mut FieldErrors) -> Option<Self> {
         let before = errors.0.len();
-        let title = text_field(errors, "title", &input.title, "a title", 20, false);
-        let given = if org && input.given_name.trim().is_empty() {
-            None
-        } else {
-            errors.check("given_name", PersonName::parse(&input.given_name))
-        };
-        let family = if org && input.family_name.trim().is_empty() {
-            None
-        } else {
-            errors.check("family_name", PersonName::parse(&input.family_name))
-        };
-        let preferred = text_field(
-            errors,
-            "preferred_name",
-            &input.preferred_name,
-            "a preferred name",
-            60,
-            false,
-        );
+        // Checked in the order the forms show the fields, so the error summary lists them so.
         let org_name = if org {
             text_field(
                 errors,
@@ -92,6 +77,25 @@ impl ContactDetails {
         } else {
             None
         };
+        let title = text_field(errors, "title", &input.title, "a title", 20, false);
+        let given = if org && input.given_name.trim().is_empty() {
+            None
+        } else {
+            name_part(errors, "given_name", &input.given_name, "first name")
+        };
+        let family = if org && input.family_name.trim().is_empty() {
+            None
+        } else {
+            name_part(errors, "family_name", &input.family_name, "last name")
+        };
+        let preferred = text_field(
+            errors,
+            "preferred_name",
+            &input.preferred_name,
+            "a preferred name",
+            60,
+            false,
+        );
         let email = input
             .email
             .as_deref()
@@ -101,6 +105,7 @@ impl ContactDetails {
         } else {
             errors.check("phone", Phone::parse(&input.phone))
         };
+        let phone_as_typed = phone.as_ref().and_then(|_| optional(&input.phone));
         let line1 = text_field(
             errors,
             "address_line1",
@@ -124,10 +129,13 @@ impl ContactDetails {
         } else {
             input.country.as_str()
         };
-        let country = errors.check("country", Country::parse(country_raw));
+        // The postcode comes before the country on the forms; its rules depend on the country.
+        let country = Country::parse(country_raw);
         let postcode = country
             .as_ref()
+            .ok()
             .and_then(|c| errors.check("postcode", Postcode::parse_optional(c, &input.postcode)));
+        let country = errors.check("country", country);
         if errors.0.len() > before {
             return None;
         }
@@ -139,6 +147,7 @@ impl ContactDetails {
             organisation_name: org_name,
             email,
             phone,
+            phone_as_typed,
             address_line1: line1.unwrap_or_default(),
             address_line2: line2,
             town: town.unwrap_or_default(),
@@ -146,6 +155,31 @@ impl ContactDetails {
             postcode: postcode.flatten(),
             country: country?,
         })
+    }
+}
+
+/// A first or last name, with messages that name the part ("Enter a first name").
+fn name_part(errors: &mut FieldErrors, field: &str, raw: &str, part: &str) -> Option<PersonName> {
+    match PersonName::parse(raw) {
+        Ok(n) => Some(n),
+        Err(e) => {
+            let message = match e {
+                PersonNameError::Empty => format!("Enter a {part}"),
+                PersonNameError::TooLong => format!(
+                    "{} must be {} characters or fewer",
+                    capitalise(part),
+                    PersonName::MAX_CHARS
+                ),
+                PersonNameError::HiddenCharacters => {
+                    format!("{} must not include hidden characters", capitalise(part))
+                }
+                PersonNameError::NoLetters => {
+                    format!("{} must include at least one letter", capitalise(part))
+                }
+            };
+            errors.add(field, message);
+            None
+        }
     }
 }
 
@@ -229,6 +263,36 @@ mod tests {
         let mut e = FieldErrors::new();
         assert_eq!(ContactDetails::parse(&bad, false, &mut e), None);
         assert_eq!(fields(&e), ["given_name", "email", "town", "postcode"]);
+        assert_eq!(e.get("given_name"), Some("Enter a first name"));
+    }
+
+    #[test]
+    fn a_phone_number_is_kept_normalised_and_as_typed() {
+        let mut i = input();
+        i.phone = "  07700  900 982 ".into();
+        let mut e = FieldErrors::new();
+        let d = ContactDetails::parse(&i, false, &mut e).expect("valid");
+        assert_eq!(d.phone.map(String::from).as_deref(), Some("07700900982"));
+        assert_eq!(d.phone_as_typed.as_deref(), Some("07700 900 982"));
+    }
+
+    #[test]
+    fn problems_are_listed_in_the_order_the_form_shows_them() {
+        let mut bad = input();
+        bad.family_name = String::new();
+        bad.organisation_name = String::new();
+        bad.country = "ZZ".into();
+        bad.postcode = String::new();
+        let mut e = FieldErrors::new();
+        assert_eq!(ContactDetails::parse(&bad, true, &mut e), None);
+        assert_eq!(fields(&e), ["organisation_name", "country"]);
+        let mut bad = input();
+        bad.given_name = String::new();
+        bad.family_name = String::new();
+        let mut e = FieldErrors::new();
+        assert_eq!(ContactDetails::parse(&bad, false, &mut e), None);
+        assert_eq!(e.get("family_name"), Some("Enter a last name"));
+        assert_eq!(fields(&e), ["given_name", "family_name"]);
     }
 
     #[test]

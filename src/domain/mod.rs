@@ -4,6 +4,7 @@ pub mod actor;
 pub mod address;
 pub mod calendar;
 pub mod contact;
+pub mod countries;
 pub mod dates;
 pub mod email;
 pub mod error;

@@ -17,6 +17,9 @@ pub struct Model {
     pub organisation_name: Option<String>,
     pub email: String,
     pub phone: Option<String>,
+    /// The phone number as the member typed it ("07700 900 982"), shown on pages; `phone` is its
+    /// normalised form. `None` for numbers stored before it was kept.
+    pub phone_as_typed: Option<String>,
     pub address_line1: String,
     pub address_line2: Option<String>,
     pub town: String,

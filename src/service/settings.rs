@@ -17,17 +17,30 @@ use sea_orm::{
 };
 use serde_json::{json, Value};
 
-/// The office's name and address, printed on documents.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The office: its name and address (printed on documents), and the e-mail address and phone number
+/// members are told to contact (the portal's footer and wherever a page says "contact the membership
+/// office").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Office {
     pub name: String,
     pub address: String,
+    /// Blank until an admin sets it.
+    pub email: String,
+    /// As the admin typed it; blank until set.
+    pub phone: String,
 }
 
-/// Reads the office settings (defaults written by the migration).
+const OFFICE_KEYS: [&str; 4] = [
+    "office_name",
+    "office_address",
+    "office_email",
+    "office_phone",
+];
+
+/// Reads the office settings (name and address defaults written by the migration).
 pub async fn office<C: ConnectionTrait>(db: &C) -> Result<Office, AppError> {
     let rows = setting::Entity::find()
-        .filter(setting::Column::Key.is_in(["office_name", "office_address"]))
+        .filter(setting::Column::Key.is_in(OFFICE_KEYS))
         .all(db)
         .await?;
     let get = |k: &str| {
@@ -39,20 +52,22 @@ pub async fn office<C: ConnectionTrait>(db: &C) -> Result<Office, AppError> {
     Ok(Office {
         name: get("office_name"),
         address: get("office_address"),
+        email: get("office_email"),
+        phone: get("office_phone"),
     })
 }
 
-/// Admins change the office's name and address.
+/// Admins change the office's name, address, e-mail address and phone number.
 #[tracing::instrument(skip_all, fields(actor = %actor.label))]
 pub async fn update_office(
     db: &DatabaseConnection,
     actor: &Actor,
-    name: &str,
-    address: &str,
+    input: &Office,
 ) -> Result<Office, AppError> {
     actor.require(Permission::ManageSettings)?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    let address = address
+    let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let address = input
+        .address
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| !l.is_empty())
@@ -72,12 +87,31 @@ pub async fn update_office(
             "The address must be 8 lines and 400 characters or fewer",
         );
     }
+    let email = if input.email.trim().is_empty() {
+        errors.add(
+            "office_email",
+            "Enter the e-mail address members should write to",
+        );
+        None
+    } else {
+        errors.check(
+            "office_email",
+            crate::domain::email::Email::parse(&input.email),
+        )
+    };
+    let phone = input.phone.split_whitespace().collect::<Vec<_>>().join(" ");
+    if !phone.is_empty() {
+        errors.check("office_phone", crate::domain::phone::Phone::parse(&phone));
+    }
     errors.into_result()?;
+    let email = email.map(String::from).unwrap_or_default();
     let txn = crate::service::begin(db).await?;
     let before = office(&txn).await?;
     let (b, a) = audit::diff(
-        &json!({"office_name": before.name, "office_address": before.address}),
-        &json!({"office_name": name, "office_address": address}),
+        &json!({"office_name": before.name, "office_address": before.address,
+                "office_email": before.email, "office_phone": before.phone}),
+        &json!({"office_name": name, "office_address": address,
+                "office_email": email, "office_phone": phone}),
     );
     write(
         &txn,
@@ -86,13 +120,20 @@ pub async fn update_office(
         &[
             ("office_name", name.clone()),
             ("office_address", address.clone()),
+            ("office_email", email.clone()),
+            ("office_phone", phone.clone()),
         ],
         b,
         a,
     )
     .await?;
     txn.commit().await?;
-    Ok(Office { name, address })
+    Ok(Office {
+        name,
+        address,
+        email,
+        phone,
+    })
 }
 
 /// Reminder days relative to the last day of the period, when the settings say nothing.

@@ -117,6 +117,7 @@ pub async fn erase(
     am.organisation_name = Set(org.then(|| "Erased organisation".into()));
     am.email = Set(email.clone());
     am.phone = Set(None);
+    am.phone_as_typed = Set(None);
     am.address_line1 = Set(String::new());
     am.address_line2 = Set(None);
     am.town = Set(String::new());

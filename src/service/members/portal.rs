@@ -70,25 +70,38 @@ pub async fn update_details(
     Ok(updated)
 }
 
-/// A member chooses how to hear from the office.
+/// How a member wants to hear from the office, and whether they appear on the public register:
+/// everything the preferences page shows, saved together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Preferences {
+    pub journal_by_post: bool,
+    pub email_news: bool,
+    pub register_consent: bool,
+}
+
+/// A member saves their preferences and register consent, in one transaction: each part that
+/// changed is audited (contact preferences, and consent on its own, as consent is asked for by law).
 #[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
 pub async fn update_preferences(
     db: &DatabaseConnection,
     actor: &Actor,
     number: MembershipNumber,
-    journal_by_post: bool,
-    email_news: bool,
+    prefs: Preferences,
 ) -> Result<(), AppError> {
     let txn = crate::service::begin(db).await?;
     let m = reachable_member(&txn, actor, number).await?;
     let before = json!({"journal_by_post": m.journal_by_post, "email_news": m.email_news});
-    let after = json!({"journal_by_post": journal_by_post, "email_news": email_news});
-    if before != after {
+    let after = json!({"journal_by_post": prefs.journal_by_post, "email_news": prefs.email_news});
+    let consent_changed = m.register_consent != prefs.register_consent;
+    if before != after || consent_changed {
         let mut am: member::ActiveModel = m.clone().into();
-        am.journal_by_post = Set(journal_by_post);
-        am.email_news = Set(email_news);
+        am.journal_by_post = Set(prefs.journal_by_post);
+        am.email_news = Set(prefs.email_news);
+        am.register_consent = Set(prefs.register_consent);
         am.updated_at = Set(crate::service::now());
         am.update(&txn).await?;
+    }
+    if before != after {
         let (b, a) = audit::diff(&before, &after);
         audit::record(
             &txn,
@@ -101,25 +114,7 @@ pub async fn update_preferences(
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok(())
-}
-
-/// A member gives or withdraws consent to appear on the public register.
-#[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
-pub async fn update_consent(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    number: MembershipNumber,
-    consent: bool,
-) -> Result<(), AppError> {
-    let txn = crate::service::begin(db).await?;
-    let m = reachable_member(&txn, actor, number).await?;
-    if m.register_consent != consent {
-        let mut am: member::ActiveModel = m.clone().into();
-        am.register_consent = Set(consent);
-        am.updated_at = Set(crate::service::now());
-        am.update(&txn).await?;
+    if consent_changed {
         audit::record(
             &txn,
             actor,
@@ -127,7 +122,7 @@ pub async fn update_consent(
             m.id,
             AuditAction::ConsentChanged,
             Some(json!({"register_consent": m.register_consent})),
-            Some(json!({"register_consent": consent})),
+            Some(json!({"register_consent": prefs.register_consent})),
         )
         .await?;
     }

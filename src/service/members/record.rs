@@ -39,7 +39,7 @@ pub fn details_json(m: &member::Model) -> Value {
         "preferred_name": m.preferred_name,
         "organisation_name": m.organisation_name,
         "email": m.email,
-        "phone": m.phone,
+        "phone": m.phone_as_typed.as_ref().or(m.phone.as_ref()),
         "address_line1": m.address_line1,
         "address_line2": m.address_line2,
         "town": m.town,
@@ -96,6 +96,7 @@ pub(crate) fn store_details(d: ContactDetails, current_email: &str, am: &mut mem
     am.organisation_name = Set(d.organisation_name);
     am.email = Set(email);
     am.phone = Set(d.phone.map(String::from));
+    am.phone_as_typed = Set(d.phone_as_typed);
     am.address_line1 = Set(d.address_line1);
     am.address_line2 = Set(d.address_line2);
     am.town = Set(d.town);

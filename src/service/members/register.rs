@@ -28,8 +28,8 @@ fn prefix(col: member::Column, p: &str) -> Condition {
     c
 }
 
-/// Register entries matching `raw`: a membership number, or the start of a family name, or the start
-/// of a town. Blank or one-letter queries find nothing (the register is searched, not listed).
+/// Register entries matching `raw`: a membership number; the start of a first or family name; a full
+/// name ("Rosie Jackson", each part's start); or the start of a town. Blank or one-letter queries find nothing (the register is searched, not listed).
 pub async fn search<C: ConnectionTrait>(
     db: &C,
     raw: &str,
@@ -60,14 +60,35 @@ pub async fn search<C: ConnectionTrait>(
         }
     } else {
         let key = fold(raw);
+        let words: Vec<&str> = key.split_whitespace().collect();
         // Fetch a few more than shown: some matches may have lapsed or resigned.
         let limit = (MAX_RESULTS * 2) as u64;
-        for (col, order) in [
-            (member::Column::SearchFamily, member::Column::SearchFamily),
-            (member::Column::SearchTown, member::Column::SearchTown),
-        ] {
+        use member::Column::{SearchFamily, SearchGiven, SearchTown};
+        let mut wanted: Vec<(Condition, member::Column)> = Vec::new();
+        match words.as_slice() {
+            [one] => {
+                wanted.push((prefix(SearchFamily, one), SearchFamily));
+                wanted.push((prefix(SearchGiven, one), SearchGiven));
+            }
+            [first, .., last] => {
+                // "Rosie Jackson", or "Jackson Rosie" as a list would show it.
+                wanted.push((
+                    prefix(SearchGiven, first).add(prefix(SearchFamily, last)),
+                    SearchFamily,
+                ));
+                wanted.push((
+                    prefix(SearchFamily, first).add(prefix(SearchGiven, last)),
+                    SearchFamily,
+                ));
+                // A family name of more than one word ("de la Cruz").
+                wanted.push((prefix(SearchFamily, &key), SearchFamily));
+            }
+            [] => {}
+        }
+        wanted.push((prefix(SearchTown, &key), SearchTown));
+        for (cond, order) in wanted {
             let rows = member::Entity::find()
-                .filter(base.clone().add(prefix(col, &key)))
+                .filter(base.clone().add(cond))
                 .order_by_asc(order)
                 .limit(limit)
                 .all(db)

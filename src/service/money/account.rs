@@ -15,7 +15,7 @@ use crate::entity::ledger_transaction;
 use crate::entity::member;
 use crate::entity::payment;
 use crate::service::ledger;
-use crate::service::settings::office;
+use crate::service::settings::{office, Office};
 use chrono::NaiveDate;
 use sea_orm::ColumnTrait;
 use sea_orm::ConnectionTrait;
@@ -36,11 +36,14 @@ pub struct DocumentRow {
     pub amount: Money,
     pub outstanding: Money,
     pub status: DocumentStatus,
+    /// The size of its PDF, in bytes (download links say how big the file is).
+    pub pdf_bytes: usize,
 }
 
 impl From<document::Model> for DocumentRow {
     fn from(d: document::Model) -> Self {
         Self {
+            pdf_bytes: 0,
             id: d.id,
             kind: d.kind,
             number: d.number,
@@ -90,14 +93,32 @@ pub(crate) async fn account<C: ConnectionTrait>(
     member_id: Uuid,
 ) -> Result<Account, AppError> {
     let balance = ledger::member_balance(db, member_id).await?;
-    let documents = document::Entity::find()
+    let docs = document::Entity::find()
         .filter(document::Column::MemberId.eq(member_id))
         .order_by_desc(document::Column::CreatedAt)
         .limit(200)
         .all(db)
+        .await?;
+    // Each PDF is made (in well under a millisecond) to say how big the download is.
+    let office = office(db).await?;
+    let m = member::Entity::find_by_id(member_id)
+        .one(db)
         .await?
-        .into_iter()
-        .map(DocumentRow::from)
+        .ok_or(AppError::NotFound)?;
+    let documents = docs
+        .iter()
+        .map(|d| {
+            let related = d
+                .related_id
+                .filter(|_| d.kind == DocumentKind::CreditNote)
+                .and_then(|id| docs.iter().find(|x| x.id == id))
+                .map(|x| x.number.as_str());
+            let pdf_bytes = render(&office, &m, d, related).len();
+            DocumentRow {
+                pdf_bytes,
+                ..DocumentRow::from(d.clone())
+            }
+        })
         .collect();
     let payments = payment::Entity::find()
         .filter(payment::Column::MemberId.eq(member_id))
@@ -193,21 +214,36 @@ pub async fn document_pdf<C: ConnectionTrait>(
             .map(|d| d.number),
         _ => None,
     };
-    let bytes = pdf::render(&pdf::Printable {
-        office: &office,
+    let bytes = render(&office, &m, &doc, related.as_deref());
+    Ok((format!("{}.pdf", doc.number), bytes))
+}
+
+/// Document `doc` of member `m` as a PDF; `related` is a credit note's invoice number.
+fn render(
+    office: &Office,
+    m: &member::Model,
+    doc: &document::Model,
+    related: Option<&str>,
+) -> Vec<u8> {
+    pdf::render(&pdf::Printable {
+        office,
         title: doc.kind.title(),
         number: &doc.number,
         issued_on: doc.issued_on,
-        to_name: &member_name(&m),
-        to_address: &member_address(&m),
+        to_name: &member_name(m),
+        to_address: &member_address(m),
         membership_number: &MembershipNumber::text_of(m.membership_number),
         description: &doc.description,
         amount: Money::from_pence(doc.amount_pence),
         outstanding: (doc.kind == DocumentKind::Invoice)
             .then(|| Money::from_pence(doc.outstanding_pence)),
-        related: related.as_deref(),
-    });
-    Ok((format!("{}.pdf", doc.number), bytes))
+        related,
+        closed: match doc.status {
+            DocumentStatus::Credited => Some("Credited"),
+            DocumentStatus::WrittenOff => Some("Written off"),
+            _ => None,
+        },
+    })
 }
 
 /// The member's postal address, one line each.

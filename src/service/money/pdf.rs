@@ -23,6 +23,9 @@ pub struct Printable<'a> {
     pub outstanding: Option<Money>,
     /// A credit note's invoice.
     pub related: Option<&'a str>,
+    /// Why an invoice with nothing outstanding is closed when it was not paid: "Credited" or
+    /// "Written off". `None`: paid.
+    pub closed: Option<&'a str>,
 }
 
 const REGULAR: Name<'static> = Name(b"F1");
@@ -216,7 +219,10 @@ pub fn render(p: &Printable<'_>) -> Vec<u8> {
         right(&mut c, REGULAR, 10.0, y, &o.to_string());
         y -= 28.0;
         let note = if o.is_zero() {
-            "Paid in full. Thank you.".to_owned()
+            match p.closed {
+                Some(why) => format!("{why}. There is nothing to pay."),
+                None => "Paid in full. Thank you.".to_owned(),
+            }
         } else {
             format!(
                 "Please pay {o} from your account online, or quote {} with your payment.",
@@ -246,6 +252,7 @@ mod tests {
         let office = Office {
             name: "Test Guild".into(),
             address: "1 High Street\nLeeds".into(),
+            ..Office::default()
         };
         let addr = vec!["2 Low Road".to_owned(), "York".to_owned()];
         let bytes = render(&Printable {
@@ -260,6 +267,7 @@ mod tests {
             amount: Money::from_pence(21_600),
             outstanding: Some(Money::from_pence(21_600)),
             related: None,
+            closed: None,
         });
         assert!(bytes.starts_with(b"%PDF-"));
         let s = String::from_utf8_lossy(&bytes);
@@ -282,6 +290,31 @@ mod tests {
             s.contains(&format!("<{hex}>")) || s.contains(&format!("<{}>", hex.to_lowercase())),
             "the amount in pounds"
         );
+    }
+
+    #[test]
+    fn a_credited_invoice_says_so_not_paid_in_full() {
+        let office = Office::default();
+        let printable = |closed| Printable {
+            office: &office,
+            title: "Invoice",
+            number: "INV-000043",
+            issued_on: NaiveDate::from_ymd_opt(2026, 12, 27).expect("date"),
+            to_name: "Ada Lovelace",
+            to_address: &[],
+            membership_number: "GH0000007",
+            description: "Annual subscription",
+            amount: Money::from_pence(10_000),
+            outstanding: Some(Money::ZERO),
+            related: None,
+            closed,
+        };
+        let credited = String::from_utf8_lossy(&render(&printable(Some("Credited")))).into_owned();
+        assert!(credited.contains("Credited. There is nothing to pay."));
+        assert!(!credited.contains("Paid in full"));
+        let paid = String::from_utf8_lossy(&render(&printable(None))).into_owned();
+        assert!(paid.contains("Paid in full. Thank you."));
+        assert!(paid.contains("27 December 2026"));
     }
 
     #[test]

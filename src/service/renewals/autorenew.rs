@@ -2,6 +2,7 @@
 //! goes at least `NOTICE_WORKING_DAYS` working days before the charge; the charge and its retries are the
 //! dunning routine's ([`super::dunning`]).
 
+use crate::domain::membership::Status;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::Actor;
@@ -108,6 +109,17 @@ pub async fn set_auto_renew(
     }
     let txn = crate::service::begin(db).await?;
     let m = crate::service::access::reachable_member(&txn, actor, number).await?;
+    if on {
+        // A member who has resigned (or whose membership has ended) has nothing to renew.
+        let h = crate::service::history::history(&txn, m.id).await?;
+        let s = crate::service::history::status_today(&m, &h);
+        if s.resigning_from.is_some() || matches!(s.status, Status::Resigned | Status::Removed) {
+            return Err(AppError::Conflict(
+                "You have resigned, so your membership will not renew. Automatic renewal cannot be turned on."
+                    .into(),
+            ));
+        }
+    }
     let now = crate::service::now();
     let existing = saved_card::Entity::find()
         .filter(saved_card::Column::MemberId.eq(m.id))

@@ -35,6 +35,25 @@ pub async fn demo(db: &DatabaseConnection, base_url: &str) -> Result<DemoReport,
     let mut report = DemoReport::default();
     let txn = crate::service::begin(db).await?;
     report.categories = categories(&txn, &actor).await?;
+    // The office's contact details, unless an admin has set them already.
+    if crate::service::settings::office(&txn)
+        .await?
+        .email
+        .is_empty()
+    {
+        crate::service::settings::write(
+            &txn,
+            &actor,
+            "office",
+            &[
+                ("office_email", "membership@guildhall.test".to_owned()),
+                ("office_phone", "020 7946 0000".to_owned()),
+            ],
+            serde_json::json!({}),
+            serde_json::json!({"office_email": "membership@guildhall.test", "office_phone": "020 7946 0000"}),
+        )
+        .await?;
+    }
     txn.commit().await?;
 
     for (email, given, family, role) in DEMO_STAFF {

@@ -261,6 +261,7 @@ pub(super) fn member_row(
         organisation_name: Set(None),
         email: Set(f.email),
         phone: Set(Some(f.phone)),
+        phone_as_typed: Set(None),
         address_line1: Set(f.line1),
         address_line2: Set(None),
         town: Set(f.town.into()),
