@@ -22,6 +22,7 @@ pub mod record;
 pub mod signin;
 pub mod staff;
 
+use crate::components::Form;
 use auth::{whoami, Me, SignOut};
 use components::NotFound;
 use guildhall::domain::AppError;
@@ -75,6 +76,23 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let me: MeResource = Resource::new(|| (), |_| whoami());
     provide_context(me);
+    let office: public::office::OfficeResource =
+        Resource::new(|| (), |_| public::office::office_contact());
+    provide_context(office);
+    // A form refused without JavaScript: the server middleware put it on the request; the browser
+    // reads the same value from the page, so the fields hydrate with what was typed.
+    let flash = SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<components::forms::FormFlash>().cloned())
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None::<components::forms::FormFlash>
+        }
+    });
+    components::forms::provide_flash(flash.into_inner());
     #[cfg(feature = "hydrate")]
     Effect::new(|| {
         if let Some(body) = web_sys::window()
@@ -87,10 +105,11 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="leptos" href="/pkg/guildhall.css"/>
-        <a href="#main" class="skip-link">"Skip to main content"</a>
+        <components::SkipLink/>
         <Router>
+            <components::forms::FlashReset/>
             <Header/>
-            <Routes fallback=|| view! { <main class="main" id="main"><div class="container"><NotFound/></div></main> }>
+            <Routes fallback=|| view! { <main class="main" id="main" tabindex="-1"><div class="container"><NotFound/></div></main> }>
                 <ParentRoute path=path!("portal") view=portal::PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=portal::PortalHome ssr=SsrMode::Async/>
                     <Route path=path!("details") view=portal::account::DetailsPage ssr=SsrMode::Async/>
@@ -150,11 +169,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
-            <footer class="footer">
-                <div class="container">
-                    <p class="footer__text">"Guildhall Membership Office" " · " <a class="footer__link" href="/privacy">"How we use and keep your data"</a>" · "<a class="footer__link" href="/register">"Public register"</a></p>
-                </div>
-            </footer>
+            <public::office::Footer/>
         </Router>
     }
 }
@@ -164,6 +179,16 @@ pub fn App() -> impl IntoView {
 fn Header() -> impl IntoView {
     let me = expect_context::<MeResource>();
     let sign_out = ServerAction::<SignOut>::new();
+    // Signed out: load the next page afresh, so nothing personal stays in this page's memory or
+    // its history entries (on a shared phone, Back then asks the server, which asks to sign in).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        if matches!(sign_out.value().get(), Some(Ok(()))) {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().replace("/?signed_out=1");
+            }
+        }
+    });
     let location = leptos_router::hooks::use_location();
     // The staff area uses the full width for its tables; the header lines up with it there.
     let inner = move || {
@@ -185,9 +210,9 @@ fn Header() -> impl IntoView {
                                 let area = if me.is_staff() { "Staff area" } else { "Your membership" };
                                 view! {
                                     <a class="header__link" href=home>{area}</a>
-                                    <ActionForm action=sign_out attr:class="header__form">
+                                    <Form action=sign_out attr:class="header__form">
                                         <button type="submit" class="header__button">"Sign out"</button>
-                                    </ActionForm>
+                                    </Form>
                                 }.into_any()
                             }
                             None => view! {

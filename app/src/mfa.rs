@@ -6,6 +6,7 @@
 //! (`crate::signin` keeps that state and finishes the sign-in); only the pages here read the pending id.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use guildhall::domain::AppError;
@@ -211,11 +212,11 @@ pub fn SecondStepPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Enter your security code"</h1>
         <p class="body">"Open the authenticator app on your phone and enter the 6-digit code it shows for Guildhall."</p>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <Field name="code" label="Security code" autocomplete="one-time-code" inputmode="numeric"
                 hint="If you cannot use your phone, enter one of your recovery codes instead" error class="input input--w10"/>
             <SubmitButton label="Continue" pending=action.pending()/>
-        </ActionForm>
+        </Form>
         <p class="body"><a href="/sign-in">"Start signing in again"</a></p>
     }
 }
@@ -249,11 +250,11 @@ fn EnrolForm() -> impl IntoView {
                     {e.recovery_codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                 </ul>
                 <h2 class="heading-m">"3. Enter the code from the app"</h2>
-                <ActionForm action attr:novalidate=true>
+                <Form action>
                     <Field name="code" label="Security code" autocomplete="one-time-code" inputmode="numeric"
                         hint="The 6-digit code your authenticator app shows for Guildhall" error class="input input--w10"/>
                     <SubmitButton label="Turn on and continue" pending=action.pending()/>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }
@@ -301,12 +302,12 @@ pub fn StaffAccountPage() -> impl IntoView {
         </Suspense>
         <h2 class="heading-m">"Change your password"</h2>
         <ErrorSummary error/>
-        <ActionForm action attr:novalidate=true attr:class="form-narrow">
+        <Form action attr:class="form-narrow">
             <Field name="current_password" label="Current password" input_type="password" autocomplete="current-password" error/>
             <Field name="new_password" label="New password" hint="At least 10 characters. A few unrelated words make a strong password" input_type="password" autocomplete="new-password" error/>
             <Field name="confirm_password" label="New password again" input_type="password" autocomplete="new-password" error/>
             <SubmitButton label="Change password" pending=action.pending()/>
-        </ActionForm>
+        </Form>
         <p class="body">"You will stay signed in here and be signed out everywhere else."</p>
     }
 }
@@ -329,10 +330,10 @@ pub fn MemberTwoFactorPage() -> impl IntoView {
                     <p class="body">{format!("Recovery codes left: {}.", s.recovery_codes_left)}</p>
                     <h2 class="heading-m">"Turn it off"</h2>
                     <ErrorSummary error/>
-                    <ActionForm action attr:novalidate=true>
+                    <Form action>
                         <Field name="password" label="Your password" input_type="password" autocomplete="current-password" error/>
                         <SubmitButton label="Turn off two-step sign-in" pending=action.pending()/>
-                    </ActionForm>
+                    </Form>
                 }.into_any(),
                 _ => view! {
                     <p class="body">"Add a second step to signing in: a code from an app on your phone, as well as your password."</p>

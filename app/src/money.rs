@@ -16,6 +16,8 @@ pub struct DocDto {
     /// An invoice with something still to pay.
     pub open: bool,
     pub pdf: String,
+    /// "PDF, 2 KB".
+    pub file: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,7 +25,10 @@ pub struct HistDto {
     pub date: String,
     pub what: String,
     pub detail: String,
-    pub amount: String,
+    /// What it added to what is owed (an invoice), or blank.
+    pub charged: String,
+    /// What it took off (a payment, a credit note), or blank.
+    pub paid: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,11 +64,32 @@ pub mod ssr {
     pub fn balance_note(b: Money, own: bool) -> String {
         let abs = b.checked_neg().filter(|_| b.pence() < 0).unwrap_or(b);
         match (b.pence().signum(), own) {
-            (1, true) => format!("You owe {abs}."),
-            (1, false) => format!("Owes {abs}."),
-            (-1, true) => format!("You are {abs} in credit."),
-            (-1, false) => format!("{abs} in credit."),
-            _ => "Nothing to pay.".into(),
+            (1, true) => format!("You owe {abs}"),
+            (1, false) => format!("Owes {abs}"),
+            (-1, true) => format!("You are {abs} in credit"),
+            (-1, false) => format!("{abs} in credit"),
+            _ => "Nothing to pay".into(),
+        }
+    }
+
+    /// A line of the transaction history in words: "Card payment", "Payment by cheque", "Refund to
+    /// card", "Invoice".
+    pub fn what(kind: &str, method: Option<&str>) -> String {
+        let kind_label = label(&TRANSACTION_KINDS, kind);
+        match (kind, method) {
+            ("bank_payment", Some(m)) => format!("Payment by {}", lower(label(&METHODS, m))),
+            ("refund", Some("card")) => "Refund to card".to_owned(),
+            ("refund", Some(m)) => format!("Refund by {}", lower(label(&METHODS, m))),
+            _ => kind_label.to_owned(),
+        }
+    }
+
+    /// "Cheque" → "cheque", but "Direct Debit" stays a name.
+    fn lower(s: &str) -> String {
+        if s == "Direct Debit" {
+            s.to_owned()
+        } else {
+            s.to_lowercase()
         }
     }
 
@@ -92,6 +118,7 @@ pub mod ssr {
                     DocDto {
                         kind: x.kind.title().into(),
                         pdf: format!("{pdf_prefix}/{}.pdf", x.number),
+                        file: format!("PDF, {} KB", x.pdf_bytes.div_ceil(1024).max(1)),
                         open: x.kind == DocumentKind::Invoice && x.outstanding.pence() > 0,
                         number: x.number,
                         issued_on: d(x.issued_on),
@@ -108,16 +135,23 @@ pub mod ssr {
                 .into_iter()
                 .map(|h| HistDto {
                     date: d(h.date),
-                    what: match &h.method {
-                        Some(m) => format!(
-                            "{} ({})",
-                            label(&TRANSACTION_KINDS, &h.kind),
-                            label(&METHODS, m)
-                        ),
-                        None => label(&TRANSACTION_KINDS, &h.kind).to_owned(),
+                    what: what(&h.kind, h.method.as_deref()),
+                    // A card provider's reference means nothing to the member.
+                    detail: if own && h.method.as_deref() == Some("card") {
+                        "Paid online by card".to_owned()
+                    } else {
+                        h.cause
                     },
-                    detail: h.cause,
-                    amount: h.amount.to_string(),
+                    charged: if h.amount.pence() > 0 {
+                        h.amount.to_string()
+                    } else {
+                        String::new()
+                    },
+                    paid: if h.amount.pence() < 0 {
+                        Money::from_pence(-h.amount.pence()).to_string()
+                    } else {
+                        String::new()
+                    },
                 })
                 .collect(),
             payments: a
@@ -167,7 +201,7 @@ pub fn MoneyTables(m: MoneyDto) -> impl IntoView {
                     <tbody>
                         {docs.into_iter().map(|x| view! {
                             <tr>
-                                <td data-label="Document"><a href=x.pdf.clone() rel="external" download=format!("{}.pdf", x.number)>{format!("{} {}", x.kind, x.number)}<span class="visually-hidden">" (PDF)"</span></a></td>
+                                <td data-label="Document"><a href=x.pdf.clone() rel="external" download=format!("{}.pdf", x.number)>{format!("{} {}", x.kind, x.number)}</a>" "<span class="file-size">{format!("({})", x.file)}</span></td>
                                 <td data-label="Date">{x.issued_on.clone()}</td>
                                 <td data-label="For">{x.description.clone()}</td>
                                 <td data-label="Amount" class="table__num">{x.amount.clone()}</td>
@@ -184,15 +218,16 @@ pub fn MoneyTables(m: MoneyDto) -> impl IntoView {
         } else {
             view! {
                 <table class="table">
-                    <caption class="visually-hidden">"Transactions, newest first; a positive amount adds to what is owed"</caption>
-                    <thead><tr><th scope="col">"Date"</th><th scope="col">"What"</th><th scope="col">"Detail"</th><th scope="col" class="table__num">"Amount"</th></tr></thead>
+                    <caption class="visually-hidden">"Transactions, newest first"</caption>
+                    <thead><tr><th scope="col">"Date"</th><th scope="col">"What"</th><th scope="col">"Detail"</th><th scope="col" class="table__num">"Charged"</th><th scope="col" class="table__num">"Paid or credited"</th></tr></thead>
                     <tbody>
                         {hist.into_iter().map(|h| view! {
                             <tr>
                                 <td data-label="Date">{h.date}</td>
                                 <td data-label="What">{h.what}</td>
                                 <td data-label="Detail">{h.detail}</td>
-                                <td data-label="Amount" class="table__num">{h.amount}</td>
+                                <td data-label="Charged" class="table__num">{h.charged}</td>
+                                <td data-label="Paid or credited" class="table__num">{h.paid}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -3,7 +3,7 @@
 //! status sentence, and the contact-details form with its inputs. Pages in every area use these, so a
 //! record reads the same everywhere.
 
-use crate::components::Field;
+use crate::components::{Field, Select};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 
@@ -35,7 +35,9 @@ pub fn DetailsFields(
             <Field name="town" label="Town or city" error value=form.town.clone() class="input input--w20" autocomplete="address-level2"/>
             <Field name="county" label="County (optional)" error value=form.county.clone() class="input input--w20" autocomplete="address-level1"/>
             <Field name="postcode" label="Postcode" hint="Leave blank only for an address outside the UK without one" error value=form.postcode.clone() class="input input--w20" autocomplete="postal-code"/>
-            <Field name="country" label="Country code" hint="GB for the United Kingdom, or another two-letter code such as IE or FR" error value=form.country.clone() class="input input--w20" autocomplete="country"/>
+            <Select name="country" label="Country" error autocomplete="country"
+                selected=if form.country.trim().is_empty() { "GB".to_owned() } else { form.country.trim().to_ascii_uppercase() }
+                options=guildhall::domain::countries::by_name().into_iter().map(|(c, n)| (c.to_owned(), n.to_owned())).collect()/>
         </fieldset>
     }
 }
@@ -104,7 +106,7 @@ mod present {
             Some(m.town.as_str()),
             m.county.as_deref(),
             m.postcode.as_deref(),
-            (m.country != "GB").then_some(m.country.as_str()),
+            (m.country != "GB").then(|| guildhall::domain::countries::name(&m.country)),
         ]
         .into_iter()
         .flatten()
@@ -122,7 +124,11 @@ mod present {
             preferred_name: m.preferred_name.clone().unwrap_or_default(),
             organisation_name: m.organisation_name.clone().unwrap_or_default(),
             email: Some(m.email.clone()),
-            phone: m.phone.clone().unwrap_or_default(),
+            phone: m
+                .phone_as_typed
+                .clone()
+                .or_else(|| m.phone.clone())
+                .unwrap_or_default(),
             address_line1: m.address_line1.clone(),
             address_line2: m.address_line2.clone().unwrap_or_default(),
             town: m.town.clone(),

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod flash;
 pub mod middleware;
 pub mod production;
 pub mod session_store;
@@ -150,6 +151,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
+        .layer(axum::middleware::from_fn(flash::form_flash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::authenticate,
@@ -159,6 +161,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::same_origin,
         ))
+        // Pages and server-function answers are compressed (brotli or gzip, as the browser accepts);
+        // the build's files are precompressed by `cargo leptos build --release --precompress` and
+        // served as they are; the event stream is never compressed (tower-http leaves SSE alone).
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::trace))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

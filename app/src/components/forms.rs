@@ -1,22 +1,255 @@
 //! Form fields with the label above, the hint under it, and the error message beside the field; an
-//! error summary at the top linking to each field. Every form posts without JavaScript; the values of a
-//! failed post come back through the server action's value.
+//! error summary at the top linking to each field. Every form posts without JavaScript.
+//!
+//! A refused form comes back with what the person typed, never the stored values:
+//! - with JavaScript the form is not drawn again, so the fields keep their text;
+//! - without it (or before the WASM arrives) the browser posted a plain form; the server keeps what
+//!   was posted, bar secrets, with the error as a [`FormFlash`] in the session for the page the form
+//!   was on and redirects there (no error in the address). That page's [`Form`] hands the posted values
+//!   to its fields instead of the stored ones, and [`last_error`] reports the error.
 
 use guildhall::domain::AppError;
 use leptos::prelude::*;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use server_fn::{client::Client, codec::PostUrl, request::ClientReq, Http, ServerFn};
 
-/// The error of an action's last result, if it failed.
+/// A form refused without JavaScript: which server function refused it, why, the page it was posted
+/// from (path and query) and what was posted there (secrets left out, see [`FormFlash::keeps`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FormFlash {
+    /// The server function's path, `/fn/save-my-details`.
+    pub action: String,
+    pub error: AppError,
+    /// The page the form was on: its path and query (`/portal/details?member=M000001`).
+    pub page: String,
+    /// What was posted, in order.
+    pub fields: Vec<(String, String)>,
+    /// When it was posted (Unix seconds); a flash not collected within minutes is dropped.
+    pub at: i64,
+}
+
+impl FormFlash {
+    /// The session key the server keeps a flash under.
+    pub const SESSION_KEY: &'static str = "form_flash";
+    /// At most this many fields, each at most this long, are kept.
+    pub const MAX_FIELDS: usize = 200;
+    pub const MAX_VALUE: usize = 10_000;
+
+    /// Whether a posted field may be kept to show again: never a password, a sign-in code or a
+    /// one-time token (they are typed again, never stored).
+    pub fn keeps(name: &str) -> bool {
+        let n = name.to_ascii_lowercase();
+        !(n.contains("password")
+            || n.contains("token")
+            || n.contains("secret")
+            || n == "code"
+            || n.ends_with("_code") && n != "postcode" && n != "country_code")
+    }
+
+    /// The value posted for `name`, if the form posted one.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl FormFlash {
+    /// The fields of a posted form (`application/x-www-form-urlencoded`) that may be kept.
+    pub fn posted_fields(body: &[u8]) -> Vec<(String, String)> {
+        url::form_urlencoded::parse(body)
+            .filter(|(k, _)| Self::keeps(k))
+            .take(Self::MAX_FIELDS)
+            .map(|(k, v)| (k.into_owned(), v.chars().take(Self::MAX_VALUE).collect()))
+            .collect()
+    }
+
+    /// Reads the redirect a server function answers a plain form with when it refused it (the page
+    /// the form was on, with `__path` and `__err` added): the flash to keep, and the page's own
+    /// address (path and query, without the error) to send the browser to instead. `None` when the
+    /// redirect does not carry a refusal.
+    pub fn from_refusal(
+        location: &str,
+        fields: Vec<(String, String)>,
+        at: i64,
+    ) -> Option<(Self, String)> {
+        let base = url::Url::parse("http://localhost/").ok()?;
+        let url = base.join(location).ok()?;
+        let mut action = None;
+        let mut error = None;
+        let mut rest = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url.query_pairs() {
+            match k.as_ref() {
+                "__path" => action = Some(v.into_owned()),
+                "__err" => error = Some(v.into_owned()),
+                _ => {
+                    rest.append_pair(&k, &v);
+                }
+            }
+        }
+        let (action, error) = (action?, error?);
+        let error = server_fn::error::ServerFnUrlError::<AppError>::decode_err(&error);
+        let query = rest.finish();
+        let page = if query.is_empty() {
+            url.path().to_owned()
+        } else {
+            format!("{}?{query}", url.path())
+        };
+        Some((
+            Self {
+                action,
+                error,
+                page: page.clone(),
+                fields,
+                at,
+            },
+            page,
+        ))
+    }
+
+    /// The page a request is for, as a flash names it.
+    pub fn page_of(uri: &http::Uri) -> String {
+        match uri.query() {
+            Some(q) if !q.is_empty() => format!("{}?{q}", uri.path()),
+            _ => uri.path().to_owned(),
+        }
+    }
+}
+
+/// The refused post this page shows again, if any (provided once by the app, see [`provide_flash`]).
+#[derive(Clone, Copy)]
+struct Flash(RwSignal<Option<FormFlash>>);
+
+/// Makes a refused post (from the request on the server, from the page's data in the browser)
+/// available to the forms; it applies only on the page it was posted from, and is forgotten as soon
+/// as the browser moves to another page.
+pub fn provide_flash(flash: Option<FormFlash>) {
+    provide_context(Flash(RwSignal::new(flash)));
+}
+
+/// Forgets the refused post once the browser leaves its page (place inside the router).
+#[component]
+pub fn FlashReset() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |prev: Option<String>| {
+        let here = format!("{}?{}", location.pathname.get(), location.search.get());
+        if prev.is_some_and(|p| p != here) {
+            if let Some(Flash(f)) = use_context::<Flash>() {
+                f.set(None);
+            }
+        }
+        here
+    });
+}
+
+/// The current page as a flash names it: path, and `?query` when there is one.
+fn current_page() -> String {
+    let location = leptos_router::hooks::use_location();
+    let path = location.pathname.get_untracked();
+    let query = location.search.get_untracked();
+    if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{}", query.trim_start_matches('?'))
+    }
+}
+
+/// The refused post of server function `action` on this page, if any.
+fn flash_for(action: &str) -> Option<FormFlash> {
+    let Flash(f) = use_context::<Flash>()?;
+    f.get_untracked()
+        .filter(|f| f.action == action && f.page == current_page())
+}
+
+/// The form a field is in: its server function's path.
+#[derive(Clone, Copy)]
+struct FormScope(&'static str);
+
+/// What the person posted in this field of the enclosing [`Form`], when that post was refused
+/// without JavaScript: `Some(posted)` (`Some("")` when the field was left out: an unticked box).
+fn posted(name: &str) -> Option<String> {
+    let FormScope(action) = use_context::<FormScope>()?;
+    flash_for(action).map(|f| f.value(name).unwrap_or_default().to_owned())
+}
+
+/// An [`ActionForm`] whose fields show again what was posted when the post was refused without
+/// JavaScript (see the module docs). Browser validation is off: the server checks everything and
+/// says what is wrong in words.
+#[component]
+pub fn Form<ServFn, OutputProtocol>(
+    action: ServerAction<ServFn>,
+    children: Children,
+) -> impl IntoView
+where
+    ServFn: DeserializeOwned
+        + ServerFn<Protocol = Http<PostUrl, OutputProtocol>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<ServFn::Client as Client<ServFn::Error>>::Request as ClientReq<ServFn::Error>>::FormData:
+        From<leptos::web_sys::FormData>,
+    ServFn::Output: Send + Sync + 'static,
+    ServFn::Error: Send + Sync + 'static,
+    <ServFn as ServerFn>::Client: Client<<ServFn as ServerFn>::Error>,
+{
+    provide_context(FormScope(ServFn::PATH));
+    view! { <ActionForm action attr:novalidate=true>{children()}</ActionForm> }
+}
+
+/// The error of an action's last result, if it failed; before the action has run on this page, the
+/// error of its refused post without JavaScript.
 pub fn last_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
 where
     S: server_fn::ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+    let flashed = flash_for(S::PATH).map(|f| f.error);
+    Signal::derive(move || match action.value().get() {
+        Some(r) => r.err(),
+        None if action.version().get() == 0 => flashed.clone(),
+        None => None,
+    })
+}
+
+/// Moves focus to a field named by the error summary (the first control of a group), and scrolls its
+/// label into view.
+#[cfg(feature = "hydrate")]
+fn focus_field(id: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(el) = doc.get_element_by_id(id) else {
+        return;
+    };
+    let target = match el.tag_name().to_ascii_lowercase().as_str() {
+        "input" | "select" | "textarea" => Some(el),
+        _ => el.query_selector("input, select, textarea").ok().flatten(),
+    };
+    if let Some(t) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = t.focus();
+        t.scroll_into_view();
+    }
 }
 
 /// "There is a problem", with a link to each field in error, or the message of a non-field error.
+/// When it appears the page title starts with "Error: " and focus moves to it (so a screen reader
+/// reads it and it scrolls into view); its links move focus to the field.
 #[component]
 pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let node = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        if error.with(Option::is_some) {
+            if let Some(el) = node.get() {
+                let _ = el.focus();
+                el.scroll_into_view();
+            }
+        }
+    });
     move || {
         error.get().map(|e| {
             let items = match &e {
@@ -24,13 +257,25 @@ pub fn ErrorSummary(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoV
                     .iter()
                     .map(|f| {
                         let href = format!("#{}", f.field);
-                        view! { <li><a href=href>{f.message.clone()}</a></li> }.into_any()
+                        #[cfg(feature = "hydrate")]
+                        let on_click = {
+                            let id = f.field.clone();
+                            move |ev: leptos::ev::MouseEvent| {
+                                ev.prevent_default();
+                                focus_field(&id);
+                            }
+                        };
+                        #[cfg(not(feature = "hydrate"))]
+                        let on_click = |_: leptos::ev::MouseEvent| {};
+                        view! { <li><a href=href on:click=on_click>{f.message.clone()}</a></li> }.into_any()
                     })
                     .collect::<Vec<_>>(),
                 other => vec![view! { <li>{other.to_string()}</li> }.into_any()],
             };
             view! {
-                <div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title">
+                <leptos_meta::Title formatter=|t: String| format!("Error: {t}")/>
+                <div class="error-summary" role="alert" tabindex="-1" autofocus=true node_ref=node
+                    aria-labelledby="error-summary-title">
                     <h2 class="error-summary__title" id="error-summary-title">"There is a problem"</h2>
                     <ul class="error-summary__list">{items}</ul>
                 </div>
@@ -54,6 +299,7 @@ pub fn Field(
     #[prop(default = false)] required: bool,
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
+    let value = posted(&name).or(value);
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
     let described = {
@@ -143,6 +389,7 @@ pub fn TextArea(
     #[prop(default = 4)] rows: u32,
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
+    let value = posted(&name).or(value);
     let hint_id = format!("{name}-hint");
     let error_id = format!("{name}-error");
     let has_hint = hint.is_some();
@@ -173,6 +420,54 @@ pub fn TextArea(
     }
 }
 
+/// A labelled drop-down list of `options` (value, words), with hint and error like `Field`.
+#[component]
+pub fn Select(
+    #[prop(into)] name: String,
+    #[prop(into)] label: String,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    options: Vec<(String, String)>,
+    #[prop(optional, into)] selected: Option<String>,
+    #[prop(optional, into)] hint: Option<String>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+) -> impl IntoView {
+    let message = field_message(error, name.clone());
+    let selected = posted(&name).or(selected).unwrap_or_default();
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    let has_hint = hint.is_some();
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class=move || if message.get().is_some() { "field field--error" } else { "field" }>
+            <label class="label" for=name.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            {move || message.get().map(|m| view! {
+                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
+            })}
+            <select class="select" id=name.clone() name=name.clone() autocomplete=autocomplete
+                aria-invalid=move || message.get().is_some().then_some("true")
+                aria-describedby=described>
+                {options.into_iter().map(|(value, words)| {
+                    let is = value == selected;
+                    view! { <option value=value selected=is>{words}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
 /// One checkbox with its label (and an optional hint), posting `on` when ticked.
 #[component]
 pub fn Checkbox(
@@ -182,6 +477,7 @@ pub fn Checkbox(
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let hint_id = format!("{name}-hint");
+    let checked = posted(&name).map_or(checked, |v| !v.is_empty());
     view! {
         <div class="checkbox">
             <input class="checkbox__input" type="checkbox" id=name.clone() name=name.clone() value="on" checked=checked
@@ -203,7 +499,7 @@ pub fn Radios(
     #[prop(optional, into)] hint: Option<String>,
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
-    let selected = selected.unwrap_or_default();
+    let selected = posted(&name).or(selected).unwrap_or_default();
     view! {
         <div class=move || if message.get().is_some() { "field field--error" } else { "field" } id=name.clone()>
             <fieldset class="fieldset">
@@ -222,5 +518,44 @@ pub fn Radios(
                 }).collect_view()}
             </fieldset>
         </div>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use guildhall::domain::FieldErrors;
+
+    #[test]
+    fn a_refused_post_keeps_what_was_typed_but_never_a_secret() {
+        let body = b"given_name=Rosie&town=Leeds+North&postcode=LS1&password=hunter2&current_password=x&code=123456&token=abc&recovery_code=r";
+        let fields = FormFlash::posted_fields(body);
+        assert_eq!(
+            fields,
+            vec![
+                ("given_name".to_owned(), "Rosie".to_owned()),
+                ("town".to_owned(), "Leeds North".to_owned()),
+                ("postcode".to_owned(), "LS1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_refusal_redirect_becomes_the_page_without_the_error() {
+        let mut errors = FieldErrors::new();
+        errors.add("postcode", "Enter a real postcode");
+        let err = AppError::Validation(errors);
+        let url = server_fn::error::ServerFnUrlError::new("/fn/save-my-details", err.clone())
+            .to_url("http://127.0.0.1:3000/portal/details?member=M000001")
+            .expect("url");
+        let (flash, page) = FormFlash::from_refusal(url.as_str(), vec![], 7).expect("a refusal");
+        assert_eq!(page, "/portal/details?member=M000001");
+        assert_eq!(flash.page, page);
+        assert_eq!(flash.action, "/fn/save-my-details");
+        assert_eq!(flash.error, err);
+        assert!(
+            FormFlash::from_refusal("http://127.0.0.1:3000/portal?saved=details", vec![], 7)
+                .is_none()
+        );
     }
 }

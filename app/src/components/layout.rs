@@ -51,3 +51,30 @@ pub fn Pagination(
         </nav>
     }
 }
+
+/// "Skip to main content": the first thing a keyboard reaches. Without JavaScript the browser follows
+/// `#main`; with it the router would take the click, so it moves focus to `main` itself.
+#[component]
+pub fn SkipLink() -> impl IntoView {
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            ev.prevent_default();
+            if let Some(main) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("main"))
+                .and_then(|m| m.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                if !main.has_attribute("tabindex") {
+                    let _ = main.set_attribute("tabindex", "-1");
+                }
+                let _ = main.focus();
+                main.scroll_into_view();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! { <a href="#main" class="skip-link" on:click=on_click>"Skip to main content"</a> }
+}

@@ -5,6 +5,6 @@ pub mod forms;
 pub mod layout;
 pub mod page;
 
-pub use forms::{Checkbox, ErrorSummary, Field, Radios, SubmitButton, TextArea};
-pub use layout::{Forbidden, NotFound, PageTitle, Pagination};
+pub use forms::{Checkbox, ErrorSummary, Field, Form, Radios, Select, SubmitButton, TextArea};
+pub use layout::{Forbidden, NotFound, PageTitle, Pagination, SkipLink};
 pub use page::{error_view, member_error_view, PageShell};

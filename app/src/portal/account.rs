@@ -3,8 +3,9 @@
 //! organisation (`?member=GH…`); the server decides what each caller may reach.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{member_error_view, PageShell};
-use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
+use crate::components::{Checkbox, ErrorSummary, Field, PageTitle, Radios, SubmitButton};
 use crate::record::{DetailsFields, DetailsInput};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -84,35 +85,18 @@ pub async fn save_my_details(
     Ok(())
 }
 
+/// Saves everything the preferences page shows, together: how to hear from the office and the
+/// public-register choice.
 #[server(prefix = "/fn", endpoint = "save-preferences")]
 pub async fn save_preferences(
     member: String,
     journal_by_post: Option<String>,
     email_news: Option<String>,
-) -> Result<(), AppError> {
-    let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
-    let st = crate::ctx::state()?;
-    let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
-    guildhall::service::members::portal::update_preferences(
-        &st.db,
-        &actor,
-        n,
-        journal_by_post.is_some(),
-        email_news.is_some(),
-    )
-    .await?;
-    leptos_axum::redirect(&back_to(&member, "preferences"));
-    Ok(())
-}
-
-#[server(prefix = "/fn", endpoint = "save-consent")]
-pub async fn save_consent(
-    member: String,
     register_consent: Option<String>,
 ) -> Result<(), AppError> {
     let actor = crate::ctx::require(guildhall::domain::Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
-    let consent = match register_consent.as_deref() {
+    let register_consent = match register_consent.as_deref() {
         Some("yes") => true,
         Some("no") => false,
         _ => {
@@ -123,8 +107,18 @@ pub async fn save_consent(
         }
     };
     let n = crate::record::chosen_number(&st.db, &actor, &member).await?;
-    guildhall::service::members::portal::update_consent(&st.db, &actor, n, consent).await?;
-    leptos_axum::redirect(&back_to(&member, "consent"));
+    guildhall::service::members::portal::update_preferences(
+        &st.db,
+        &actor,
+        n,
+        guildhall::service::members::portal::Preferences {
+            journal_by_post: journal_by_post.is_some(),
+            email_news: email_news.is_some(),
+            register_consent,
+        },
+    )
+    .await?;
+    leptos_axum::redirect(&back_to(&member, "preferences"));
     Ok(())
 }
 
@@ -253,11 +247,11 @@ pub fn DetailsPage() -> impl IntoView {
         <ErrorSummary error/>
         <PageShell data=data on_error=member_error_view ready={move |d: DetailsView| view! {
                 <h1 class="heading-l">{if d.organisation { "Your organisation's details" } else { "Your details" }}</h1>
-                <ActionForm action attr:novalidate=true>
+                <Form action>
                     <input type="hidden" name="member" value=member.get_untracked()/>
                     <DetailsFields form=d.form.clone() error organisation=d.organisation/>
                     <SubmitButton label="Save your details" pending=action.pending()/>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }
@@ -266,62 +260,35 @@ pub fn DetailsPage() -> impl IntoView {
 pub fn PreferencesPage() -> impl IntoView {
     let member = member_param();
     let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
-    let prefs = ServerAction::<SavePreferences>::new();
-    let prefs_error = last_error(prefs);
-    let consent = ServerAction::<SaveConsent>::new();
-    let consent_error = last_error(consent);
-    let consent_msg = move || {
-        consent_error.get().and_then(|e| {
-            e.fields()
-                .and_then(|f| f.get("register_consent").map(str::to_owned))
-        })
-    };
+    let action = ServerAction::<SavePreferences>::new();
+    let error = last_error(action);
     view! {
         <PageTitle text="How we contact you"/>
         <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
-        <ErrorSummary error=prefs_error/>
-        <ErrorSummary error=consent_error/>
+        <ErrorSummary error/>
         <PageShell data=data on_error=member_error_view ready={move |d: DetailsView| view! {
                 <h1 class="heading-l">"How we contact you"</h1>
-                <ActionForm action=prefs>
+                <Form action>
                     <input type="hidden" name="member" value=member.get_untracked()/>
                     <fieldset class="fieldset field">
                         <legend class="heading-m">"Communication preferences"</legend>
                         <p class="hint">"We always email you about your membership and payments."</p>
-                        <div class="checkbox">
-                            <input class="checkbox__input" type="checkbox" id="journal_by_post" name="journal_by_post" value="on" checked=d.journal_by_post/>
-                            <label class="checkbox__label" for="journal_by_post">"Send me the journal by post"</label>
-                        </div>
-                        <div class="checkbox">
-                            <input class="checkbox__input" type="checkbox" id="email_news" name="email_news" value="on" checked=d.email_news/>
-                            <label class="checkbox__label" for="email_news">"Email me news and events"</label>
-                        </div>
+                        <Checkbox name="journal_by_post" label="Send me the journal by post" checked=d.journal_by_post/>
+                        <Checkbox name="email_news" label="Email me news and events" checked=d.email_news/>
                     </fieldset>
-                    <SubmitButton label="Save preferences" pending=prefs.pending()/>
-                </ActionForm>
-                <ActionForm action=consent>
-                    <input type="hidden" name="member" value=member.get_untracked()/>
-                    <div class=move || if consent_msg().is_some() { "field field--error" } else { "field" } id="register_consent">
-                        <fieldset class="fieldset">
-                            <legend class="heading-m">"The public register"</legend>
-                            <p class="hint">{if d.register_category {
-                                "The register shows your name, town, category and membership number. Nothing else about you is public."
-                            } else {
-                                "Your category is not on the public register at the moment. Your choice applies if you move to a category that is."
-                            }}</p>
-                            {move || consent_msg().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
-                            <div class="checkbox">
-                                <input class="checkbox__input" type="radio" id="register_consent-yes" name="register_consent" value="yes" checked=d.register_consent/>
-                                <label class="checkbox__label" for="register_consent-yes">"Yes, list me on the public register"</label>
-                            </div>
-                            <div class="checkbox">
-                                <input class="checkbox__input" type="radio" id="register_consent-no" name="register_consent" value="no" checked=!d.register_consent/>
-                                <label class="checkbox__label" for="register_consent-no">"No, do not list me"</label>
-                            </div>
-                        </fieldset>
-                    </div>
-                    <SubmitButton label="Save register choice" pending=consent.pending()/>
-                </ActionForm>
+                    <Radios name="register_consent" legend="The public register" error
+                        hint=if d.register_category {
+                            "The register shows your name, town, category and membership number. Nothing else about you is public."
+                        } else {
+                            "Your category is not on the public register at the moment. Your choice applies if you move to a category that is."
+                        }
+                        options=vec![
+                            ("yes".to_owned(), "Yes, list me on the public register".to_owned()),
+                            ("no".to_owned(), "No, do not list me".to_owned()),
+                        ]
+                        selected=if d.register_consent { "yes" } else { "no" }/>
+                    <SubmitButton label="Save your choices" pending=action.pending()/>
+                </Form>
             }.into_any()}/>
     }
 }
@@ -336,11 +303,11 @@ pub fn ChangeEmailPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Change your email address"</h1>
         <p class="body">"You sign in with your email address. We will send a link to the new address; the change happens when you open it."</p>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <Field name="email" label="New email address" input_type="email" autocomplete="email" error/>
             <Field name="password" label="Your password" hint="To check it is you" input_type="password" autocomplete="current-password" error/>
             <SubmitButton label="Send confirmation link" pending=action.pending()/>
-        </ActionForm>
+        </Form>
     }
 }
 
@@ -366,10 +333,10 @@ pub fn ConfirmEmailPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Confirm your new email address"</h1>
         <p class="body">"Select the button to start signing in with this email address."</p>
-        <ActionForm action>
+        <Form action>
             <input type="hidden" name="token" value=token/>
             <SubmitButton label="Confirm my new email address" pending=action.pending()/>
-        </ActionForm>
+        </Form>
     }
 }
 
@@ -392,12 +359,12 @@ pub fn ChangePasswordPage() -> impl IntoView {
         <p class="back-link"><a href="/portal">"Back"</a></p>
         <ErrorSummary error/>
         <h1 class="heading-l">"Change your password"</h1>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <Field name="current_password" label="Current password" input_type="password" autocomplete="current-password" error/>
             <Field name="new_password" label="New password" hint="At least 10 characters. A few unrelated words make a strong password" input_type="password" autocomplete="new-password" error/>
             <Field name="confirm_password" label="New password again" input_type="password" autocomplete="new-password" error/>
             <SubmitButton label="Change password" pending=action.pending()/>
-        </ActionForm>
+        </Form>
         <p class="body">"You will stay signed in here and be signed out everywhere else."</p>
     }
 }
@@ -405,38 +372,51 @@ pub fn ChangePasswordPage() -> impl IntoView {
 #[component]
 pub fn ResignPage() -> impl IntoView {
     let member = member_param();
+    let q = use_query_map();
     let data = Resource::new(move || member.get(), |m| my_details(Some(m)));
+    // The question posts back here (GET): a choice goes on to the confirmation, none is an error here.
+    let asked = move || q.read().get("asked").is_some();
+    let when = move || q.read().get("when").unwrap_or_default();
+    let error = Signal::derive(move || {
+        let w = when();
+        (asked() && w != "now" && w != "period_end")
+            .then(|| AppError::field("when", "Choose when your resignation should take effect"))
+    });
     view! {
         <PageTitle text="Resign your membership"/>
         <p class="back-link"><a href=move || portal_link("/portal", &member.get())>"Back"</a></p>
+        <ErrorSummary error/>
         <PageShell data=data on_error=member_error_view ready={move |r: DetailsView| match r {
                 d if !d.can_resign => view! {
                     <h1 class="heading-l">"Resign your membership"</h1>
                     <p class="body">{format!("You cannot resign at the moment: your membership status is “{}”.", d.status)}</p>
                 }.into_any(),
-                d => view! {
-                    <h1 class="heading-l">"Resign your membership"</h1>
-                    <p class="body">"If you resign, you will come off the public register and stop receiving member benefits. You can rejoin later by applying again."</p>
-                    <form method="get" action="/portal/resign/confirm" novalidate>
-                        <input type="hidden" name="member" value=member.get_untracked()/>
-                        <div class="field" id="when">
-                            <fieldset class="fieldset">
-                                <legend class="label">"When should your resignation take effect?"</legend>
-                                {d.period_end.clone().map(|end| view! {
-                                    <div class="checkbox">
-                                        <input class="checkbox__input" type="radio" id="when-period_end" name="when" value="period_end"/>
-                                        <label class="checkbox__label" for="when-period_end">{format!("At the end of my current period ({end})")}</label>
-                                    </div>
-                                })}
-                                <div class="checkbox">
-                                    <input class="checkbox__input" type="radio" id="when-now" name="when" value="now"/>
-                                    <label class="checkbox__label" for="when-now">"Now"</label>
-                                </div>
-                            </fieldset>
-                        </div>
-                        <button type="submit" class="button">"Continue"</button>
-                    </form>
-                }.into_any(),
+                _ if matches!(when().as_str(), "now" | "period_end") => {
+                    let m = member.get_untracked();
+                    let path = if m.is_empty() {
+                        format!("/portal/resign/confirm?when={}", when())
+                    } else {
+                        format!("/portal/resign/confirm?member={}&when={}", crate::format::urlencode(&m), when())
+                    };
+                    view! { <leptos_router::components::Redirect path/> }.into_any()
+                }
+                d => {
+                    let mut options = Vec::new();
+                    if let Some(end) = d.period_end.clone() {
+                        options.push(("period_end".to_owned(), format!("At the end of my current period ({end})")));
+                    }
+                    options.push(("now".to_owned(), "Now".to_owned()));
+                    view! {
+                        <h1 class="heading-l">"Resign your membership"</h1>
+                        <p class="body">"If you resign, you will come off the public register and stop receiving member benefits. You can rejoin later by applying again."</p>
+                        <form method="get" action="/portal/resign" novalidate>
+                            <input type="hidden" name="member" value=member.get_untracked()/>
+                            <input type="hidden" name="asked" value="1"/>
+                            <Radios name="when" legend="When should your resignation take effect?" error options/>
+                            <button type="submit" class="button">"Continue"</button>
+                        </form>
+                    }.into_any()
+                }
             }}/>
     }
 }
@@ -477,11 +457,11 @@ pub fn ResignConfirmPage() -> impl IntoView {
                         <div class="summary-list__row"><dt>"When"</dt><dd>{effect}</dd></div>
                     </dl>
                     <p class="body">"We will email you to confirm."</p>
-                    <ActionForm action>
+                    <Form action>
                         <input type="hidden" name="member" value=member.get_untracked()/>
                         <input type="hidden" name="when" value=w/>
                         <button type="submit" class="button button--warning">"Resign my membership"</button>
-                    </ActionForm>
+                    </Form>
                 }.into_any()
             }}/>
     }

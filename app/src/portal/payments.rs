@@ -2,9 +2,11 @@
 //! receipts (each as a PDF) and transaction history; and the page they return to after paying.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{member_error_view, PageShell};
 use crate::components::{ErrorSummary, PageTitle, SubmitButton};
 use crate::money::{MoneyDto, MoneyTables};
+use crate::public::office::ContactOffice;
 use guildhall::domain::AppError;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -62,9 +64,7 @@ pub fn PortalPaymentsPage() -> impl IntoView {
                 view! {
                     <h1 class="heading-l">"Payments"</h1>
                     <div class="panel-balance">
-                        <p class="body">"Balance"</p>
-                        <p class="heading-l">{m.balance.clone()}</p>
-                        <p class="body">{m.balance_note.clone()}</p>
+                        <p class="heading-l" data-testid="balance">{m.balance_note.clone()}</p>
                     </div>
                     <ErrorSummary error=pay_error/>
                     {(!open.is_empty()).then(|| view! {
@@ -77,14 +77,14 @@ pub fn PortalPaymentsPage() -> impl IntoView {
                                         <p class="body"><strong>{format!("Invoice {}", d.number)}</strong><br/>{d.description.clone()}<br/>{format!("{} to pay", d.outstanding)}</p>
                                         {if cards {
                                             view! {
-                                                <ActionForm action=pay>
+                                                <Form action=pay>
                                                     <input type="hidden" name="member" value=n/>
                                                     <input type="hidden" name="invoice" value=d.number.clone()/>
                                                     <SubmitButton label=format!("Pay {} by card", d.outstanding) pending=pay.pending()/>
-                                                </ActionForm>
+                                                </Form>
                                             }.into_any()
                                         } else {
-                                            view! { <p class="body">"To pay, contact the membership office: card payments are not available online."</p> }.into_any()
+                                            view! { <p class="body">"Card payments are not available online. To pay, "<ContactOffice/>"."</p> }.into_any()
                                         }}
                                     </li>
                                 }
@@ -261,7 +261,7 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
                     <h1 class="heading-l">{format!("Pay {}", s.amount)}</h1>
                     <p class="body">{format!("Invoice {}: {}", s.invoice, s.description)}</p>
                     <ErrorSummary error=error/>
-                    <ActionForm action=pay attr:novalidate=true attr:class="form-narrow">
+                    <Form action=pay attr:class="form-narrow">
                         <input type="hidden" name="id" value=s.id.clone()/>
                         <crate::components::Field name="card_number" label="Card number" error=error autocomplete="cc-number" inputmode="numeric"
                             hint="Test cards: 4242 4242 4242 4242 is paid; 4000 0000 0000 0002 is declined; 4000 0000 0000 0119 fails once, then is paid"/>
@@ -270,7 +270,7 @@ pub fn SandboxCheckoutPage() -> impl IntoView {
                             <crate::components::Field name="cvc" label="Security code" error=error autocomplete="cc-csc" inputmode="numeric" class="input input--w4"/>
                         </div>
                         <SubmitButton label=format!("Pay {}", s.amount) pending=pay.pending()/>
-                    </ActionForm>
+                    </Form>
                     <p class="body"><a href=format!("/portal/payments?member={}", s.number)>"Cancel and return to Guildhall"</a></p>
                 }.into_any(),
             }}/>

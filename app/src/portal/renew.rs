@@ -3,6 +3,7 @@
 //! period at once (see `guildhall::service::lifecycle`).
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{member_error_view, PageShell};
 use crate::components::{Checkbox, ErrorSummary, PageTitle, Radios, SubmitButton};
 use guildhall::domain::AppError;
@@ -142,6 +143,13 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         st.payments.active.as_ref(),
     )
     .await?;
+    // After resigning there is nothing to renew: automatic renewal is not offered.
+    let resigned = {
+        use guildhall::domain::membership::Status;
+        let h = guildhall::service::history::history(&st.db, o.member.id).await?;
+        let s = guildhall::service::history::status_today(&o.member, &h);
+        s.resigning_from.is_some() || matches!(s.status, Status::Resigned | Status::Removed)
+    };
     let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan
         .as_ref()
@@ -178,7 +186,7 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
         total,
         needs_declaration: o.needs_declaration,
         declaration: guildhall::service::renewals::offer::DECLARATION.to_owned(),
-        auto_available: auto.available,
+        auto_available: auto.available && !resigned,
         auto_on: auto.on,
         auto_card: auto.card,
         auto_next: auto
@@ -215,6 +223,7 @@ pub async fn renew_and_pay(
     member: String,
     declaration: Option<String>,
     plan: Option<String>,
+    collections: Option<String>,
 ) -> Result<(), AppError> {
     use guildhall::domain::Permission;
     use guildhall::service::renewals::offer::PayBy;
@@ -223,6 +232,13 @@ pub async fn renew_and_pay(
     let number = crate::record::chosen_number(&st.db, &actor, &member).await?;
     let by = match plan.as_deref() {
         None | Some("in_full") => PayBy::InFull,
+        // Future collections from the card are agreed to on their own, never implied.
+        Some("monthly") if collections.as_deref() != Some("on") => {
+            return Err(AppError::field(
+                "collections",
+                "Agree to the monthly payments from your card, or choose to pay in full now",
+            ))
+        }
         Some("monthly") => PayBy::Monthly,
         Some(_) => return Err(AppError::field("plan", "Choose how you want to pay")),
     };
@@ -276,7 +292,7 @@ pub fn RenewPage() -> impl IntoView {
                         </dl>
                     })}
                     {o.can_pay.then(|| view! {
-                        <ActionForm action>
+                        <Form action>
                             <input type="hidden" name="member" value=o.number.clone()/>
                             {o.needs_declaration.then(|| view! {
                                 <div class="field" id="declaration-field">
@@ -293,6 +309,13 @@ pub fn RenewPage() -> impl IntoView {
                                     <Radios name="plan" legend="How do you want to pay?" error
                                         selected=if o.monthly_chosen { "monthly" } else { "in_full" }
                                         options=vec![("in_full".to_owned(), format!("Pay {total} now")), ("monthly".to_owned(), monthly)]/>
+                                    <div class="field" id="collections-field">
+                                        <fieldset class="fieldset">
+                                            <legend class="label">"If you pay monthly"</legend>
+                                            {move || error.get().and_then(|e| e.fields().and_then(|f| f.get("collections").map(str::to_owned))).map(|m| view! { <p class="field-error" id="collections-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
+                                            <Checkbox name="collections" label="I agree that Guildhall takes each monthly payment from the card I pay with now, on the dates above, and renews my membership the same way each year until I turn it off"/>
+                                        </fieldset>
+                                    </div>
                                     <p class="body">"You will pay on our card payment provider's secure page, then come back here."</p>
                                     <SubmitButton label="Renew and pay by card" pending=action.pending()/>
                                 }.into_any(),
@@ -301,12 +324,12 @@ pub fn RenewPage() -> impl IntoView {
                                     <SubmitButton label=format!("Renew and pay {total} by card") pending=action.pending()/>
                                 }.into_any(),
                             }}
-                        </ActionForm>
+                        </Form>
                     })}
                     {a.auto_available.then(|| {
                         let number = a.number.clone();
                         view! {
-                            <h2 class="heading-m">"Automatic renewal"</h2>
+                            <h2 class="heading-m" id="automatic-renewal">"Automatic renewal"</h2>
                             <ErrorSummary error=auto_error/>
                             {if a.auto_on {
                                 view! {
@@ -316,20 +339,20 @@ pub fn RenewPage() -> impl IntoView {
                                         _ => "On. We will save the card you next pay with, and write to you at least 10 working days before we take any money.".to_owned(),
                                     }}</p>
                                     {(a.auto_failures > 0).then(|| view! { <p class="body">"The last payment from your saved card was declined. Pay with another card above and we will use it from now on."</p> })}
-                                    <ActionForm action=auto>
+                                    <Form action=auto>
                                         <input type="hidden" name="member" value=number.clone()/>
                                         <input type="hidden" name="on" value="off"/>
                                         <button type="submit" class="button button--secondary">"Turn off automatic renewal"</button>
-                                    </ActionForm>
+                                    </Form>
                                 }.into_any()
                             } else {
                                 view! {
                                     <p class="body" data-testid="auto-renew-state">"Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time."</p>
-                                    <ActionForm action=auto>
+                                    <Form action=auto>
                                         <input type="hidden" name="member" value=number.clone()/>
                                         <input type="hidden" name="on" value="on"/>
                                         <button type="submit" class="button button--secondary">"Renew automatically each year"</button>
-                                    </ActionForm>
+                                    </Form>
                                 }.into_any()
                             }}
                         }

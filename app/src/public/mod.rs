@@ -1,10 +1,12 @@
 //! Public pages: home, signing in, creating an account, confirming an address, resetting a password.
 
+pub mod office;
 pub mod privacy;
 pub mod register;
 
 use crate::auth::{CreateAccount, ForgotPassword, ResetPassword, SignIn, VerifyEmail};
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
@@ -65,12 +67,12 @@ pub fn SignInPage() -> impl IntoView {
         })}
         <ErrorSummary error/>
         <h1 class="heading-l">"Sign in"</h1>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <input type="hidden" name="next" value=move || next.get().unwrap_or_default()/>
             <Field name="email" label="Email address" input_type="email" autocomplete="email" error/>
             <Field name="password" label="Password" input_type="password" autocomplete="current-password" error/>
             <SubmitButton label="Sign in" pending=action.pending()/>
-        </ActionForm>
+        </Form>
         <p class="body"><a href="/forgot-password">"I have forgotten my password"</a></p>
         <p class="body">"New here? " <a href="/create-account">"Create an account"</a></p>
     }
@@ -85,7 +87,7 @@ pub fn CreateAccountPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Create an account"</h1>
         <p class="body">"You need an account to apply for membership, renew and pay."</p>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <Field name="given_name" label="First name" autocomplete="given-name" error class="input input--w20"/>
             <Field name="family_name" label="Last name" autocomplete="family-name" error class="input input--w20"/>
             <Field name="email" label="Email address" input_type="email" autocomplete="email"
@@ -93,7 +95,7 @@ pub fn CreateAccountPage() -> impl IntoView {
             <Field name="password" label="Create a password" input_type="password" autocomplete="new-password"
                 hint="At least 10 characters. A few unrelated words make a strong password" error class="input input--w20"/>
             <SubmitButton label="Create account" pending=action.pending()/>
-        </ActionForm>
+        </Form>
         <p class="body">"Already have an account? " <a href="/sign-in">"Sign in"</a></p>
     }
 }
@@ -121,10 +123,10 @@ pub fn VerifyEmailPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Confirm your email address"</h1>
         <p class="body">"Select the button to confirm this is your email address and finish creating your account."</p>
-        <ActionForm action>
+        <Form action>
             <input type="hidden" name="token" value=move || token.get().unwrap_or_default()/>
             <SubmitButton label="Confirm my email address" pending=action.pending()/>
-        </ActionForm>
+        </Form>
     }
 }
 
@@ -137,10 +139,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         <ErrorSummary error/>
         <h1 class="heading-l">"Reset your password"</h1>
         <p class="body">"Enter the email address you use to sign in. If it has an account, we will send you a link to choose a new password."</p>
-        <ActionForm action attr:novalidate=true>
+        <Form action>
             <Field name="email" label="Email address" input_type="email" autocomplete="email" error/>
             <SubmitButton label="Send reset link" pending=action.pending()/>
-        </ActionForm>
+        </Form>
     }
 }
 
@@ -170,14 +172,14 @@ pub fn ResetPasswordPage() -> impl IntoView {
                 Ok(true) => view! {
                     <ErrorSummary error/>
                     <h1 class="heading-l">"Choose a new password"</h1>
-                    <ActionForm action attr:novalidate=true>
+                    <Form action>
                         <input type="hidden" name="token" value=move || token.get().unwrap_or_default()/>
                         <Field name="password" label="New password" input_type="password" autocomplete="new-password"
                             hint="At least 10 characters" error class="input input--w20"/>
                         <Field name="confirm_password" label="Confirm new password" input_type="password"
                             autocomplete="new-password" error class="input input--w20"/>
                         <SubmitButton label="Change password" pending=action.pending()/>
-                    </ActionForm>
+                    </Form>
                 }.into_any(),
                 Ok(false) => view! {
                     <h1 class="heading-l">"This link has expired"</h1>

@@ -52,13 +52,20 @@ pub fn RegisterPage() -> impl IntoView {
         <form method="get" action="/register" class="filters search-box" role="search" aria-label="Register search">
             <div class="field field--inline search-box__field">
                 <label class="label" for="q">"Name, town or membership number"</label>
-                <input class="input" id="q" name="q" type="search" autocomplete="off" value=initial/>
+                <p class="hint" id="q-hint">"For example, Rosie Jackson, Jackson, Leeds or GH0000123"</p>
+                <input class="input" id="q" name="q" type="search" autocomplete="off" aria-describedby="q-hint" value=initial/>
             </div>
             <button type="submit" class="button">"Search"</button>
         </form>
         <Suspense fallback=|| view! { <p class="body">"Searching…"</p> }>
             {move || results.get().map(|r| match r {
-                Ok(_) if query().trim().is_empty() => ().into_any(),
+                Ok(_) if q.read().get("q").is_none() => ().into_any(),
+                Ok(_) if query().trim().is_empty() => view! {
+                    <p class="body" role="status">"Enter a name, town or membership number to search the register."</p>
+                }.into_any(),
+                Ok(_) if query().trim().chars().count() < 2 => view! {
+                    <p class="body" role="status">"Enter at least 2 letters of a name or town."</p>
+                }.into_any(),
                 Ok(rows) if rows.is_empty() => view! {
                     <p class="body" role="status">"No registered members match. Check the spelling, or search by town or membership number."</p>
                 }.into_any(),

@@ -1,6 +1,7 @@
 //! Staff accounts (admins only): who can use the staff area, with which roles, and adding someone.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use guildhall::domain::{AppError, Role};
@@ -189,30 +190,30 @@ pub fn StaffAccounts() -> impl IntoView {
                                 <td data-label="Status">{status}</td><td data-label="Created">{s.created}</td>
                                 <td data-label="Actions">
                                     {(!s.me).then(|| { let id = id.clone(); let name = name.clone(); view! {
-                                        <ActionForm action=set_disabled attr:class="inline-form">
+                                        <Form action=set_disabled attr:class="inline-form">
                                             <input type="hidden" name="id" value=id/>
                                             <input type="hidden" name="disable" value={if s.disabled { "0" } else { "1" }}/>
                                             <button type="submit" class="button button--secondary button--small">
                                                 {if s.disabled { "Enable" } else { "Disable" }}<span class="visually-hidden">{format!(" {name}")}</span>
                                             </button>
-                                        </ActionForm>
+                                        </Form>
                                     }})}
                                     {s.role_list.into_iter().filter(|(code, _)| !(s.me && code == "admin")).map(|(code, label)| { let id = id.clone(); let name = name.clone(); view! {
-                                        <ActionForm action=remove_role attr:class="inline-form">
+                                        <Form action=remove_role attr:class="inline-form">
                                             <input type="hidden" name="id" value=id/>
                                             <input type="hidden" name="role" value=code/>
                                             <button type="submit" class="button button--secondary button--small">
                                                 {format!("Remove {label}")}<span class="visually-hidden">{format!(" from {name}")}</span>
                                             </button>
-                                        </ActionForm>
+                                        </Form>
                                     }}).collect_view()}
                                     {(s.authenticator && !s.me).then(|| { let id = id.clone(); view! {
-                                        <ActionForm action=reset attr:class="inline-form">
+                                        <Form action=reset attr:class="inline-form">
                                             <input type="hidden" name="id" value=id/>
                                             <button type="submit" class="button button--secondary button--small">
                                                 "Reset authenticator"<span class="visually-hidden">{format!(" of {name}")}</span>
                                             </button>
-                                        </ActionForm>
+                                        </Form>
                                     }})}
                                 </td>
                             </tr>
@@ -220,7 +221,7 @@ pub fn StaffAccounts() -> impl IntoView {
                     </tbody>
                 </table>
                 <h2 class="heading-m">"Add a member of staff"</h2>
-                <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                <Form action attr:class="form-narrow">
                     <Field name="given_name" label="First name" autocomplete="off" error class="input input--w20"/>
                     <Field name="family_name" label="Last name" autocomplete="off" error class="input input--w20"/>
                     <Field name="email" label="Work email address" input_type="email" autocomplete="off" error/>
@@ -240,7 +241,7 @@ pub fn StaffAccounts() -> impl IntoView {
                         </fieldset>
                     </div>
                     <SubmitButton label="Create account and send invitation" pending=action.pending()/>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }

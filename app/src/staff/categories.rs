@@ -7,6 +7,7 @@
 )]
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{Checkbox, ErrorSummary, Field, PageTitle, Radios, SubmitButton, TextArea};
 use guildhall::domain::AppError;
@@ -309,7 +310,7 @@ pub fn CategoryPage() -> impl IntoView {
                     <ErrorSummary error=status_error/>
                     <h1 class="heading-l">{title}</h1>
                     {existing.is_some().then(|| view! { <p class="body">{usage.clone()}{retired.then_some(" It is retired: no one new can join it.")}</p> })}
-                    <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
+                    <Form action=save attr:class="form-narrow">
                         <input type="hidden" name="id" value=id_value.clone()/>
                         <Field name="name" label="Name" error value=f.name.clone()/>
                         <Field name="code" label="Code" hint="A short code used in reports and imports, like REG" error value=f.code.clone() class="input input--w10"/>
@@ -339,7 +340,7 @@ pub fn CategoryPage() -> impl IntoView {
                         <Checkbox name="on_register" label="Members appear on the public register (if they consent)" checked=f.on_register/>
                         <Field name="sort_order" label="Position in lists (optional)" hint="Lower numbers come first" error value=f.sort_order.clone() class="input input--w10" inputmode="numeric"/>
                         <SubmitButton label="Save category" pending=save.pending()/>
-                    </ActionForm>
+                    </Form>
                     {existing.map(|cid| {
                         let (what, label, hint) = if retired {
                             ("reopen", "Reopen category", "Members can join it and move into it again.")
@@ -350,19 +351,19 @@ pub fn CategoryPage() -> impl IntoView {
                         view! {
                             <h2 class="heading-m">{if retired { "Reopen" } else { "Retire" }}</h2>
                             <p class="body">{hint}</p>
-                            <ActionForm action=status>
+                            <Form action=status>
                                 <input type="hidden" name="id" value=cid/>
                                 <input type="hidden" name="what" value=what/>
                                 <button type="submit" class="button button--secondary">{label}</button>
-                            </ActionForm>
+                            </Form>
                             {(!in_use).then(|| view! {
                                 <h2 class="heading-m">"Delete"</h2>
                                 <p class="body">"Nothing refers to this category, so it can be deleted."</p>
-                                <ActionForm action=status>
+                                <Form action=status>
                                     <input type="hidden" name="id" value=cid2/>
                                     <input type="hidden" name="what" value="delete"/>
                                     <button type="submit" class="button button--warning">"Delete category"</button>
-                                </ActionForm>
+                                </Form>
                             })}
                         }
                     })}

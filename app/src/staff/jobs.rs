@@ -2,6 +2,7 @@
 //! the latest jobs with their progress and result, and refreshes itself while one runs.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, PageTitle, SubmitButton};
 use guildhall::domain::AppError;
@@ -93,14 +94,14 @@ pub fn JobsPage() -> impl IntoView {
         <p class="body">"The daily membership job runs the renewal window (renewal invoices and invitations for periods ending in the next 60 days), sends the renewal reminders that are due, and writes to members whose membership has moved into grace or lapsed. Each invoice and message is sent once, however often a job runs."</p>
         <ErrorSummary error/>
         <div class="button-group">
-            <ActionForm action=start>
+            <Form action=start>
                 <input type="hidden" name="kind" value="daily"/>
                 <SubmitButton label="Run the daily job now" pending=start.pending()/>
-            </ActionForm>
-            <ActionForm action=start>
+            </Form>
+            <Form action=start>
                 <input type="hidden" name="kind" value="renewals"/>
                 <button type="submit" class="button button--secondary">"Run the renewal window only"</button>
-            </ActionForm>
+            </Form>
         </div>
         <PageShell data=data ready={move |r: Vec<JobRow>| match r {
                 rows if rows.is_empty() => view! { <p class="body">"No jobs have run yet."</p> }.into_any(),

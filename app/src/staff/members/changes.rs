@@ -3,6 +3,7 @@
 
 use super::{member_record, RecordDto};
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use crate::record::DetailsFields;
@@ -178,11 +179,11 @@ pub fn EditMemberPage() -> impl IntoView {
                 <ErrorSummary error/>
                 <h1 class="heading-l">"Change details"<span class="visually-hidden">" of "{m.name.clone()}</span></h1>
                 <p class="body">{m.name.clone()}" · "{m.number.clone()}</p>
-                <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                <Form action attr:class="form-narrow">
                     <input type="hidden" name="member_id" value=m.id.clone()/>
                     <DetailsFields form=m.form.clone() error with_email=true organisation=m.organisation/>
                     <SubmitButton label="Save changes" pending=action.pending()/>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }
@@ -206,7 +207,7 @@ pub fn RemoveMemberPage() -> impl IntoView {
                 <ErrorSummary error/>
                 <h1 class="heading-l">"Remove "{m.name.clone()}</h1>
                 <p class="body">"Removing ends the membership today. The record, its periods and its history are kept."</p>
-                <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                <Form action attr:class="form-narrow">
                     <input type="hidden" name="member_id" value=m.id.clone()/>
                     <input type="hidden" name="number" value=m.number.clone()/>
                     <div class=move || if reason_error().is_some() { "field field--error" } else { "field" } id="reason">
@@ -227,7 +228,7 @@ pub fn RemoveMemberPage() -> impl IntoView {
                     </div>
                     <Field name="detail" label="Details (needed for another reason)" error/>
                     <button type="submit" class="button button--warning">"Remove member"</button>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }

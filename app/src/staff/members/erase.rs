@@ -3,6 +3,7 @@
 use super::{member_record, RecordDto};
 use crate::components::error_view;
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle};
 use guildhall::domain::AppError;
@@ -54,12 +55,12 @@ pub fn EraseMemberPage() -> impl IntoView {
                         <p class="body">"Erased: name, email address, phone, postal address, preferences and register consent; the portal account (it can never sign in again); the text of notes; the addresses and contents of emails sent to them; the personal values in earlier audit entries."</p>
                         <p class="body">"Kept: the membership number, category, joining date, membership periods and changes, and payments, for six years after the accounting year. Who did what and when stays in the audit trail."</p>
                     </div>
-                    <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                    <Form action attr:class="form-narrow">
                         <input type="hidden" name="member_id" value=m.id.clone()/>
                         <input type="hidden" name="number" value=m.number.clone()/>
                         <Field name="confirm" label=format!("To confirm, type the membership number {}", m.number) error autocomplete="off" class="input input--w20"/>
                         <button type="submit" class="button button--warning">"Erase personal data"</button>
-                    </ActionForm>
+                    </Form>
                 }.into_any(),
                 _ => error_view(AppError::Forbidden),
             }}/>

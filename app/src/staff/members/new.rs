@@ -1,6 +1,7 @@
 //! Staff add a member by hand: a person or an organisation, its category and first period.
 
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton};
 use crate::record::{DetailsFields, DetailsInput};
@@ -73,7 +74,7 @@ pub fn NewMemberPage() -> impl IntoView {
                 <ErrorSummary error/>
                 <h1 class="heading-l">"Add a member"</h1>
                 <p class="body">"For someone joining on paper or by phone. Applications made online arrive through the applications queue instead."</p>
-                <ActionForm action attr:novalidate=true attr:class="form-narrow">
+                <Form action attr:class="form-narrow">
                     <Radios name="kind" legend="Who is joining?" error selected="individual"
                         options=vec![("individual".to_owned(), "A person".to_owned()), ("organisation".to_owned(), "An organisation".to_owned())]/>
                     <div class="field" id="category">
@@ -91,7 +92,7 @@ pub fn NewMemberPage() -> impl IntoView {
                     <Field name="organisation_name" label="Organisation name (organisations only)" error autocomplete="organization"/>
                     <DetailsFields form=DetailsInput { country: "GB".into(), ..Default::default() } error with_email=true/>
                     <SubmitButton label="Add member" pending=action.pending()/>
-                </ActionForm>
+                </Form>
             }.into_any()}/>
     }
 }

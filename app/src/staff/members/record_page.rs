@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::{ErrorSummary, Field, PageShell, PageTitle, SubmitButton};
 use guildhall::domain::AppError;
 use leptos::prelude::*;
@@ -153,12 +154,12 @@ pub fn MemberRecordPage() -> impl IntoView {
                                         view! {
                                             <li>{match l.href.clone() { Some(h) => view! { <a href=h>{l.label.clone()}</a> }.into_any(), None => view! { <strong>{l.label.clone()}</strong> }.into_any() }}" — "{l.detail.clone()}
                                                 {l.user_id.clone().map(|uid| view! {
-                                                    <ActionForm action=rep_remove attr:class="inline-form">
+                                                    <Form action=rep_remove attr:class="inline-form">
                                                         <input type="hidden" name="member_id" value=mid/>
                                                         <input type="hidden" name="number" value=num/>
                                                         <input type="hidden" name="user_id" value=uid/>
                                                         <button type="submit" class="link-button">"Remove"<span class="visually-hidden">" "{l.label.clone()}" as a representative"</span></button>
-                                                    </ActionForm>
+                                                    </Form>
                                                 })}
                                             </li>
                                         }
@@ -169,7 +170,7 @@ pub fn MemberRecordPage() -> impl IntoView {
                                 <details class="details" open=rep_error.get_untracked().is_some()>
                                     <summary class="details__summary">"Add a representative"</summary>
                                     <ErrorSummary error=rep_error/>
-                                    <ActionForm action=rep_add attr:class="form-narrow" attr:novalidate=true>
+                                    <Form action=rep_add attr:class="form-narrow">
                                         <input type="hidden" name="member_id" value=rep_id.clone()/>
                                         <input type="hidden" name="number" value=rep_number.clone()/>
                                         <Field name="email" label="Their email address" hint="If they have no account yet, they are emailed a link to choose a password" input_type="email" error=rep_error autocomplete="off"/>
@@ -177,13 +178,13 @@ pub fn MemberRecordPage() -> impl IntoView {
                                         <Field name="family_name" label="Last name (for a new account)" error=rep_error autocomplete="off"/>
                                         <Field name="job_title" label="Job title (optional)" error=rep_error autocomplete="off"/>
                                         <SubmitButton label="Add representative" pending=rep_add.pending()/>
-                                    </ActionForm>
+                                    </Form>
                                 </details>
                             })}
                             {(!m.erased && !removed).then(|| view! {
                                 <h2 class="heading-m">"Change category"</h2>
                                 <ErrorSummary error=cat_error/>
-                                <ActionForm action=cat attr:class="form-narrow" attr:novalidate=true>
+                                <Form action=cat attr:class="form-narrow">
                                     <input type="hidden" name="member_id" value=cat_id.clone()/>
                                     <input type="hidden" name="number" value=cat_number.clone()/>
                                     <div class="field" id="category">
@@ -194,18 +195,18 @@ pub fn MemberRecordPage() -> impl IntoView {
                                     </div>
                                     <Field name="reason" label="Reason for the change" error=cat_error/>
                                     <SubmitButton label="Change category" pending=cat.pending()/>
-                                </ActionForm>
+                                </Form>
                             })}
                         </div>
                         <div>
                             <h2 class="heading-m">"Add a note"</h2>
                             <ErrorSummary error=note_error/>
-                            <ActionForm action=note attr:novalidate=true>
+                            <Form action=note>
                                 <input type="hidden" name="member_id" value=m.id.clone()/>
                                 <input type="hidden" name="number" value=m.number.clone()/>
                                 <NoteField error=note_error/>
                                 <SubmitButton label="Add note" pending=note.pending()/>
-                            </ActionForm>
+                            </Form>
                             <h2 class="heading-m">"Timeline"</h2>
                             <Timeline items=m.timeline.clone()/>
                         </div>

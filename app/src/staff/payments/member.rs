@@ -9,6 +9,7 @@
 use super::requests::{RequestDto, RequestTable};
 use super::{pairs, select, Saved};
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton, TextArea};
 use crate::money::{MoneyDto, MoneyTables};
@@ -221,7 +222,7 @@ pub fn MemberMoneyPage() -> impl IntoView {
                             {d.can_record.then(|| view! {
                                 <h2 class="heading-m">"Record a payment"</h2>
                                 <ErrorSummary error=record_error/>
-                                <ActionForm action=record attr:novalidate=true attr:class="form-narrow">
+                                <Form action=record attr:class="form-narrow">
                                     <input type="hidden" name="member_id" value=mid.clone()/>
                                     <input type="hidden" name="number" value=num.clone()/>
                                     <input type="hidden" name="form_key" value=d.form_key.clone()/>
@@ -232,13 +233,13 @@ pub fn MemberMoneyPage() -> impl IntoView {
                                     {select("against", "Set against", open_invoices.clone(), record_error)}
                                     <Field name="other_invoice" label="Or another member's invoice number" hint="A second person must authorise a payment settling another member's invoice, or one above the office's limit" error=record_error autocomplete="off" class="input input--w10"/>
                                     <SubmitButton label="Record payment" pending=record.pending()/>
-                                </ActionForm>
+                                </Form>
                             })}
                             {d.can_raise.then(|| view! {
                                 <h2 class="heading-m">"Raise a request"</h2>
                                 <p class="body">"Refunds, manual invoices, credit notes and write-offs are carried out only when a different supervisor or finance user authorises them."</p>
                                 <ErrorSummary error=raise_error/>
-                                <ActionForm action=raise attr:novalidate=true attr:class="form-narrow">
+                                <Form action=raise attr:class="form-narrow">
                                     <input type="hidden" name="member_id" value=mid2.clone()/>
                                     <input type="hidden" name="number" value=num2.clone()/>
                                     {select("kind", "Request", pairs(&REQUEST_KINDS), raise_error)}
@@ -248,7 +249,7 @@ pub fn MemberMoneyPage() -> impl IntoView {
                                     <Field name="description" label="What a manual invoice is for" error=raise_error autocomplete="off"/>
                                     <TextArea name="reason" label="Reason" hint="The person authorising it reads this" error=raise_error/>
                                     <SubmitButton label="Raise request" pending=raise.pending()/>
-                                </ActionForm>
+                                </Form>
                             })}
                         </div>
                     </div>

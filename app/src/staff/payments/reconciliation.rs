@@ -4,6 +4,7 @@
 use super::{pairs, select, Saved};
 use crate::components::error_view;
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, Field, PageTitle, SubmitButton, TextArea};
 use guildhall::domain::payments::METHODS;
@@ -155,21 +156,21 @@ pub fn ReconciliationPage() -> impl IntoView {
                     <div>
                         <h2 class="heading-m">"Enter a settled figure"</h2>
                         <ErrorSummary error=save_error/>
-                        <ActionForm action=save attr:novalidate=true attr:class="form-narrow">
+                        <Form action=save attr:class="form-narrow">
                             <Field name="day" label="Day" hint="For example 2026-11-20" error=save_error value=d.today.clone() class="input input--w10" autocomplete="off"/>
                             {select("method", "Method", pairs(&METHODS), save_error)}
                             <Field name="amount" label="Amount settled, in pounds" error=save_error inputmode="decimal" class="input input--w10" autocomplete="off"/>
                             <Field name="reference" label="Payout or statement reference (optional)" error=save_error autocomplete="off"/>
                             <SubmitButton label="Save figure" pending=save.pending()/>
-                        </ActionForm>
+                        </Form>
                     </div>
                     <div>
                         <h2 class="heading-m">"Import settled figures"</h2>
                         <ErrorSummary error=import_error/>
-                        <ActionForm action=import attr:novalidate=true>
+                        <Form action=import>
                             <TextArea name="csv" label="Paste CSV rows" hint="date,method,amount,reference — for example 2026-11-20,card,412.50,po_123. A figure already entered for that day and method is replaced." error=import_error/>
                             <SubmitButton label="Import" pending=import.pending()/>
-                        </ActionForm>
+                        </Form>
                     </div>
                 </div>
             }.into_any()}/>

@@ -3,6 +3,7 @@
 
 use super::Saved;
 use crate::components::forms::last_error;
+use crate::components::Form;
 use crate::components::PageShell;
 use crate::components::{ErrorSummary, PageTitle};
 use guildhall::domain::AppError;
@@ -168,14 +169,14 @@ pub fn RequestsPage() -> impl IntoView {
                                         <td data-label="Decision">
                                             {if r.can_decide {
                                                 view! {
-                                                    <ActionForm action=decide attr:class="inline-form">
+                                                    <Form action=decide attr:class="inline-form">
                                                         <input type="hidden" name="id" value=id1/>
                                                         <input type="hidden" name="decision" value="approve"/>
                                                         <button type="submit" class="button">"Authorise"<span class="visually-hidden">" "{label}</span></button>
-                                                    </ActionForm>
+                                                    </Form>
                                                     <details class="details">
                                                         <summary class="details__summary">"Decline"<span class="visually-hidden">" "{label2}</span></summary>
-                                                        <ActionForm action=decide>
+                                                        <Form action=decide>
                                                             <input type="hidden" name="id" value=id2/>
                                                             <input type="hidden" name="decision" value="decline"/>
                                                             <div class="field" id=format!("note-field-{}", r.id)>
@@ -183,7 +184,7 @@ pub fn RequestsPage() -> impl IntoView {
                                                                 <input class="input" id=format!("note-{}", r.id) name="note" autocomplete="off"/>
                                                             </div>
                                                             <button type="submit" class="button button--warning">"Decline request"</button>
-                                                        </ActionForm>
+                                                        </Form>
                                                     </details>
                                                 }.into_any()
                                             } else if r.own {
