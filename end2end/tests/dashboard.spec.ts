@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import {
+  runDailyJob,
   DEMO,
   DEMO_TOTP_SECRET,
   expectNoA11yViolations,
@@ -17,15 +18,6 @@ import {
 // scanned in a test of their own).
 // `.ci/e2e-server` seeds renew5@ and renew6@guildhall.test for this file.
 
-async function runDailyJob(page: Page): Promise<void> {
-  await signInAsStaff(page, DEMO.officer);
-  await page.goto("/staff/jobs");
-  await waitForHydration(page);
-  await page.getByRole("button", { name: "Run the daily job now" }).click();
-  const row = page.getByTestId("job-row").first();
-  await expect(row).toContainText("Finished", { timeout: 60_000 });
-  await page.context().clearCookies();
-}
 
 test("the dashboard changes when a member pays, without a reload", async ({ page, browser }) => {
   const errors = trackConsoleErrors(page);

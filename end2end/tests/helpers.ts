@@ -30,7 +30,17 @@ export async function expectNoA11yViolations(
   if (options.include) builder = builder.include(options.include);
   for (const selector of options.exclude ?? []) builder = builder.exclude(selector);
   if (options.disableRules?.length) builder = builder.disableRules(options.disableRules);
-  const results = await builder.analyze();
+  // axe runs inside the page: never while the page is still loading or navigating (a click just
+  // before may have started a navigation), or its context is destroyed under it.
+  await page.waitForLoadState("load");
+  let results;
+  try {
+    results = await builder.analyze();
+  } catch (error) {
+    if (!/Execution context was destroyed|navigat/i.test(String(error))) throw error;
+    await page.waitForLoadState("load");
+    results = await builder.analyze();
+  }
   const found = results.violations.map((violation) => {
     const nodes = violation.nodes
       .map((node) => `    at ${node.target.join(" ")}\n      ${node.html.slice(0, 200)}`)
@@ -263,4 +273,30 @@ export function linkIn(text: string, path: string | RegExp): string {
 /** The current test's project name ("desktop" or "phone"), for layout-specific steps. */
 export function projectName(): string {
   return test.info().project.name;
+}
+
+/**
+ * Signs in as the officer, runs the daily membership job from /staff/jobs, waits for it to finish
+ * and signs out (clears cookies). Starting the job answers with a redirect back to the page: the
+ * helper waits for that navigation to finish before reading the page, so nothing it does runs in
+ * the page being left (a "context destroyed" race), and the next `goto` is never interrupted by it.
+ */
+export async function runDailyJob(page: Page, options: { scan?: boolean } = {}): Promise<void> {
+  await signInAsStaff(page, DEMO.officer);
+  await page.goto("/staff/jobs");
+  await expect(page.getByRole("heading", { level: 1, name: "Jobs" })).toBeVisible();
+  await waitForHydration(page);
+  if (options.scan) await expectNoA11yViolations(page);
+  const navigated = page.waitForEvent("framenavigated", { timeout: 15_000 }).catch(() => undefined);
+  await page.getByRole("button", { name: "Run the daily job now" }).click();
+  await navigated;
+  await page.waitForLoadState("load");
+  await waitForHydration(page);
+  // Another browser project may have started it a moment ago: either way, wait for it to finish.
+  const row = page.getByTestId("job-row").first();
+  await expect(row).toContainText("Daily membership job");
+  await expect(row).toContainText("Finished", { timeout: 60_000 });
+  await expect(row).toContainText(/renewals raised/);
+  if (options.scan) await expectNoA11yViolations(page);
+  await page.context().clearCookies();
 }

@@ -112,8 +112,10 @@ test("a member resigns at the end of their period after a confirmation page", as
   await waitForHydration(page);
   await expectNoA11yViolations(page);
   await page.getByRole("button", { name: "Continue" }).click();
+  // The error is on the question page itself, which still asks the question.
   await expect(page.getByRole("alert").getByText("Choose when your resignation should take effect")).toBeVisible();
-  await page.getByRole("link", { name: "Back" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Resign your membership" })).toBeVisible();
+  await expect(page).toHaveTitle(/^Error: /);
   await page.getByLabel(/At the end of my current period/).check();
   await page.getByRole("button", { name: "Continue" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Are you sure you want to resign?" })).toBeVisible();
@@ -122,6 +124,8 @@ test("a member resigns at the end of their period after a confirmation page", as
   await page.getByRole("button", { name: "Resign my membership" }).click();
   await expect(page.getByText("Your resignation has been recorded.")).toBeVisible();
   await expect(page.getByText(/You have resigned\. Your membership ends on/)).toBeVisible();
+  // Resigned: no way to resign again.
+  await expect(page.getByRole("link", { name: "Resign" })).toHaveCount(0);
   await expectNoA11yViolations(page);
   await openLatestMessage(page, email, { subject: "Your resignation" });
   expect(errors).toEqual([]);
@@ -157,7 +161,8 @@ test("staff find a member by part of the surname and by postcode, edit them and 
   const timeline = page.locator(".timeline");
   const latest = timeline.locator(".timeline__item").first();
   await expect(latest).toContainText("Details changed");
-  await expect(latest).toContainText(phone.replace(" ", ""));
+  // The number as the officer typed it.
+  await expect(latest).toContainText(phone);
   await expect(latest).toContainText(DEMO.officer);
 
   await page.getByLabel("Note").fill(`Called about the journal (${projectName()})`);

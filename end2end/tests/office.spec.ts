@@ -118,8 +118,15 @@ test("an officer adds an organisation and a representative, who chooses a passwo
   await page.getByLabel("Password", { exact: true }).fill("a long new password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/portal$/);
+  // Their own account has no membership: the page says how to join, not a dead end.
+  await expect(page.getByRole("heading", { level: 2, name: "You are not a member yet" })).toBeVisible();
   await page.getByRole("link", { name: org }).click();
   await expect(page.getByRole("heading", { level: 1, name: org })).toBeVisible();
+  // Every page acting for the organisation says so above its heading.
+  await expect(page.getByTestId("acting-for")).toContainText(org);
+  await page.getByRole("link", { name: "Change the organisation's details" }).click();
+  await expect(page.getByTestId("acting-for")).toContainText(org);
+  await page.goBack();
   await expect(page.getByText("Active")).toBeVisible();
   await expectNoA11yViolations(page);
   expect(errors).toEqual([]);

@@ -21,9 +21,10 @@ pub fn PortalLayout() -> impl IntoView {
     view! {
         <main class="main" id="main" tabindex="-1">
             <div class="container"><div class="measure">
+                <ActingFor/>
                 <Suspense fallback=|| ()>
                     {move || me.get().map(|r| match r.ok().flatten() {
-                        Some(me) if !me.is_staff() => view! { <ActingFor/><Outlet/> }.into_any(),
+                        Some(me) if !me.is_staff() => view! { <Outlet/> }.into_any(),
                         Some(_) => view! { <Forbidden/> }.into_any(),
                         None => view! { <Redirect path="/sign-in?next=/portal"/> }.into_any(),
                     })}
@@ -87,12 +88,15 @@ fn ActingFor() -> impl IntoView {
     let q = use_query_map();
     let member = Memo::new(move |_| q.read().get("member").unwrap_or_default());
     let name = Resource::new(move || member.get(), acting_for);
+    // In an element of its own, so the page beside it is never moved when it appears.
     view! {
-        <Suspense fallback=|| ()>
-            {move || name.get().and_then(Result::ok).flatten().map(|n| view! {
-                <p class="caption acting-for" data-testid="acting-for">"Acting for "<strong>{n}</strong></p>
-            })}
-        </Suspense>
+        <div class="acting-for">
+            <Transition fallback=|| ()>
+                {move || name.get().and_then(Result::ok).flatten().map(|n| view! {
+                    <p class="caption" data-testid="acting-for">"Acting for "<strong>{n}</strong></p>
+                })}
+            </Transition>
+        </div>
     }
 }
 
@@ -168,8 +172,7 @@ fn membership_view(
             Attention::say(format!(
                 "Your membership period has ended and your renewal is unpaid. You stay a member until {} while you renew.",
                 s.grace_ends.map(d).unwrap_or_default()
-            ))
-            .with_action(&link("/portal/renew"), "Renew your membership"),
+            )),
         ),
         Status::Lapsed => attention.push(
             Attention::say(
@@ -183,15 +186,13 @@ fn membership_view(
         ),
         _ => {}
     }
+    // (The "Renew your membership" button under the summary is the way to act on these.)
     if let (Status::Active, Some(Offer::Renew { ends, .. })) = (s.status, &facts.offer) {
         if !facts.auto.on && s.resigning_from.is_none() {
-            attention.push(
-                Attention::say(format!(
-                    "It is time to renew: your membership ends on {}.",
-                    d(*ends)
-                ))
-                .with_action(&link("/portal/renew"), "Renew your membership"),
-            );
+            attention.push(Attention::say(format!(
+                "It is time to renew: your membership ends on {}.",
+                d(*ends)
+            )));
         }
     }
     if facts.auto.failures > 0 {
@@ -389,11 +390,14 @@ pub fn PortalHome() -> impl IntoView {
                                 {m.can_resign.then(|| view! { <li><a href=link("/portal/resign")>"Resign"</a></li> })}
                             </ul>
                         }.into_any(),
+                        // One element: this part is replaced as a whole when the page moves to an organisation.
                         None => view! {
-                            <h2 class="heading-m">"You are not a member yet"</h2>
-                            <p class="body">"Your account is ready, but it is not linked to a membership."</p>
-                            <p class="body">"If you are already a member, " <ContactOffice/> " with your membership number and we will link your account to it."</p>
-                            <p class="body">"To join, " <ContactOffice/> " and we will tell you which category suits you and what we need from you."</p>
+                            <div data-testid="no-membership">
+                                <h2 class="heading-m">"You are not a member yet"</h2>
+                                <p class="body">"Your account is ready, but it is not linked to a membership."</p>
+                                <p class="body">"If you are already a member, " <ContactOffice/> " with your membership number and we will link your account to it."</p>
+                                <p class="body">"To join, " <ContactOffice/> " and we will tell you which category suits you and what we need from you."</p>
+                            </div>
                         }.into_any(),
                     }}
                     {(!s.organisations.is_empty() && own).then(|| view! {

@@ -53,13 +53,15 @@ pub fn Footer() -> impl IntoView {
     view! {
         <footer class="footer">
             <div class="container">
-                <Transition fallback=|| ()>
-                    {move || office.get().and_then(Result::ok).map(|o| view! {
-                        <p class="footer__text" data-testid="office-contact">
-                            <strong>{o.name.clone()}</strong>" "{links(&o)}
-                        </p>
-                    })}
-                </Transition>
+                <div>
+                    <Transition fallback=|| ()>
+                        {move || office.get().and_then(Result::ok).map(|o| view! {
+                            <p class="footer__text" data-testid="office-contact">
+                                <strong>{o.name.clone()}</strong>" "{links(&o)}
+                            </p>
+                        })}
+                    </Transition>
+                </div>
                 <p class="footer__text">
                     <a class="footer__link" href="/privacy">"How we use and keep your data"</a>" · "
                     <a class="footer__link" href="/register">"Public register"</a>
@@ -69,21 +71,26 @@ pub fn Footer() -> impl IntoView {
     }
 }
 
-/// "contact the membership office at …", as words inside a sentence.
+/// "contact the membership office at …", as words inside a sentence. (The details load in an element
+/// of their own: a loading boundary beside text would lose its place when the page changes.)
 #[component]
 pub fn ContactOffice() -> impl IntoView {
     let office = expect_context::<OfficeResource>();
     view! {
-        "contact the membership office"
-        <Transition fallback=|| ()>
-            {move || office.get().and_then(Result::ok).map(|o| {
-                let email = (!o.email.is_empty()).then(|| {
-                    let href = format!("mailto:{}", o.email);
-                    view! { " at "<a href=href>{o.email.clone()}</a> }
-                });
-                let phone = (!o.phone.is_empty()).then(|| view! { " or on "{o.phone.clone()} });
-                view! { {email}{phone} }
-            })}
-        </Transition>
+        <span>
+            "contact the membership office"
+            <span>
+                <Transition fallback=|| ()>
+                    {move || office.get().and_then(Result::ok).map(|o| {
+                        let email = (!o.email.is_empty()).then(|| {
+                            let href = format!("mailto:{}", o.email);
+                            view! { " at "<a href=href>{o.email.clone()}</a> }
+                        });
+                        let phone = (!o.phone.is_empty()).then(|| view! { " or on "{o.phone.clone()} });
+                        view! { {email}{phone} }
+                    })}
+                </Transition>
+            </span>
+        </span>
     }
 }
