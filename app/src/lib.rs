@@ -85,14 +85,14 @@ pub fn App() -> impl IntoView {
         #[cfg(feature = "ssr")]
         {
             use_context::<http::request::Parts>()
-                .and_then(|p| p.extensions.get::<components::forms::FormFlash>().cloned())
+                .and_then(|p| p.extensions.get::<components::flash::FormFlash>().cloned())
         }
         #[cfg(not(feature = "ssr"))]
         {
-            None::<components::forms::FormFlash>
+            None::<components::flash::FormFlash>
         }
     });
-    components::forms::provide_flash(flash.into_inner());
+    components::flash::provide_flash(flash.into_inner());
     #[cfg(feature = "hydrate")]
     Effect::new(|| {
         if let Some(body) = web_sys::window()
@@ -107,7 +107,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/guildhall.css"/>
         <components::SkipLink/>
         <Router>
-            <components::forms::FlashReset/>
+            <components::flash::FlashReset/>
             <Header/>
             <Routes fallback=|| view! { <main class="main" id="main" tabindex="-1"><div class="container"><NotFound/></div></main> }>
                 <ParentRoute path=path!("portal") view=portal::PortalLayout ssr=SsrMode::Async>

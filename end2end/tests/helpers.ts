@@ -300,3 +300,20 @@ export async function runDailyJob(page: Page, options: { scan?: boolean } = {}):
   if (options.scan) await expectNoA11yViolations(page);
   await page.context().clearCookies();
 }
+
+/**
+ * The seeded portal account `n` of this browser project: `.ci/e2e-server` seeds portal1 … portal20
+ * (demo password), each a paid-up member; the desktop run takes portal1–10 and the phone run
+ * portal11–20, so the two never share one.
+ */
+export function portalAccount(n: number): string {
+  const offset = projectName() === "phone" ? 10 : 0;
+  return `portal${n + offset}@guildhall.test`;
+}
+
+/** Signs a member in through /sign-in and waits for their portal to hydrate. */
+export async function signInToPortal(page: Page, email: string, password = DEMO_PASSWORD): Promise<void> {
+  await signInAsStaff(page, email, password);
+  await expect(page).toHaveURL(/\/portal/);
+  await waitForHydration(page);
+}

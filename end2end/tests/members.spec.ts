@@ -1,5 +1,7 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import {
+  portalAccount,
+  signInToPortal,
   DEMO,
   DEMO_PASSWORD,
   expectNoA11yViolations,
@@ -16,20 +18,11 @@ import {
 // paid-up member; every test here takes its own account per project so desktop and phone runs never
 // share one.
 
-function account(n: number): string {
-  const offset = projectName() === "phone" ? 10 : 0;
-  return `portal${n + offset}@guildhall.test`;
-}
 
-async function signIn(page: Page, email: string, password = DEMO_PASSWORD) {
-  await signInAsStaff(page, email, password);
-  await expect(page).toHaveURL(/\/portal/);
-  await waitForHydration(page);
-}
 
 test("a member corrects their address: a bad postcode is refused by the field, a good one saved", async ({ page }) => {
   const errors = trackConsoleErrors(page);
-  await signIn(page, account(1));
+  await signInToPortal(page, portalAccount(1));
   await expectNoA11yViolations(page);
   await page.getByRole("link", { name: "Change your name, address or phone number" }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Your details" })).toBeVisible();
@@ -57,9 +50,9 @@ test("a member corrects their address: a bad postcode is refused by the field, a
 
 test("a member changes their email address with their password and the link sent to the new one", async ({ page }) => {
   const errors = trackConsoleErrors(page);
-  const old = account(2);
+  const old = portalAccount(2);
   const fresh = `new-${Date.now().toString(36)}-${projectName()}@example.test`;
-  await signIn(page, old);
+  await signInToPortal(page, old);
   await page.getByRole("link", { name: "Change your email address" }).click();
   await waitForHydration(page);
   await expectNoA11yViolations(page);
@@ -83,14 +76,14 @@ test("a member changes their email address with their password and the link sent
   await waitForHydration(page);
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByText("You have signed out.")).toBeVisible();
-  await signIn(page, fresh);
+  await signInToPortal(page, fresh);
   await expect(page.getByText(fresh)).toBeVisible();
   expect(errors).toEqual([]);
 });
 
 test("a member downloads everything held about them as a JSON file", async ({ page }) => {
   const errors = trackConsoleErrors(page);
-  await signIn(page, DEMO.member);
+  await signInToPortal(page, DEMO.member);
   const downloading = page.waitForEvent("download");
   await page.getByRole("link", { name: "Download your data" }).click();
   const download = await downloading;
@@ -106,8 +99,8 @@ test("a member downloads everything held about them as a JSON file", async ({ pa
 
 test("a member resigns at the end of their period after a confirmation page", async ({ page }) => {
   const errors = trackConsoleErrors(page);
-  const email = account(3);
-  await signIn(page, email);
+  const email = portalAccount(3);
+  await signInToPortal(page, email);
   await page.getByRole("link", { name: "Resign" }).click();
   await waitForHydration(page);
   await expectNoA11yViolations(page);

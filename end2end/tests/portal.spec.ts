@@ -1,9 +1,9 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import {
+  portalAccount,
+  signInToPortal,
   DEMO_PASSWORD,
   expectNoA11yViolations,
-  projectName,
-  signInAsStaff,
   trackConsoleErrors,
   waitForHydration,
 } from "./helpers";
@@ -13,16 +13,7 @@ import {
 // preferences page saves all it shows, and nothing personal is shown again after signing out.
 // Each test takes its own seeded portal account (portal4… for desktop, portal14… for phone).
 
-function account(n: number): string {
-  const offset = projectName() === "phone" ? 10 : 0;
-  return `portal${n + offset}@guildhall.test`;
-}
 
-async function signIn(page: Page, email: string) {
-  await signInAsStaff(page, email);
-  await expect(page).toHaveURL(/\/portal/);
-  await waitForHydration(page);
-}
 
 /** Signs in through the plain form, in a browser context without JavaScript. */
 async function signInNoJs(browser: Browser, email: string): Promise<Page> {
@@ -42,7 +33,7 @@ async function expectNoHorizontalScroll(page: Page) {
 }
 
 test("without JavaScript, a refused form comes back with what was typed, and the fix saves what the member meant", async ({ browser }) => {
-  const page = await signInNoJs(browser, account(4));
+  const page = await signInNoJs(browser, portalAccount(4));
   await page.goto("/portal/details");
   await expect(page.getByRole("heading", { level: 1, name: "Your details" })).toBeVisible();
   await page.getByLabel("Town or city").fill("Hebden Bridge");
@@ -72,7 +63,7 @@ test("without JavaScript, a refused form comes back with what was typed, and the
 
 test("with JavaScript, a refused form keeps the typing, focuses the error summary and its links focus the field", async ({ page }) => {
   const errors = trackConsoleErrors(page);
-  await signIn(page, account(5));
+  await signInToPortal(page, portalAccount(5));
   await page.goto("/portal/details");
   await waitForHydration(page);
   await page.getByLabel("First name").fill("");
@@ -96,7 +87,7 @@ test("with JavaScript, a refused form keeps the typing, focuses the error summar
 test("the preferences page saves both its parts, and its rows are easy to tap on a 320 px screen", async ({ page }) => {
   const errors = trackConsoleErrors(page);
   await page.setViewportSize({ width: 320, height: 640 });
-  await signIn(page, account(6));
+  await signInToPortal(page, portalAccount(6));
   await page.goto("/portal/preferences");
   await waitForHydration(page);
   await expectNoHorizontalScroll(page);
@@ -138,7 +129,7 @@ test("the preferences page saves both its parts, and its rows are easy to tap on
 });
 
 test("after signing out, going back shows nothing personal", async ({ page }) => {
-  await signIn(page, account(7));
+  await signInToPortal(page, portalAccount(7));
   await page.goto("/portal/details");
   await waitForHydration(page);
   const town = await page.getByLabel("Town or city").inputValue();
@@ -148,7 +139,7 @@ test("after signing out, going back shows nothing personal", async ({ page }) =>
   await page.goBack();
   await expect(page).toHaveURL(/\/sign-in/);
   await expect(page.getByLabel("Town or city")).toHaveCount(0);
-  await expect(page.getByText(account(7))).toHaveCount(0);
+  await expect(page.getByText(portalAccount(7))).toHaveCount(0);
 });
 
 test("the skip link moves focus to the main content with JavaScript on", async ({ page }) => {
@@ -163,7 +154,7 @@ test("the skip link moves focus to the main content with JavaScript on", async (
 
 test("the portal home says what needs attention and how to reach the office", async ({ page }) => {
   await page.setViewportSize({ width: 320, height: 640 });
-  await signIn(page, account(8));
+  await signInToPortal(page, portalAccount(8));
   await expect(page.getByTestId("money-state")).toContainText(/You owe|in credit|Nothing to pay/);
   await expect(page.getByTestId("money-state")).not.toContainText("-£");
   await expect(page.getByTestId("office-contact")).toContainText("membership@guildhall.test");

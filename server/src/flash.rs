@@ -5,7 +5,7 @@
 //! see [`FormFlash::keeps`]) in the session instead, sends the browser to the page's own address, and
 //! hands the flash to that page's render once (see `app::components::forms`).
 
-use app::components::forms::FormFlash;
+use app::components::flash::FormFlash;
 use axum::{
     body::Body,
     extract::Request,

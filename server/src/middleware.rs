@@ -67,6 +67,7 @@ pub async fn security_headers(
 ) -> Response {
     let n = nonce();
     req.extensions_mut().insert(CspNonce(n.clone()));
+    let build_file = req.uri().path().starts_with("/pkg/");
     let mut res = next.run(req).await;
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
@@ -84,6 +85,12 @@ pub async fn security_headers(
     set(header::CONTENT_SECURITY_POLICY, &csp);
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    // The build's files keep their names from one release to the next: the browser asks whether its
+    // copy is still current (a 304 when it is) rather than running an old front end against a new
+    // server.
+    if build_file {
+        set(header::CACHE_CONTROL, "no-cache");
+    }
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(
         header::HeaderName::from_static("permissions-policy"),

@@ -109,8 +109,19 @@ fn enc(s: &str) -> String {
     app::format::urlencode(s)
 }
 
-/// A plain HTML form post, as a browser without JavaScript sends it.
+/// A plain HTML form post from the sign-in page, as a browser without JavaScript sends it.
 async fn form_post(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Option<&str>) -> Res {
+    form_post_on(app, "/sign-in", path, fields, cookie).await
+}
+
+/// A plain HTML form post from page `page` (its Referer), as a browser without JavaScript sends it.
+async fn form_post_on(
+    app: &Router,
+    page: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Res {
     let body = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", enc(v)))
@@ -119,7 +130,7 @@ async fn form_post(app: &Router, path: &str, fields: &[(&str, &str)], cookie: Op
     let mut b = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .header(header::REFERER, format!("{ORIGIN}/sign-in"))
+        .header(header::REFERER, format!("{ORIGIN}{page}"))
         .header(header::ORIGIN, ORIGIN)
         .header("sec-fetch-site", "same-origin");
     if let Some(c) = cookie {
@@ -2747,35 +2758,32 @@ async fn a_member_may_turn_on_two_step_sign_in_and_is_then_asked_for_a_code() {
     assert_eq!(location(&r), "/portal");
 }
 
-/// A plain form post from a page (as a browser without JavaScript sends it, with its Referer).
-async fn form_post_on(app: &Router, page: &str, path: &str, body: &str, cookie: &str) -> Res {
-    let req = Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "text/html,application/xhtml+xml")
-        .header(header::REFERER, format!("{ORIGIN}{page}"))
-        .header(header::ORIGIN, ORIGIN)
-        .header("sec-fetch-site", "same-origin")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(body.to_owned()))
-        .expect("request");
-    send(app, req).await
-}
-
 #[tokio::test]
 async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once() {
     for t in databases().await {
         let app = app(&t).await;
         let cookie = sign_in(&app, "member@guildhall.test").await;
-        let body =
-            "member=&title=&given_name=Sam&family_name=Jackson&preferred_name=&phone=07700+900+982\
-                    &address_line1=1+Mill+Lane&address_line2=&town=Hebden+Bridge&county=\
-                    &postcode=NOT+A+POSTCODE&country=GB";
+        let fields = [
+            ("member", ""),
+            ("title", ""),
+            ("given_name", "Sam"),
+            ("family_name", "Jackson"),
+            ("preferred_name", ""),
+            ("phone", "07700 900 982"),
+            ("address_line1", "1 Mill Lane"),
+            ("address_line2", ""),
+            ("town", "Hebden Bridge"),
+            ("county", ""),
+            ("postcode", "NOT A POSTCODE"),
+            ("country", "GB"),
+        ];
+        let on_details = "/portal/details";
         let r = form_post_on(
             &app,
-            "/portal/details",
+            on_details,
             "/fn/save-my-details",
-            body,
-            &cookie,
+            &fields,
+            Some(&cookie),
         )
         .await;
         assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
@@ -2801,10 +2809,10 @@ async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once()
         // A flash from one page never shows on another.
         let r = form_post_on(
             &app,
-            "/portal/details",
+            on_details,
             "/fn/save-my-details",
-            body,
-            &cookie,
+            &fields,
+            Some(&cookie),
         )
         .await;
         assert_eq!(r.status, StatusCode::FOUND);
@@ -2812,4 +2820,13 @@ async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once()
         assert!(!other.body.contains("There is a problem"));
         t.finish().await;
     }
+}
+
+#[tokio::test]
+async fn the_builds_files_are_checked_for_freshness_before_use() {
+    let t = guildhall::testing::sqlite().await;
+    let app = app(&t).await;
+    let r = get(&app, "/pkg/guildhall.css", None).await;
+    assert_eq!(header_of(&r, header::CACHE_CONTROL), "no-cache");
+    t.finish().await;
 }

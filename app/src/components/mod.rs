@@ -1,6 +1,7 @@
 //! Shared pieces: form fields in the GOV.UK pattern, the error summary, tags, page furniture and the
 //! page shell every data page renders in.
 
+pub mod flash;
 pub mod forms;
 pub mod layout;
 pub mod page;

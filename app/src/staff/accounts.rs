@@ -233,7 +233,8 @@ pub fn StaffAccounts() -> impl IntoView {
                                 let id = format!("role_{}", r.as_str());
                                 view! {
                                     <div class="checkbox">
-                                        <input class="checkbox__input" type="checkbox" id=id.clone() name=id.clone() value="on"/>
+                                        <input class="checkbox__input" type="checkbox" id=id.clone() name=id.clone() value="on"
+                                            checked=crate::components::forms::posted(&id).is_some_and(|v| !v.is_empty())/>
                                         <label class="checkbox__label" for=id>{r.label()}</label>
                                     </div>
                                 }

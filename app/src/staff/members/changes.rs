@@ -219,7 +219,8 @@ pub fn RemoveMemberPage() -> impl IntoView {
                                     let id = format!("reason-{v}");
                                     view! {
                                         <div class="checkbox">
-                                            <input class="checkbox__input" type="radio" id=id.clone() name="reason" value=v/>
+                                            <input class="checkbox__input" type="radio" id=id.clone() name="reason" value=v
+                                                checked=crate::components::forms::posted("reason").as_deref() == Some(v)/>
                                             <label class="checkbox__label" for=id>{l}{(!h.is_empty()).then(|| view! { <span class="hint">" – "{h}</span> })}</label>
                                         </div>
                                     }

@@ -81,8 +81,11 @@ pub fn NewMemberPage() -> impl IntoView {
                         <label class="label" for="category-select">"Category"</label>
                         {move || category_error.get().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
                         <select class="select" id="category-select" name="category">
-                            {o.categories.iter().map(|(id, name, org)| view! {
-                                <option value=id.clone()>{if *org { format!("{name} (organisations)") } else { name.clone() }}</option>
+                            {o.categories.iter().map(|(id, name, org)| {
+                                let is = crate::components::forms::posted("category").as_deref() == Some(id.as_str());
+                                view! {
+                                    <option value=id.clone() selected=is>{if *org { format!("{name} (organisations)") } else { name.clone() }}</option>
+                                }
                             }).collect_view()}
                         </select>
                     </div>

@@ -190,7 +190,10 @@ pub fn MemberRecordPage() -> impl IntoView {
                                     <div class="field" id="category">
                                         <label class="label" for="category-select">"New category"</label>
                                         <select class="select" id="category-select" name="category">
-                                            {cat_options.iter().map(|(id, name)| view! { <option value=id.clone() selected=*id == cat_current>{name.clone()}</option> }).collect_view()}
+                                            {cat_options.iter().map(|(id, name)| {
+                                                let chosen = crate::components::forms::posted("category").unwrap_or_else(|| cat_current.clone());
+                                                view! { <option value=id.clone() selected=*id == chosen>{name.clone()}</option> }
+                                            }).collect_view()}
                                         </select>
                                     </div>
                                     <Field name="reason" label="Reason for the change" error=cat_error/>
@@ -228,7 +231,7 @@ fn NoteField(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
             <label class="label" for="body">"Note"</label>
             {move || message.get().map(|m| view! { <p class="field-error" id="body-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
             <textarea class="textarea" id="body" name="body" rows="4"
-                aria-describedby=move || message.get().map(|_| "body-error")></textarea>
+                aria-describedby=move || message.get().map(|_| "body-error")>{crate::components::forms::posted("body")}</textarea>
         </div>
     }
 }

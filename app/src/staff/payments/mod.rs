@@ -52,13 +52,17 @@ pub(super) fn select(
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let message = crate::components::forms::field_message(error, name.to_owned());
+    let chosen = crate::components::forms::posted(name);
     let id = format!("{name}-select");
     view! {
         <div class=move || if message.get().is_some() { "field field--error" } else { "field" } id=name>
             <label class="label" for=id.clone()>{label}</label>
             {move || message.get().map(|m| view! { <p class="field-error"><span class="visually-hidden">"Error: "</span>{m}</p> })}
             <select class="select" id=id name=name>
-                {options.into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                {options.into_iter().map(|(v, l)| {
+                    let is = chosen.as_deref() == Some(v.as_str());
+                    view! { <option value=v selected=is>{l}</option> }
+                }).collect_view()}
             </select>
         </div>
     }
