@@ -39,6 +39,14 @@ pub struct StatusSummary {
     pub resigning_from: Option<NaiveDate>,
 }
 
+impl StatusSummary {
+    /// Whether the member has resigned (it takes effect later, or has) or was removed: nothing is left
+    /// to renew.
+    pub fn has_resigned(&self) -> bool {
+        self.resigning_from.is_some() || matches!(self.status, Status::Resigned | Status::Removed)
+    }
+}
+
 impl History {
     /// The domain's view of the periods.
     pub fn domain_periods(&self) -> Vec<Period> {

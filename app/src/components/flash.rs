@@ -35,7 +35,7 @@ impl FormFlash {
             || n.contains("token")
             || n.contains("secret")
             || n == "code"
-            || n.ends_with("_code") && n != "postcode" && n != "country_code")
+            || n.ends_with("_code") && n != "country_code")
     }
 
     /// The value posted for `name`, if the form posted one.

@@ -152,16 +152,7 @@ pub fn Field(
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
     let value = posted(&name).or(value);
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
     let described = described_by(&name, hint.is_some(), message);
-    let group_class = move || {
-        if message.get().is_some() {
-            "field field--error"
-        } else {
-            "field"
-        }
-    };
     let input_class = move || {
         if message.get().is_some() {
             format!("{class} input--error")
@@ -170,12 +161,7 @@ pub fn Field(
         }
     };
     view! {
-        <div class=group_class>
-            <label class="label" for=name.clone()>{label}</label>
-            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
-            {move || message.get().map(|m| view! {
-                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
-            })}
+        <FieldFrame name=name.clone() label hint message>
             <input
                 class=input_class
                 id=name.clone()
@@ -189,7 +175,7 @@ pub fn Field(
                 aria-describedby=described
                 spellcheck=(input_type == "email" || input_type == "password").then_some("false")
             />
-        </div>
+        </FieldFrame>
     }
 }
 
@@ -204,6 +190,30 @@ pub fn SubmitButton(
         <button type="submit" class="button" aria-disabled=move || pending.get().then_some("true")>
             {label}
         </button>
+    }
+}
+
+/// What every single-control field shows around its control: the label, the hint (ids `{name}-hint`)
+/// and, while there is one, the error message (`{name}-error`).
+#[component]
+fn FieldFrame(
+    name: String,
+    label: String,
+    hint: Option<String>,
+    message: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    let hint_id = format!("{name}-hint");
+    let error_id = format!("{name}-error");
+    view! {
+        <div class=move || if message.get().is_some() { "field field--error" } else { "field" }>
+            <label class="label" for=name>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
+            {move || message.get().map(|m| view! {
+                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
+            })}
+            {children()}
+        </div>
     }
 }
 
@@ -248,21 +258,13 @@ pub fn TextArea(
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
     let value = posted(&name).or(value);
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
-    let has_hint = hint.is_some();
-    let described = described_by(&name, has_hint, message);
+    let described = described_by(&name, hint.is_some(), message);
     view! {
-        <div class=move || if message.get().is_some() { "field field--error" } else { "field" }>
-            <label class="label" for=name.clone()>{label}</label>
-            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
-            {move || message.get().map(|m| view! {
-                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
-            })}
+        <FieldFrame name=name.clone() label hint message>
             <textarea class="textarea" id=name.clone() name=name.clone() rows=rows
                 aria-invalid=move || message.get().is_some().then_some("true")
                 aria-describedby=described>{value.unwrap_or_default()}</textarea>
-        </div>
+        </FieldFrame>
     }
 }
 
@@ -279,17 +281,9 @@ pub fn Select(
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
     let selected = posted(&name).or(selected).unwrap_or_default();
-    let hint_id = format!("{name}-hint");
-    let error_id = format!("{name}-error");
-    let has_hint = hint.is_some();
-    let described = described_by(&name, has_hint, message);
+    let described = described_by(&name, hint.is_some(), message);
     view! {
-        <div class=move || if message.get().is_some() { "field field--error" } else { "field" }>
-            <label class="label" for=name.clone()>{label}</label>
-            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
-            {move || message.get().map(|m| view! {
-                <p class="field-error" id=error_id.clone()><span class="visually-hidden">"Error: "</span>{m}</p>
-            })}
+        <FieldFrame name=name.clone() label hint message>
             <select class="select" id=name.clone() name=name.clone() autocomplete=autocomplete
                 aria-invalid=move || message.get().is_some().then_some("true")
                 aria-describedby=described>
@@ -298,7 +292,7 @@ pub fn Select(
                     view! { <option value=value selected=is>{words}</option> }
                 }).collect_view()}
             </select>
-        </div>
+        </FieldFrame>
     }
 }
 

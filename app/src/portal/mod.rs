@@ -274,8 +274,8 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
     let membership = match number {
         Some(n) => {
             let own = portal::membership(&st.db, &actor, n).await?;
-            let (_, account) =
-                guildhall::service::money::account::own_account(&st.db, &actor, n).await?;
+            // Only the balance: `membership` above has checked the caller may see this record.
+            let balance = guildhall::service::ledger::member_balance(&st.db, own.member.id).await?;
             let auto = guildhall::service::renewals::autorenew::auto_renew(
                 &st.db,
                 own.member.id,
@@ -292,7 +292,7 @@ pub async fn portal_summary(member: Option<String>) -> Result<PortalView, AppErr
             .ok()
             .map(|o| o.offer);
             let facts = HomeFacts {
-                balance: account.balance,
+                balance,
                 auto,
                 offer,
             };

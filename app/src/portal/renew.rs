@@ -145,10 +145,8 @@ pub async fn renewal_offer(member: String) -> Result<RenewDto, AppError> {
     .await?;
     // After resigning there is nothing to renew: automatic renewal is not offered.
     let resigned = {
-        use guildhall::domain::membership::Status;
         let h = guildhall::service::history::history(&st.db, o.member.id).await?;
-        let s = guildhall::service::history::status_today(&o.member, &h);
-        s.resigning_from.is_some() || matches!(s.status, Status::Resigned | Status::Removed)
+        guildhall::service::history::status_today(&o.member, &h).has_resigned()
     };
     let plan = guildhall::service::renewals::instalments::current(&st.db, o.member.id).await?;
     let starting = plan

@@ -279,7 +279,7 @@ pub async fn export(db: &DatabaseConnection, actor: &Actor) -> Result<Value, App
                 "reason": e.reason,
             })).collect::<Vec<_>>(),
             "notes": notes.iter().map(|n| json!({"at": n.created_at, "by": n.author_label, "note": n.body})).collect::<Vec<_>>(),
-            "money": money_json(&crate::service::money::account::account(&txn, m.id).await?),
+            "money": money_json(&crate::service::money::account::account(&txn, m).await?),
         });
     }
     let mut msg_filter = sea_orm::Condition::any().add(outbox_message::Column::UserId.eq(uid));

@@ -87,11 +87,12 @@ pub struct Account {
     pub history: Vec<HistoryRow>,
 }
 
-/// A member's money, read without a permission check: callers have scoped `member_id` already.
+/// A member's money, read without a permission check: callers have scoped the member already.
 pub(crate) async fn account<C: ConnectionTrait>(
     db: &C,
-    member_id: Uuid,
+    m: &member::Model,
 ) -> Result<Account, AppError> {
+    let member_id = m.id;
     let balance = ledger::member_balance(db, member_id).await?;
     let docs = document::Entity::find()
         .filter(document::Column::MemberId.eq(member_id))
@@ -101,10 +102,6 @@ pub(crate) async fn account<C: ConnectionTrait>(
         .await?;
     // Each PDF is made (in well under a millisecond) to say how big the download is.
     let office = office(db).await?;
-    let m = member::Entity::find_by_id(member_id)
-        .one(db)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let documents = docs
         .iter()
         .map(|d| {
@@ -113,7 +110,7 @@ pub(crate) async fn account<C: ConnectionTrait>(
                 .filter(|_| d.kind == DocumentKind::CreditNote)
                 .and_then(|id| docs.iter().find(|x| x.id == id))
                 .map(|x| x.number.as_str());
-            let pdf_bytes = render(&office, &m, d, related).len();
+            let pdf_bytes = render(&office, m, d, related).len();
             DocumentRow {
                 pdf_bytes,
                 ..DocumentRow::from(d.clone())
@@ -162,10 +159,10 @@ pub(crate) async fn account<C: ConnectionTrait>(
 pub async fn staff_account<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
-    member_id: Uuid,
+    member: &member::Model,
 ) -> Result<Account, AppError> {
     actor.require(Permission::ViewMembers)?;
-    account(db, member_id).await
+    account(db, member).await
 }
 
 /// A member reads the money of a record they may act on (their own or their organisation's).
@@ -175,7 +172,7 @@ pub async fn own_account<C: ConnectionTrait>(
     membership_number: MembershipNumber,
 ) -> Result<(member::Model, Account), AppError> {
     let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
-    let a = account(db, m.id).await?;
+    let a = account(db, &m).await?;
     Ok((m, a))
 }
 

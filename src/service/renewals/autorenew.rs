@@ -2,7 +2,6 @@
 //! goes at least `NOTICE_WORKING_DAYS` working days before the charge; the charge and its retries are the
 //! dunning routine's ([`super::dunning`]).
 
-use crate::domain::membership::Status;
 use crate::domain::membership_number::MembershipNumber;
 use crate::domain::money::Money;
 use crate::domain::Actor;
@@ -113,7 +112,7 @@ pub async fn set_auto_renew(
         // A member who has resigned (or whose membership has ended) has nothing to renew.
         let h = crate::service::history::history(&txn, m.id).await?;
         let s = crate::service::history::status_today(&m, &h);
-        if s.resigning_from.is_some() || matches!(s.status, Status::Resigned | Status::Removed) {
+        if s.has_resigned() {
             return Err(AppError::Conflict(
                 "You have resigned, so your membership will not renew. Automatic renewal cannot be turned on."
                     .into(),

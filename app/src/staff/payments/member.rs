@@ -43,7 +43,7 @@ pub async fn member_money(number: String) -> Result<MemberMoneyDto, AppError> {
     let st = crate::ctx::state()?;
     let n = names::parse_number(&number)?;
     let m = guildhall::service::people::staff_member(&st.db, &actor, n).await?;
-    let a = guildhall::service::money::account::staff_account(&st.db, &actor, m.id).await?;
+    let a = guildhall::service::money::account::staff_account(&st.db, &actor, &m).await?;
     let requests = guildhall::service::payments::requests::for_member(&st.db, &actor, m.id)
         .await?
         .into_iter()
