@@ -6,6 +6,8 @@
 // payments pages nest deeper than the compiler's default query depth of 128.
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod assets;
 pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
@@ -15,6 +17,7 @@ pub mod format;
 pub mod limits;
 pub mod mfa;
 pub mod money;
+pub mod pages;
 pub mod portal;
 pub mod public;
 pub mod record;
@@ -27,10 +30,10 @@ use auth::{whoami, Me, SignOut};
 use components::NotFound;
 use guildhall::domain::AppError;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the app (server only).
@@ -44,6 +47,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             provide_context(leptos::nonce::Nonce::from_value(n.0));
         }
     }
+    #[cfg(feature = "ssr")]
+    let css = assets::css_href(&options);
+    #[cfg(not(feature = "ssr"))]
+    let css = String::new();
     view! {
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -51,6 +58,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.ico"/>
+                <link rel="stylesheet" id="leptos" href=css/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -104,7 +112,6 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/guildhall.css"/>
         <components::SkipLink/>
         <Router>
             <components::flash::FlashReset/>
@@ -112,61 +119,61 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <main class="main" id="main" tabindex="-1"><div class="container"><NotFound/></div></main> }>
                 <ParentRoute path=path!("portal") view=portal::PortalLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=portal::PortalHome ssr=SsrMode::Async/>
-                    <Route path=path!("details") view=portal::account::DetailsPage ssr=SsrMode::Async/>
-                    <Route path=path!("preferences") view=portal::account::PreferencesPage ssr=SsrMode::Async/>
-                    <Route path=path!("email") view=portal::account::ChangeEmailPage ssr=SsrMode::Async/>
-                    <Route path=path!("email/sent") view=portal::account::EmailSentPage ssr=SsrMode::Async/>
-                    <Route path=path!("password") view=portal::account::ChangePasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("two-factor") view=mfa::MemberTwoFactorPage ssr=SsrMode::Async/>
-                    <Route path=path!("resign") view=portal::account::ResignPage ssr=SsrMode::Async/>
-                    <Route path=path!("resign/confirm") view=portal::account::ResignConfirmPage ssr=SsrMode::Async/>
-                    <Route path=path!("payments") view=portal::payments::PortalPaymentsPage ssr=SsrMode::Async/>
-                    <Route path=path!("payments/done") view=portal::payments::PaymentDonePage ssr=SsrMode::Async/>
-                    <Route path=path!("renew") view=portal::renew::RenewPage ssr=SsrMode::Async/>
+                    <Route path=path!("details") view={Lazy::<pages::DetailsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("preferences") view={Lazy::<pages::PreferencesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("email") view={Lazy::<pages::ChangeEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("email/sent") view={Lazy::<pages::EmailSentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("password") view={Lazy::<pages::ChangePasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("two-factor") view={Lazy::<pages::MemberTwoFactorRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("resign") view={Lazy::<pages::ResignRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("resign/confirm") view={Lazy::<pages::ResignConfirmRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("payments") view={Lazy::<pages::PortalPaymentsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("payments/done") view={Lazy::<pages::PaymentDoneRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("renew") view={Lazy::<pages::RenewRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
-                <ParentRoute path=path!("staff") view=staff::StaffLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=staff::StaffHome ssr=SsrMode::Async/>
-                    <Route path=path!("members") view=staff::members::MembersPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/new") view=staff::members::NewMemberPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/list") view=staff::dashboard::MemberListPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/:number") view=staff::members::MemberRecordPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/:number/erase") view=staff::members::EraseMemberPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/:number/edit") view=staff::members::EditMemberPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/:number/remove") view=staff::members::RemoveMemberPage ssr=SsrMode::Async/>
-                    <Route path=path!("members/:number/money") view=staff::payments::MemberMoneyPage ssr=SsrMode::Async/>
-                    <Route path=path!("payments/requests") view=staff::payments::RequestsPage ssr=SsrMode::Async/>
-                    <Route path=path!("payments/reconciliation") view=staff::payments::ReconciliationPage ssr=SsrMode::Async/>
-                    <Route path=path!("reports/transactions") view=staff::payments::TransactionsReportPage ssr=SsrMode::Async/>
-                    <Route path=path!("reports/aged-debt") view=staff::payments::AgedDebtPage ssr=SsrMode::Async/>
-                    <Route path=path!("reports/trade") view=staff::reports::TradeReportPage ssr=SsrMode::Async/>
-                    <Route path=path!("reports/trends") view=staff::reports::TrendsPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/settings") view=staff::settings::OfficeSettingsPage ssr=SsrMode::Async/>
-                    <Route path=path!("jobs") view=staff::jobs::JobsPage ssr=SsrMode::Async/>
-                    <Route path=path!("exports") view=staff::exports::ExportsPage ssr=SsrMode::Async/>
-                    <Route path=path!("outbox") view=staff::outbox::OutboxList ssr=SsrMode::Async/>
-                    <Route path=path!("outbox/:id") view=staff::outbox::OutboxMessage ssr=SsrMode::Async/>
-                    <Route path=path!("audit") view=staff::audit::AuditTrail ssr=SsrMode::Async/>
-                    <Route path=path!("admin/staff") view=staff::accounts::StaffAccounts ssr=SsrMode::Async/>
-                    <Route path=path!("account") view=mfa::StaffAccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/categories") view=staff::categories::CategoriesPage ssr=SsrMode::Async/>
-                    <Route path=path!("admin/categories/:id") view=staff::categories::CategoryPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("staff") view={Lazy::<pages::StaffLayoutRoute>::new()} ssr=SsrMode::Async>
+                    <Route path=path!("") view={Lazy::<pages::StaffHomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members") view={Lazy::<pages::MembersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/new") view={Lazy::<pages::NewMemberRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/list") view={Lazy::<pages::MemberListRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number") view={Lazy::<pages::MemberRecordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/erase") view={Lazy::<pages::EraseMemberRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/edit") view={Lazy::<pages::EditMemberRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/remove") view={Lazy::<pages::RemoveMemberRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("members/:number/money") view={Lazy::<pages::MemberMoneyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("payments/requests") view={Lazy::<pages::RequestsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("payments/reconciliation") view={Lazy::<pages::ReconciliationRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reports/transactions") view={Lazy::<pages::TransactionsReportRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reports/aged-debt") view={Lazy::<pages::AgedDebtRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reports/trade") view={Lazy::<pages::TradeReportRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reports/trends") view={Lazy::<pages::TrendsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/settings") view={Lazy::<pages::OfficeSettingsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("jobs") view={Lazy::<pages::JobsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("exports") view={Lazy::<pages::ExportsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("outbox") view={Lazy::<pages::OutboxListRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("outbox/:id") view={Lazy::<pages::OutboxMessageRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("audit") view={Lazy::<pages::AuditTrailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/staff") view={Lazy::<pages::StaffAccountsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("account") view={Lazy::<pages::StaffAccountRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/categories") view={Lazy::<pages::CategoriesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("admin/categories/:id") view={Lazy::<pages::CategoryRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
                 <ParentRoute path=path!("") view=public::PublicLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=public::Home ssr=SsrMode::Async/>
                     <Route path=path!("sign-in") view=public::SignInPage ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in/code") view=mfa::SecondStepPage ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in/set-up") view=mfa::EnrolPage ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in/code") view={Lazy::<pages::SecondStepRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in/set-up") view={Lazy::<pages::EnrolRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("create-account") view=public::CreateAccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("create-account/check-email") view=public::CheckEmailPage ssr=SsrMode::Async/>
-                    <Route path=path!("verify-email") view=public::VerifyEmailPage ssr=SsrMode::Async/>
-                    <Route path=path!("forgot-password") view=public::ForgotPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("forgot-password/sent") view=public::ResetSentPage ssr=SsrMode::Async/>
-                    <Route path=path!("reset-password") view=public::ResetPasswordPage ssr=SsrMode::Async/>
-                    <Route path=path!("register") view=public::register::RegisterPage ssr=SsrMode::Async/>
-                    <Route path=path!("privacy") view=public::privacy::PrivacyPage ssr=SsrMode::Async/>
-                    <Route path=path!("sandbox/checkout/:id") view=portal::payments::SandboxCheckoutPage ssr=SsrMode::Async/>
-                    <Route path=path!("confirm-email") view=portal::account::ConfirmEmailPage ssr=SsrMode::Async/>
-                    <Route path=path!("confirm-email/done") view=portal::account::EmailChangedPage ssr=SsrMode::Async/>
+                    <Route path=path!("create-account/check-email") view={Lazy::<pages::CheckEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("verify-email") view={Lazy::<pages::VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password") view={Lazy::<pages::ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("forgot-password/sent") view={Lazy::<pages::ResetSentRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("reset-password") view={Lazy::<pages::ResetPasswordRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("register") view={Lazy::<pages::RegisterRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("privacy") view={Lazy::<pages::PrivacyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sandbox/checkout/:id") view={Lazy::<pages::SandboxCheckoutRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("confirm-email") view={Lazy::<pages::ConfirmEmailRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("confirm-email/done") view={Lazy::<pages::EmailChangedRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
             <public::office::Footer/>

@@ -31,7 +31,8 @@ async function signedInContext() {
   return { context, page };
 }
 
-/** One cold load of `path`: milliseconds until the page is interactive (hydrated), bytes moved. */
+/** One cold load of `path`: milliseconds until the page is interactive (hydrated), bytes moved (all,
+ * and of WebAssembly: the main file and any page's own file it loaded). */
 async function coldLoad(path, { compressed }) {
   const { context, page } = await signedInContext();
   const cdp = await context.newCDPSession(page);
@@ -49,15 +50,19 @@ async function coldLoad(path, { compressed }) {
   });
   await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
   let bytes = 0;
+  let wasm = 0;
+  const urls = new Map();
+  cdp.on("Network.responseReceived", (e) => urls.set(e.requestId, e.response.url));
   cdp.on("Network.loadingFinished", (e) => {
     bytes += e.encodedDataLength;
+    if (/\.wasm(\?|$)/.test(urls.get(e.requestId) ?? "")) wasm += e.encodedDataLength;
   });
   await page.goto(`${base}${path}`, { waitUntil: "commit" });
   await page.waitForSelector("body[data-hydrated]", { timeout: 120_000 });
   // From the start of the navigation, as the page's own clock has it.
   const ms = await page.evaluate(() => performance.now());
   await context.close();
-  return { ms, bytes };
+  return { ms, bytes, wasm };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -68,5 +73,6 @@ for (const compressed of [true, false]) {
   const suffix = compressed ? "" : "_uncompressed";
   console.log(`portal_tti_4g${suffix} ${median(results.map((r) => r.ms)).toFixed(0)} ms`);
   console.log(`portal_transfer_4g${suffix} ${(median(results.map((r) => r.bytes)) / 1024).toFixed(0)} kB`);
+  console.log(`portal_wasm_transfer_4g${suffix} ${(median(results.map((r) => r.wasm)) / 1024).toFixed(0)} kB`);
 }
 await browser.close();

@@ -11,5 +11,7 @@ pub fn hydrate() {
             let _ = window.location().set_href(location);
         }
     });
-    leptos::mount::hydrate_body(app::App);
+    // Pages in their own WebAssembly files (`app::pages`, `cargo leptos build --split`): the page's
+    // file is loaded first, then the page hydrates.
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -94,12 +94,19 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| d.to_owned())
     };
-    LeptosOptions::builder()
+    let mut options = LeptosOptions::builder()
         .output_name(env("LEPTOS_OUTPUT_NAME", "guildhall"))
         .site_root(env("LEPTOS_SITE_ROOT", "target/site"))
         .site_pkg_dir(env("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .hash_file(env("LEPTOS_HASH_FILE_NAME", "hash.txt").into())
         .site_addr(config.addr)
-        .build()
+        .build();
+    // The build names its files by their hashes (`hash-files` in Cargo.toml) and lists them in
+    // hash.txt beside this binary; a binary without that list (a test, a copy made without it)
+    // serves the plain names.
+    options.hash_files = env("LEPTOS_HASH_FILES", "true") == "true"
+        && app::assets::hash_list_path(&options).is_file();
+    options
 }
 
 /// Every route Guildhall answers, with its middleware.
@@ -150,7 +157,10 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, shell))
-        .layer(axum::middleware::from_fn(middleware::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::server_fn_status,
+        ))
         .layer(axum::middleware::from_fn(flash::form_flash))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

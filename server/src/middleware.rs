@@ -67,13 +67,16 @@ pub async fn security_headers(
 ) -> Response {
     let n = nonce();
     req.extensions_mut().insert(CspNonce(n.clone()));
-    let build_file = req.uri().path().starts_with("/pkg/");
+    let build_file = Some(req.uri().path())
+        .filter(|p| p.starts_with("/pkg/"))
+        .map(str::to_owned);
     let mut res = next.run(req).await;
     let csp = format!(
         "default-src 'self'; script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'; font-src 'self'; frame-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
          form-action 'self'; object-src 'none'"
     );
+    let found = res.status().is_success();
     let h = res.headers_mut();
     let mut set = |name: header::HeaderName, value: &str| {
         if !h.contains_key(&name) {
@@ -85,11 +88,16 @@ pub async fn security_headers(
     set(header::CONTENT_SECURITY_POLICY, &csp);
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
-    // The build's files keep their names from one release to the next: the browser asks whether its
-    // copy is still current (a 304 when it is) rather than running an old front end against a new
-    // server.
-    if build_file {
-        set(header::CACHE_CONTROL, "no-cache");
+    // A build file named by its content's hash never changes: browsers keep it for a year (not an
+    // error answer for such a name, which may be there after the next release). Any other
+    // keeps its name from one release to the next: the browser asks whether its copy is still
+    // current (a 304 when it is) rather than running an old front end against a new server.
+    if let Some(path) = build_file {
+        if app::assets::is_hashed(&path) && found {
+            set(header::CACHE_CONTROL, "public, max-age=31536000, immutable");
+        } else {
+            set(header::CACHE_CONTROL, "no-cache");
+        }
     }
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(
@@ -308,7 +316,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 /// field errors, 403, 404, 409, 429…), so clients, logs and monitoring can tell a typo from a fault.
 /// A sign-in refused for too many attempts answers 429; a browser without JavaScript posted a plain
 /// form, so it gets a page it can read rather than the encoded error.
-pub async fn server_fn_status(req: Request, next: Next) -> Response {
+pub async fn server_fn_status(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/fn/") {
         return next.run(req).await;
     }
@@ -346,8 +354,9 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
         91..=5400 => format!("{} minutes", retry.div_ceil(60)),
         _ => format!("{} hours", retry.div_ceil(3600)),
     };
+    let css = app::assets::css_href(&state.leptos_options);
     let page = format!(
-        r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts – Guildhall</title><link rel="stylesheet" href="/pkg/guildhall.css"></head><body><main class="main" id="main"><div class="container container--narrow"><h1 class="heading-l">Too many attempts</h1><p class="body">For your security, this is paused for a while after several attempts.</p><p class="body">Wait {wait}, then try again. If you have forgotten your password, you can <a href="/forgot-password">reset it</a>.</p><p class="body"><a href="/sign-in">Back to sign in</a></p></div></main></body></html>"#
+        r#"<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Too many attempts – Guildhall</title><link rel="stylesheet" href="{css}"></head><body><main class="main" id="main"><div class="container container--narrow"><h1 class="heading-l">Too many attempts</h1><p class="body">For your security, this is paused for a while after several attempts.</p><p class="body">Wait {wait}, then try again. If you have forgotten your password, you can <a href="/forgot-password">reset it</a>.</p><p class="body"><a href="/sign-in">Back to sign in</a></p></div></main></body></html>"#
     );
     (
         StatusCode::TOO_MANY_REQUESTS,

@@ -1884,7 +1884,7 @@ async fn stripe_checkout_sessions_webhooks_and_refunds_work_end_to_end() {
         m,
         inv,
     } = stripe_demo().await;
-    let url = card::start(&t.db, &me, &providers, m.number(), &inv.number)
+    let url = card::start(&t.db, &me, &providers, m.number(), &inv.number, false)
         .await
         .expect("checkout");
     assert_eq!(url, "https://checkout.stripe.test/c/pay/cs_test_1");
@@ -2064,7 +2064,7 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     };
 
     // Without automatic renewal the card is not kept.
-    card::start(&t.db, &me, &providers, m.number(), &inv.number)
+    card::start(&t.db, &me, &providers, m.number(), &inv.number, false)
         .await
         .expect("checkout");
     let form = seen.lock().expect("lock")[0].3.clone();
@@ -2079,7 +2079,7 @@ async fn stripe_saves_cards_and_charges_them_off_session() {
     )
     .await
     .expect("on");
-    card::start(&t.db, &me, &providers, m.number(), &inv.number)
+    card::start(&t.db, &me, &providers, m.number(), &inv.number, false)
         .await
         .expect("checkout");
     let form = seen.lock().expect("lock")[1].3.clone();
@@ -2823,10 +2823,75 @@ async fn a_form_refused_without_javascript_comes_back_with_what_was_typed_once()
 }
 
 #[tokio::test]
+async fn a_decline_refused_without_javascript_opens_its_row_again_with_the_note() {
+    use guildhall::domain::{Actor, ActorKind, Role};
+    use guildhall::service::payments::requests;
+    for t in databases().await {
+        let app = app(&t).await;
+        let (_, m) = guildhall::testing::account_member(&t.db, "member@guildhall.test").await;
+        let officer = Actor {
+            kind: ActorKind::Staff,
+            user_id: Some(uuid::Uuid::now_v7()),
+            label: "officer@guildhall.test".into(),
+            roles: vec![Role::Officer],
+            request_id: None,
+        };
+        let raised = |description: &'static str| requests::RequestInput {
+            kind: "manual_invoice".into(),
+            amount: "12".into(),
+            reason: "Replacement certificate".into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        let first = requests::raise(&t.db, &officer, m.id, &raised("Certificate"))
+            .await
+            .expect("raise");
+        let second = requests::raise(&t.db, &officer, m.id, &raised("Badge"))
+            .await
+            .expect("raise");
+        let cookie = sign_in(&app, "finance@guildhall.test").await;
+        let page = "/staff/payments/requests";
+        let note = "x".repeat(501);
+        let r = form_post_on(
+            &app,
+            page,
+            "/fn/decide-request",
+            &[
+                ("id", &second.id.to_string()),
+                ("decision", "decline"),
+                ("note", &note),
+            ],
+            Some(&cookie),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.body);
+        let shown = get(&app, page, Some(&cookie)).await;
+        assert!(shown.body.contains("500 characters or fewer"), "{}", t.name);
+        // The declined row is open with the note as typed, under the id the summary links to; the
+        // other row is as it was.
+        assert!(shown.body.contains(&format!(r#"value="{note}""#)));
+        assert_eq!(shown.body.matches(r#"id="note""#).count(), 1);
+        assert!(shown.body.contains(&format!(r#"id="note-{}""#, first.id)));
+        let open = shown
+            .body
+            .split("<details")
+            .skip(1)
+            .filter(|tag| tag.split('>').next().is_some_and(|t| t.contains(" open")))
+            .count();
+        assert_eq!(open, 1, "only the declined row is open");
+        t.finish().await;
+    }
+}
+
+#[tokio::test]
 async fn the_builds_files_are_checked_for_freshness_before_use() {
     let t = guildhall::testing::sqlite().await;
     let app = app(&t).await;
     let r = get(&app, "/pkg/guildhall.css", None).await;
+    assert_eq!(header_of(&r, header::CACHE_CONTROL), "no-cache");
+    // A name carrying a hash is kept for a year once found; a missing one is not remembered.
+    let r = get(&app, "/pkg/guildhall.Gq2-x_AAAAAAAAAAAAAAAA.wasm", None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(header_of(&r, header::CACHE_CONTROL), "no-cache");
     t.finish().await;
 }
