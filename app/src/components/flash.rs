@@ -148,8 +148,9 @@ fn current_page() -> String {
     }
 }
 
-/// The refused post of server function `action` on this page, if any.
-pub(super) fn flash_for(action: &str) -> Option<FormFlash> {
+/// The refused post of server function `action` (its path, `ServerFn::PATH`) on this page, if any:
+/// for a page with one form per row, to find the row it came from.
+pub fn flash_for(action: &str) -> Option<FormFlash> {
     let Flash(f) = use_context::<Flash>()?;
     f.get_untracked()
         .filter(|f| f.action == action && f.page == current_page())

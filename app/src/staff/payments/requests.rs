@@ -141,6 +141,10 @@ pub fn RequestsPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| requests_to_authorise());
     let decide = ServerAction::<DecideRequest>::new();
     let error = last_error(decide);
+    // A decline refused without JavaScript (no reason, or too long): its row opens again with the
+    // note as typed, under the id the error summary links to.
+    let refused = crate::components::flash::flash_for(<DecideRequest as server_fn::ServerFn>::PATH)
+        .filter(|f| f.value("decision") == Some("decline"));
     view! {
         <PageTitle text="Requests to authorise"/>
         <Saved/>
@@ -156,6 +160,10 @@ pub fn RequestsPage() -> impl IntoView {
                         <tbody>
                             {rows.into_iter().map(|r| {
                                 let (id1, id2) = (r.id.clone(), r.id.clone());
+                                let again = refused.as_ref().filter(|f| f.value("id") == Some(r.id.as_str()));
+                                let note = again.and_then(|f| f.value("note")).unwrap_or_default().to_owned();
+                                let note_id = if again.is_some() { "note".to_owned() } else { format!("note-{}", r.id) };
+                                let reopen = again.is_some();
                                 let label = format!("{} of {} for {}", r.kind, r.amount, r.member);
                                 let label2 = label.clone();
                                 view! {
@@ -174,14 +182,14 @@ pub fn RequestsPage() -> impl IntoView {
                                                         <input type="hidden" name="decision" value="approve"/>
                                                         <button type="submit" class="button">"Authorise"<span class="visually-hidden">" "{label}</span></button>
                                                     </Form>
-                                                    <details class="details">
+                                                    <details class="details" open=reopen>
                                                         <summary class="details__summary">"Decline"<span class="visually-hidden">" "{label2}</span></summary>
                                                         <Form action=decide>
                                                             <input type="hidden" name="id" value=id2/>
                                                             <input type="hidden" name="decision" value="decline"/>
                                                             <div class="field" id=format!("note-field-{}", r.id)>
-                                                                <label class="label" for=format!("note-{}", r.id)>"Why"</label>
-                                                                <input class="input" id=format!("note-{}", r.id) name="note" autocomplete="off"/>
+                                                                <label class="label" for=note_id.clone()>"Why"</label>
+                                                                <input class="input" id=note_id name="note" value=note autocomplete="off"/>
                                                             </div>
                                                             <button type="submit" class="button button--warning">"Decline request"</button>
                                                         </Form>
