@@ -47,6 +47,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
                 m.id,
                 "sandbox",
                 "sbx_pm_0341",
+                false,
             )
             .await
             .expect("card");
@@ -76,6 +77,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
                     fixer.id,
                     "sandbox",
                     "sbx_pm_4242",
+                    false,
                 )
                 .await
                 .expect("new card");
@@ -162,6 +164,7 @@ async fn automatic_renewal_notices_charges_retries_suspends_and_recovers() {
             stuck.id,
             "sandbox",
             "sbx_pm_4242",
+            false,
         )
         .await
         .expect("new card");

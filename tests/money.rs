@@ -87,19 +87,20 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .pop()
             .expect("their first-year invoice");
         assert_eq!(
-            card::start(db, &me, &providers, m.number(), &theirs.number)
+            card::start(db, &me, &providers, m.number(), &theirs.number, false)
                 .await
                 .err(),
             Some(AppError::NotFound)
         );
         assert_eq!(
-            card::start(db, &me, &providers, other.number(), &theirs.number)
+            card::start(db, &me, &providers, other.number(), &theirs.number, false)
                 .await
                 .err(),
             Some(AppError::NotFound)
         );
 
-        let url = card::start(db, &me, &providers, m.number(), &inv.number)
+        // The member agrees, on paying, to the card being kept for automatic renewal.
+        let url = card::start(db, &me, &providers, m.number(), &inv.number, true)
             .await
             .expect("start");
         assert!(url.starts_with(&format!("{BASE}/sandbox/checkout/")));
@@ -173,6 +174,27 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
         );
         let view = card::own_view(db, &me, id).await.expect("view");
         let receipt = view.receipt_number.clone().expect("a receipt");
+        // The card paid with is kept, and automatic renewal is on with it, audited.
+        assert_eq!(view.card_kept.as_deref(), Some("Card ending 0119"));
+        let auto = guildhall::service::renewals::autorenew::auto_renew(
+            db,
+            m.id,
+            providers.active.as_ref(),
+        )
+        .await
+        .expect("auto");
+        assert!(auto.on);
+        assert_eq!(auto.card.as_deref(), Some("Card ending 0119"));
+        let turned_on = guildhall::entity::audit_log::Entity::find()
+            .filter(guildhall::entity::audit_log::Column::EntityId.eq(m.id.to_string()))
+            .filter(
+                guildhall::entity::audit_log::Column::Action
+                    .eq(guildhall::entity::audit_log::AuditAction::AutoRenewChanged),
+            )
+            .count(db)
+            .await
+            .expect("n");
+        assert_eq!(turned_on, 1);
         assert!(receipt.starts_with("RCT-"));
         let sent = outbox_message::Entity::find()
             .filter(outbox_message::Column::Template.eq("receipt"))
@@ -204,9 +226,11 @@ async fn a_member_pays_an_invoice_by_sandbox_card_once_and_a_declined_card_leave
             .expect("already paid");
         assert!(matches!(again, SandboxOutcome::Paid(_)));
         assert_eq!(payment::Entity::find().count(db).await.expect("n"), 1);
-        assert!(card::start(db, &me, &providers, m.number(), &inv.number)
-            .await
-            .is_err());
+        assert!(
+            card::start(db, &me, &providers, m.number(), &inv.number, false)
+                .await
+                .is_err()
+        );
         assert_balanced(db).await;
         t.finish().await;
     }

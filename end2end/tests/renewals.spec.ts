@@ -38,6 +38,8 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await expect(page.getByRole("alert")).toContainText("Confirm the declaration to renew your membership");
   await expectNoA11yViolations(page);
   await page.getByLabel(/I confirm that I have completed/).check();
+  // Automatic renewal with the card paid with, agreed to on the same page.
+  await page.getByLabel("Keep this card and renew my membership automatically each year").check();
   await page.getByRole("button", { name: "Renew and pay by card" }).click();
 
   await expect(page).toHaveURL(/\/sandbox\/checkout\//);
@@ -53,6 +55,7 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await expect(page.getByRole("heading", { name: "Your membership is renewed" })).toBeVisible();
   const period = await page.getByTestId("new-period").textContent();
   expect(period).toMatch(/Your new membership period: \d+ \w+ \d{4} to \d+ \w+ \d{4}\./);
+  await expect(page.getByTestId("card-kept")).toContainText("We have kept your card ending 4242");
   await waitForHydration(page);
   await expectNoA11yViolations(page);
 
@@ -61,17 +64,19 @@ test("a member with an open renewal renews by sandbox card and sees the new peri
   await expect(page.getByRole("heading", { level: 2, name: /^(Your membership|Membership)$/ })).toBeVisible();
   await expect(page.getByRole("link", { name: "Renew your membership" })).toHaveCount(0);
   const nextYear = String(new Date().getFullYear() + 1);
-  await expect(page.locator(".summary-list__row", { hasText: "Renewal date" })).toContainText(
+  await expect(page.locator(".summary-list__row", { has: page.getByText("Renewal date", { exact: true }) })).toContainText(
     new RegExp(`${nextYear}|${Number(nextYear) + 1}`),
   );
 
-  // Automatic renewal: turned on (the next card paid with is saved), then off again.
+  // Automatic renewal is on with the kept card; turned off, then on again (with that card).
   await page.goto("/portal/renew");
   await waitForHydration(page);
+  await expect(page.getByTestId("auto-renew-state")).toContainText("On, with your card ending 4242.");
+  await expectNoA11yViolations(page);
+  await page.getByRole("button", { name: "Turn off automatic renewal" }).click();
   await expect(page.getByTestId("auto-renew-state")).toContainText("Off.");
   await page.getByRole("button", { name: "Renew automatically each year" }).click();
-  await expect(page.getByTestId("auto-renew-state")).toContainText("On.");
-  await expectNoA11yViolations(page);
+  await expect(page.getByTestId("auto-renew-state")).toContainText("On, with your card ending 4242.");
   await page.getByRole("button", { name: "Turn off automatic renewal" }).click();
   await expect(page.getByTestId("auto-renew-state")).toContainText("Off.");
   expect(errors).toEqual([]);

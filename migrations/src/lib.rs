@@ -22,6 +22,7 @@ mod m20261207_000001_withheld_links;
 mod m20261207_000002_mfa;
 mod m20261207_000015_manual_payment_requests;
 mod m20261207_000016_phone_as_typed;
+mod m20261207_000017_checkout_keep_card;
 mod util;
 
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_mfa::Migration),
             Box::new(m20261207_000015_manual_payment_requests::Migration),
             Box::new(m20261207_000016_phone_as_typed::Migration),
+            Box::new(m20261207_000017_checkout_keep_card::Migration),
         ]
     }
 }

@@ -18,6 +18,8 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub message: Option<String>,
     pub payment_id: Option<Uuid>,
+    /// The member agreed, when paying, to the card being kept for automatic renewal.
+    pub keep_card: bool,
     pub created_at: DateTimeUtc,
     pub completed_at: Option<DateTimeUtc>,
 }

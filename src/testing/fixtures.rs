@@ -335,7 +335,7 @@ pub async fn card_checkout(
     m: &member::Model,
     number: &str,
 ) -> Uuid {
-    let url = card::start(db, me, providers, m.number(), number)
+    let url = card::start(db, me, providers, m.number(), number, false)
         .await
         .expect("start");
     checkout_id(&url)

@@ -40,9 +40,15 @@ pub async fn pay_invoice(member: String, invoice: String) -> Result<(), AppError
     let actor = crate::ctx::require(Permission::OwnRecords)?;
     let st = crate::ctx::state()?;
     let number = crate::record::parse_number(&member)?;
-    let url =
-        guildhall::service::payments::card::start(&st.db, &actor, &st.payments, number, &invoice)
-            .await?;
+    let url = guildhall::service::payments::card::start(
+        &st.db,
+        &actor,
+        &st.payments,
+        number,
+        &invoice,
+        false,
+    )
+    .await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
@@ -107,6 +113,8 @@ pub struct PaidDto {
     pub number: String,
     /// "1 March 2027 to 29 February 2028" when the payment renewed or reinstated the membership.
     pub new_period: Option<String>,
+    /// "Card ending 4242": kept for automatic renewal, as the member agreed when paying.
+    pub card_kept: Option<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "checkout-result")]
@@ -126,6 +134,7 @@ pub async fn checkout_result(checkout: String) -> Result<PaidDto, AppError> {
         new_period: v
             .new_period
             .map(|(a, b)| format!("{} to {}", a.format("%-d %B %Y"), b.format("%-d %B %Y"))),
+        card_kept: v.card_kept,
     })
 }
 
@@ -150,6 +159,11 @@ pub fn PaymentDonePage() -> impl IntoView {
                             <p class="body" data-testid="new-period">{format!("Your new membership period: {np}.")}</p>
                         })}
                         <p class="body">{format!("We have received {} for invoice {}. We have emailed you a receipt.", p.amount, p.invoice)}</p>
+                        {p.card_kept.clone().map(|card| view! {
+                            <h2 class="heading-m">"Automatic renewal is on"</h2>
+                            <p class="body" data-testid="card-kept">{format!("We have kept your {} to renew your membership each year. We will write to you at least 10 working days before we take any money.", card.to_lowercase())}</p>
+                            <p class="body"><a href=format!("/portal/renew?member={}#automatic-renewal", p.number)>"Manage automatic renewal"</a></p>
+                        })}
                         <p class="body"><a href=format!("/portal/documents/{receipt}.pdf") rel="external" download=format!("{receipt}.pdf")>{format!("Download receipt {receipt} (PDF)")}</a></p>
                         <p class="body"><a href=format!("/portal?member={}", p.number)>"Back to your membership"</a></p>
                         <p class="body"><a href=format!("/portal/payments?member={}", p.number)>"Back to payments"</a></p>

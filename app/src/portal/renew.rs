@@ -222,6 +222,7 @@ pub async fn renew_and_pay(
     declaration: Option<String>,
     plan: Option<String>,
     collections: Option<String>,
+    keep_card: Option<String>,
 ) -> Result<(), AppError> {
     use guildhall::domain::Permission;
     use guildhall::service::renewals::offer::PayBy;
@@ -251,9 +252,15 @@ pub async fn renew_and_pay(
         guildhall::service::today(),
     )
     .await?;
-    let url =
-        guildhall::service::payments::card::start(&st.db, &actor, &st.payments, number, &invoice)
-            .await?;
+    let url = guildhall::service::payments::card::start(
+        &st.db,
+        &actor,
+        &st.payments,
+        number,
+        &invoice,
+        keep_card.as_deref() == Some("on"),
+    )
+    .await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
@@ -302,6 +309,15 @@ pub fn RenewPage() -> impl IntoView {
                                     </fieldset>
                                 </div>
                             })}
+                            {(o.auto_available && !o.auto_on).then(|| view! {
+                                <div class="field" id="keep_card-field">
+                                    <fieldset class="fieldset">
+                                        <legend class="label">"Next year"</legend>
+                                        <Checkbox name="keep_card" label="Keep this card and renew my membership automatically each year"
+                                            hint="We will write to you at least 10 working days before each renewal with the amount and the date. You can turn this off at any time."/>
+                                    </fieldset>
+                                </div>
+                            })}
                             {match o.monthly.clone() {
                                 Some(monthly) => view! {
                                     <Radios name="plan" legend="How do you want to pay?" error
@@ -345,7 +361,10 @@ pub fn RenewPage() -> impl IntoView {
                                 }.into_any()
                             } else {
                                 view! {
-                                    <p class="body" data-testid="auto-renew-state">"Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time."</p>
+                                    <p class="body" data-testid="auto-renew-state">{match &a.auto_card {
+                                        Some(card) => format!("Off. Turn it on and we will use your {}, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time.", card.to_lowercase()),
+                                        None => "Off. Turn it on and we will save the card you next pay with, write to you at least 10 working days before each renewal with the amount and the date, and take the fee on the renewal date. You can turn it off at any time.".to_owned(),
+                                    }}</p>
                                     <Form action=auto>
                                         <input type="hidden" name="member" value=number.clone()/>
                                         <input type="hidden" name="on" value="on"/>

@@ -23,7 +23,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 /// A member starts paying invoice `invoice_number` of membership `membership_number` (their own or
-/// their organisation's). Answers the address of the provider's page.
+/// their organisation's). With `keep_card` they agree to the card being kept and charged for
+/// automatic renewal from now on (see `autorenew::card_used`). Answers the address of the provider's
+/// page.
 #[tracing::instrument(skip_all, fields(actor = %actor.label, member = %membership_number))]
 pub async fn start(
     db: &DatabaseConnection,
@@ -31,6 +33,7 @@ pub async fn start(
     providers: &Providers,
     membership_number: MembershipNumber,
     invoice_number: &str,
+    keep_card: bool,
 ) -> Result<String, AppError> {
     let m = crate::service::access::reachable_member(db, actor, membership_number).await?;
     if !providers.takes_cards() {
@@ -52,14 +55,18 @@ pub async fn start(
         )));
     }
     let provider = providers.active.clone();
-    // A member who renews automatically (or pays monthly) agreed to their card being kept.
+    if keep_card {
+        crate::service::renewals::autorenew::may_turn_on(db, &m, provider.as_ref()).await?;
+    }
+    // A member who renews automatically (or pays monthly), or agrees now, agreed to the card being kept.
     let save_card = provider.saves_cards()
-        && crate::entity::saved_card::Entity::find()
-            .filter(crate::entity::saved_card::Column::MemberId.eq(m.id))
-            .filter(crate::entity::saved_card::Column::AutoRenew.eq(true))
-            .one(db)
-            .await?
-            .is_some();
+        && (keep_card
+            || crate::entity::saved_card::Entity::find()
+                .filter(crate::entity::saved_card::Column::MemberId.eq(m.id))
+                .filter(crate::entity::saved_card::Column::AutoRenew.eq(true))
+                .one(db)
+                .await?
+                .is_some());
     let id = crate::service::new_id();
     let txn = crate::service::begin(db).await?;
     checkout::ActiveModel {
@@ -73,6 +80,7 @@ pub async fn start(
         failures: Set(0),
         message: Set(None),
         payment_id: Set(None),
+        keep_card: Set(keep_card),
         created_at: Set(crate::service::now()),
         completed_at: Set(None),
     }
@@ -123,6 +131,9 @@ pub struct CheckoutView {
     pub membership_number: i64,
     /// The period a paid renewal or reinstatement created: (first day, last day).
     pub new_period: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// The card kept for automatic renewal ("Card ending 4242"), when the member agreed to it on
+    /// paying and the payment went through.
+    pub card_kept: Option<String>,
 }
 
 async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutView, AppError> {
@@ -157,8 +168,20 @@ async fn view(db: &DatabaseConnection, c: checkout::Model) -> Result<CheckoutVie
             .map(|p| (p.start_on, p.end_on)),
         None => None,
     };
+    let card_kept = if c.keep_card && c.status == CheckoutStatus::Paid {
+        crate::entity::saved_card::Entity::find()
+            .filter(crate::entity::saved_card::Column::MemberId.eq(c.member_id))
+            .filter(crate::entity::saved_card::Column::AutoRenew.eq(true))
+            .one(db)
+            .await?
+            .map(|s| s.label)
+            .filter(|l| !l.is_empty())
+    } else {
+        None
+    };
     Ok(CheckoutView {
         new_period,
+        card_kept,
         id: c.id,
         status: c.status,
         amount: Money::from_pence(c.amount_pence),

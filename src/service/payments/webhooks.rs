@@ -331,10 +331,16 @@ pub async fn handle(
                         },
                     )
                     .await?;
-                    // A member renewing automatically keeps the card they last paid with.
+                    // A member renewing automatically (or who agreed to it when paying) keeps the
+                    // card they last paid with.
                     if let Some(pm) = payment_method {
                         crate::service::renewals::autorenew::card_used(
-                            &txn, &actor, m.id, provider, pm,
+                            &txn,
+                            &actor,
+                            m.id,
+                            provider,
+                            pm,
+                            c.keep_card,
                         )
                         .await?;
                     }

@@ -91,6 +91,28 @@ pub async fn auto_renew<C: ConnectionTrait>(
     })
 }
 
+/// Whether member `m` may turn automatic renewal on: the provider must keep cards, and a member who
+/// has resigned (or whose membership has ended) has nothing to renew.
+pub async fn may_turn_on<C: ConnectionTrait>(
+    db: &C,
+    m: &crate::entity::member::Model,
+    provider: &dyn PaymentProvider,
+) -> Result<(), AppError> {
+    if !provider.saves_cards() {
+        return Err(AppError::Conflict(
+            "Automatic renewal is not available at the moment.".into(),
+        ));
+    }
+    let h = crate::service::history::history(db, m.id).await?;
+    if crate::service::history::status_today(m, &h).has_resigned() {
+        return Err(AppError::Conflict(
+            "You have resigned, so your membership will not renew. Automatic renewal cannot be turned on."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// A member turns automatic renewal of membership `number` on or off. Turning it on with no card saved
 /// yet saves the next card they pay with.
 #[tracing::instrument(skip_all, fields(actor = %actor.label, member = %number))]
@@ -101,23 +123,10 @@ pub async fn set_auto_renew(
     on: bool,
     provider: &dyn PaymentProvider,
 ) -> Result<(), AppError> {
-    if on && !provider.saves_cards() {
-        return Err(AppError::Conflict(
-            "Automatic renewal is not available at the moment.".into(),
-        ));
-    }
     let txn = crate::service::begin(db).await?;
     let m = crate::service::access::reachable_member(&txn, actor, number).await?;
     if on {
-        // A member who has resigned (or whose membership has ended) has nothing to renew.
-        let h = crate::service::history::history(&txn, m.id).await?;
-        let s = crate::service::history::status_today(&m, &h);
-        if s.has_resigned() {
-            return Err(AppError::Conflict(
-                "You have resigned, so your membership will not renew. Automatic renewal cannot be turned on."
-                    .into(),
-            ));
-        }
+        may_turn_on(&txn, &m, provider).await?;
     }
     let now = crate::service::now();
     let existing = saved_card::Entity::find()
@@ -276,33 +285,71 @@ fn card_label(token: &str) -> String {
 }
 
 /// The member paid by card with `token` at `provider`: when they renew automatically, that card is the
-/// one charged from now on. In the caller's transaction (the webhook's).
+/// one charged from now on; when they agreed on paying to the card being kept (`keep`), automatic
+/// renewal is turned on with it. In the caller's transaction (the webhook's).
 pub async fn card_used<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
     member_id: Uuid,
     provider: &str,
     token: &str,
+    keep: bool,
 ) -> Result<(), AppError> {
-    let Some(c) = saved_card::Entity::find()
+    let existing = saved_card::Entity::find()
         .filter(saved_card::Column::MemberId.eq(member_id))
         .one(db)
-        .await?
-        .filter(|c| c.auto_renew)
-    else {
+        .await?;
+    let was_on = existing.as_ref().is_some_and(|c| c.auto_renew);
+    if !was_on && !keep {
         return Ok(());
-    };
-    if c.token == token && c.provider == provider {
+    }
+    if existing
+        .as_ref()
+        .is_some_and(|c| c.token == token && c.provider == provider && c.auto_renew)
+    {
         return Ok(());
     }
     let label = card_label(token);
-    let before = c.label.clone();
-    let mut am: saved_card::ActiveModel = c.into();
-    am.provider = Set(provider.to_owned());
-    am.token = Set(token.to_owned());
-    am.label = Set(label.clone());
-    am.updated_at = Set(crate::service::now());
-    am.update(db).await?;
+    let now = crate::service::now();
+    let before = existing.as_ref().map(|c| c.label.clone());
+    match existing {
+        Some(c) => {
+            let mut am: saved_card::ActiveModel = c.into();
+            am.provider = Set(provider.to_owned());
+            am.token = Set(token.to_owned());
+            am.label = Set(label.clone());
+            am.auto_renew = Set(true);
+            am.updated_at = Set(now);
+            am.update(db).await?;
+        }
+        None => {
+            saved_card::ActiveModel {
+                id: Set(crate::service::new_id()),
+                member_id: Set(member_id),
+                provider: Set(provider.to_owned()),
+                token: Set(token.to_owned()),
+                label: Set(label.clone()),
+                auto_renew: Set(true),
+                monthly: Set(false),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(db)
+            .await?;
+        }
+    }
+    if !was_on {
+        audit::record(
+            db,
+            actor,
+            "member",
+            member_id,
+            AuditAction::AutoRenewChanged,
+            Some(json!({"auto_renew": false})),
+            Some(json!({"auto_renew": true, "agreed": "when paying by card"})),
+        )
+        .await?;
+    }
     // A renewal whose charges were declined is tried again with the new card at the next run.
     renewal::Entity::update_many()
         .col_expr(
