@@ -35,7 +35,7 @@ pub fn DetailsFields(
             <Field name="town" label="Town or city" error value=form.town.clone() class="input input--w20" autocomplete="address-level2"/>
             <Field name="county" label="County (optional)" error value=form.county.clone() class="input input--w20" autocomplete="address-level1"/>
             <Field name="postcode" label="Postcode" hint="Leave blank only for an address outside the UK without one" error value=form.postcode.clone() class="input input--w20" autocomplete="postal-code"/>
-            <Select name="country" label="Country" error autocomplete="country"
+            <Select name="country" label="Country" error autocomplete="country" type_ahead=true
                 selected=if form.country.trim().is_empty() { "GB".to_owned() } else { form.country.trim().to_ascii_uppercase() }
                 options=guildhall::domain::countries::by_name().into_iter().map(|(c, n)| (c.to_owned(), n.to_owned())).collect()/>
         </fieldset>

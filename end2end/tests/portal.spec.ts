@@ -172,3 +172,41 @@ test("the public register finds people by first name and by full name, and an em
   await expect(page.getByText("Enter a name, town or membership number to search the register.")).toBeVisible();
   await expectNoA11yViolations(page);
 });
+
+test("a member's pages download no staff code, the build's files are kept for a year, and the country box suggests names", async ({ page }) => {
+  const errors = trackConsoleErrors(page);
+  const wasm: string[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.endsWith(".wasm")) wasm.push(path);
+  });
+  await signInToPortal(page, portalAccount(9));
+  await page.goto("/portal/details");
+  await waitForHydration(page);
+  // The details page came in its own file; nothing of the staff area came at all.
+  expect(wasm.some((p) => p.includes("details_route"))).toBe(true);
+  expect(wasm.filter((p) => p.includes("staff"))).toEqual([]);
+  const main = wasm.find((p) => /^\/pkg\/guildhall\.[A-Za-z0-9_-]{22}\.wasm$/.test(p));
+  expect(main, "the main file is named by its hash").toBeTruthy();
+  const res = await page.request.get(main!);
+  expect(res.headers()["cache-control"]).toContain("immutable");
+
+  // Once the page is interactive the country is a text box suggesting names; a name is stored as
+  // its country, and one not in the list is named as the problem, keeping what was typed.
+  const country = page.getByLabel("Country");
+  await expect(country).toHaveAttribute("list", "country-list");
+  await expect(country).toHaveValue("United Kingdom");
+  await country.fill("France");
+  await page.getByLabel("Postcode").fill("75001");
+  await page.getByRole("button", { name: "Save your details" }).click();
+  await expect(page.getByText("Your details have been saved.")).toBeVisible();
+  await page.goto("/portal/details");
+  await waitForHydration(page);
+  await expect(page.getByLabel("Country")).toHaveValue("France");
+  await page.getByLabel("Country").fill("Atlantis");
+  await page.getByRole("button", { name: "Save your details" }).click();
+  await expect(page.locator(".error-summary")).toContainText("Enter a country from the list");
+  await expect(page.getByLabel("Country")).toHaveValue("Atlantis");
+  await expectNoA11yViolations(page);
+  expect(errors).toEqual([]);
+});

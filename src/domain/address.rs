@@ -28,7 +28,7 @@ pub struct Country(&'static str);
 pub enum CountryError {
     #[error("Select a country")]
     Empty,
-    #[error("Enter a 2-letter country code, like GB")]
+    #[error("Enter a country from the list, like United Kingdom")]
     NotACode,
     #[error("Enter a real country code, like GB")]
     Unknown,
@@ -58,14 +58,17 @@ impl Country {
     /// The United Kingdom.
     pub const GB: Country = Country("GB");
 
-    /// Parses a two-letter code in any case, ignoring surrounding spaces.
+    /// Parses a two-letter code in any case, or a country's name (what the type-ahead country box
+    /// posts, see `countries::code_of`), ignoring surrounding spaces.
     pub fn parse(raw: &str) -> Result<Self, CountryError> {
         let code = raw.trim().to_ascii_uppercase();
         if code.is_empty() {
             return Err(CountryError::Empty);
         }
         if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return Err(CountryError::NotACode);
+            return crate::domain::countries::code_of(raw)
+                .map(Country::from_assigned)
+                .ok_or(CountryError::NotACode);
         }
         if code == "UK" {
             return Ok(Country::GB);
@@ -74,6 +77,11 @@ impl Country {
             .binary_search(&code.as_str())
             .map(|index| Country(ASSIGNED_CODES[index]))
             .map_err(|_| CountryError::Unknown)
+    }
+
+    /// A code known to be in `ASSIGNED_CODES` (the countries' names table is checked against it).
+    fn from_assigned(code: &'static str) -> Self {
+        Country(code)
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -316,10 +324,12 @@ mod tests {
     }
 
     #[test]
-    fn country_rejects_anything_but_two_letters() {
-        for raw in ["G", "GBR", "G1", "United Kingdom", "ÜK"] {
+    fn country_is_two_letters_or_a_name() {
+        for raw in ["G", "GBR", "G1", "United Kingdoms", "ÜX"] {
             assert_eq!(Country::parse(raw), Err(CountryError::NotACode), "{raw}");
         }
+        assert_eq!(Country::parse("United Kingdom"), Ok(Country::GB));
+        assert_eq!(Country::parse("ireland").map(|c| c.as_str()), Ok("IE"));
     }
 
     #[test]

@@ -262,6 +262,33 @@ pub fn name(code: &str) -> &str {
         .map_or(code, |i| NAMES[i].1)
 }
 
+/// The code of the country named `name`, ignoring case, accents and spaces ("united kingdom" →
+/// "GB", "Aland Islands" → "AX"); what the type-ahead country box posts. "UK", "Great Britain" and
+/// the UK's nations name the United Kingdom too.
+pub fn code_of(name: &str) -> Option<&'static str> {
+    let folded = crate::domain::search::fold(name.trim());
+    if folded.is_empty() {
+        return None;
+    }
+    if [
+        "uk",
+        "great britain",
+        "britain",
+        "england",
+        "scotland",
+        "wales",
+        "northern ireland",
+    ]
+    .contains(&folded.as_str())
+    {
+        return Some("GB");
+    }
+    NAMES
+        .iter()
+        .find(|(_, n)| crate::domain::search::fold(n) == folded)
+        .map(|(c, _)| *c)
+}
+
 /// Every country as (code, name) for a picker: the United Kingdom first, then by name.
 pub fn by_name() -> Vec<(&'static str, &'static str)> {
     let mut all: Vec<_> = NAMES.iter().copied().filter(|(c, _)| *c != "GB").collect();
@@ -290,5 +317,16 @@ mod tests {
         assert_eq!(list[1].1, "Afghanistan");
         assert_eq!(list[2].1, "Åland Islands");
         assert_eq!(list.len(), 249);
+    }
+
+    #[test]
+    fn countries_are_found_by_name_in_any_case_and_with_or_without_accents() {
+        assert_eq!(code_of("United Kingdom"), Some("GB"));
+        assert_eq!(code_of("  france "), Some("FR"));
+        assert_eq!(code_of("Aland Islands"), Some("AX"));
+        assert_eq!(code_of("Åland Islands"), Some("AX"));
+        assert_eq!(code_of("Wales"), Some("GB"));
+        assert_eq!(code_of("Frnace"), None);
+        assert_eq!(code_of(""), None);
     }
 }

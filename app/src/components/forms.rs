@@ -269,6 +269,10 @@ pub fn TextArea(
 }
 
 /// A labelled drop-down list of `options` (value, words), with hint and error like `Field`.
+///
+/// With `type_ahead`, once the page is interactive the list becomes a text box that suggests the
+/// options' words as the person types (a `datalist`), for long lists such as countries; the box posts
+/// the words, which the server reads as well as the values. Without JavaScript it stays a list.
 #[component]
 pub fn Select(
     #[prop(into)] name: String,
@@ -278,20 +282,58 @@ pub fn Select(
     #[prop(optional, into)] selected: Option<String>,
     #[prop(optional, into)] hint: Option<String>,
     #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(default = false)] type_ahead: bool,
 ) -> impl IntoView {
     let message = field_message(error, name.clone());
     let selected = posted(&name).or(selected).unwrap_or_default();
-    let described = described_by(&name, hint.is_some(), message);
+    let described = Signal::derive(described_by(&name, hint.is_some(), message));
+    let invalid = move || message.get().is_some().then_some("true");
+    // The words of the chosen option (or what was typed) start the text box.
+    let words_of = |o: &[(String, String)], v: &str| {
+        o.iter()
+            .find(|(value, _)| value == v)
+            .map_or_else(|| v.to_owned(), |(_, w)| w.clone())
+    };
+    let typed = RwSignal::new(words_of(&options, &selected));
+    let options = StoredValue::new(options);
+    let enhanced = RwSignal::new(false);
+    let list = NodeRef::<leptos::html::Select>::new();
+    // Swapped once hydrated, keeping a choice made in the list before the page was interactive.
+    #[cfg(feature = "hydrate")]
+    if type_ahead {
+        Effect::new(move || {
+            if let Some(el) = list.get_untracked() {
+                typed.set(options.with_value(|o| words_of(o, &el.value())));
+            }
+            enhanced.set(true);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (type_ahead, words_of);
+    let list_id = format!("{name}-list");
+    let field = name.clone();
     view! {
-        <FieldFrame name=name.clone() label hint message>
-            <select class="select" id=name.clone() name=name.clone() autocomplete=autocomplete
-                aria-invalid=move || message.get().is_some().then_some("true")
-                aria-describedby=described>
-                {options.into_iter().map(|(value, words)| {
-                    let is = value == selected;
-                    view! { <option value=value selected=is>{words}</option> }
-                }).collect_view()}
-            </select>
+        <FieldFrame name=name label hint message>
+            {move || if enhanced.get() {
+                view! {
+                    <input class="input input--w20" type="text" id=field.clone() name=field.clone() list=list_id.clone()
+                        value=typed.get_untracked() autocomplete=autocomplete.map(|a| if a == "country" { "country-name" } else { a })
+                        spellcheck="false" aria-invalid=invalid aria-describedby=described/>
+                    <datalist id=list_id.clone()>
+                        {options.with_value(|o| o.iter().map(|(_, words)| view! { <option value=words.clone()></option> }).collect_view())}
+                    </datalist>
+                }.into_any()
+            } else {
+                view! {
+                    <select class="select" id=field.clone() name=field.clone() autocomplete=autocomplete node_ref=list
+                        aria-invalid=invalid aria-describedby=described>
+                        {options.with_value(|o| o.iter().map(|(value, words)| {
+                            let is = *value == selected;
+                            view! { <option value=value.clone() selected=is>{words.clone()}</option> }
+                        }).collect_view())}
+                    </select>
+                }.into_any()
+            }}
         </FieldFrame>
     }
 }
