@@ -158,12 +158,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/categories") view={Lazy::<pages::CategoriesRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("admin/categories/:id") view={Lazy::<pages::CategoryRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
-                <ParentRoute path=path!("") view=public::PublicLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=public::Home ssr=SsrMode::Async/>
-                    <Route path=path!("sign-in") view=public::SignInPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view={Lazy::<pages::PublicLayoutRoute>::new()} ssr=SsrMode::Async>
+                    <Route path=path!("") view={Lazy::<pages::HomeRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sign-in") view={Lazy::<pages::SignInRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("sign-in/code") view={Lazy::<pages::SecondStepRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("sign-in/set-up") view={Lazy::<pages::EnrolRoute>::new()} ssr=SsrMode::Async/>
-                    <Route path=path!("create-account") view=public::CreateAccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("create-account") view={Lazy::<pages::CreateAccountRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("create-account/check-email") view={Lazy::<pages::CheckEmailRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("verify-email") view={Lazy::<pages::VerifyEmailRoute>::new()} ssr=SsrMode::Async/>
                     <Route path=path!("forgot-password") view={Lazy::<pages::ForgotPasswordRoute>::new()} ssr=SsrMode::Async/>

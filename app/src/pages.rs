@@ -2,9 +2,9 @@
 //!
 //! Built with `cargo leptos build --split`, each route below becomes its own WebAssembly file (with
 //! the code only it uses), loaded before the page hydrates or when a link leads to it. The main
-//! file keeps what every visitor needs: the shell, the public pages a visitor meets first (home,
-//! sign in, create an account) and the member portal's home page, so a member on a phone never
-//! downloads the staff area. Without `--split` (the unit tests) they are ordinary routes.
+//! file keeps what every page needs (the shell: header, footer, router, forms) and the member
+//! portal's layout and home page, so a member on a phone downloads little more than the page they
+//! open, and never the staff area. Without `--split` (the unit tests) they are ordinary routes.
 //!
 //! The pages fetch their own data when they render, so a lazy route has no data of its own
 //! (`data()` is empty); a page's file is a few kilobytes, cached after its first visit.
@@ -41,8 +41,9 @@ use crate::portal::{
     renew::RenewPage,
 };
 use crate::public::{
-    privacy::PrivacyPage, register::RegisterPage, CheckEmailPage, ForgotPasswordPage,
-    ResetPasswordPage, ResetSentPage, VerifyEmailPage,
+    privacy::PrivacyPage, register::RegisterPage, CheckEmailPage, CreateAccountPage,
+    ForgotPasswordPage, Home, PublicLayout, ResetPasswordPage, ResetSentPage, SignInPage,
+    VerifyEmailPage,
 };
 use crate::staff::{
     accounts::StaffAccounts,
@@ -79,8 +80,12 @@ lazy_pages! {
     RenewRoute: RenewPage,
 }
 
-// Public pages reached from a link or an e-mail, not the first page a visitor sees.
+// The public pages: a member's portal needs none of them.
 lazy_pages! {
+    PublicLayoutRoute: PublicLayout,
+    HomeRoute: Home,
+    SignInRoute: SignInPage,
+    CreateAccountRoute: CreateAccountPage,
     SecondStepRoute: SecondStepPage,
     EnrolRoute: EnrolPage,
     CheckEmailRoute: CheckEmailPage,
