@@ -125,6 +125,8 @@ test("an officer adds an organisation and a representative, who chooses a passwo
   // Every page acting for the organisation says so above its heading.
   await expect(page.getByTestId("acting-for")).toContainText(org);
   await page.getByRole("link", { name: "Change the organisation's details" }).click();
+  // The details page itself (its file may still be on its way while the portal's layout shows).
+  await expect(page.getByRole("heading", { level: 1, name: "Your organisation's details" })).toBeVisible();
   await expect(page.getByTestId("acting-for")).toContainText(org);
   await page.goBack();
   await expect(page.getByText("Active")).toBeVisible();
