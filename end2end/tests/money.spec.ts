@@ -137,6 +137,8 @@ test("an officer raises a refund and cannot authorise it; a supervisor can", asy
 
   // The officer sees it waiting, with no way to authorise it (the server refuses them too).
   await page.getByRole("link", { name: "Requests to authorise", exact: true }).click();
+  // The page itself (its file may still be on its way while the member's money page shows).
+  await expect(page.getByRole("heading", { level: 1, name: "Requests to authorise" })).toBeVisible();
   const row = page.getByRole("row", { name: new RegExp(cheque) });
   await expect(row).toContainText("You raised this; someone else must authorise it.");
   await expect(row.getByRole("button")).toHaveCount(0);
